@@ -1,0 +1,275 @@
+"""The command line: parse, call the library, format, set the exit code. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import DisclosureError
+from .inspect import InspectResult, inspect_file
+from .record import (
+    RECORD_TEMPLATE,
+    DisclosureRecord,
+    apply_override,
+    load_record,
+    record_json_schema,
+    validate_record,
+)
+from .stamp import StampResult, check_target_choice, stamp
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_ERROR = 2
+
+app = typer.Typer(
+    name="aidisclose",
+    help=(
+        "Write AI-usage, consent and attribution metadata into images, audio and video, "
+        "and read it back.\n\n"
+        "Exit codes: 0 all went well; 2 a usage error or a file that could not be read or written."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _error(err: DisclosureError) -> None:
+    stderr.print(f"aidisclose: error: {err.one_line()}", markup=False, highlight=False)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aidisclose {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Write AI-usage, consent and attribution metadata into media files, and read it back."""
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")]
+
+
+@app.command("stamp")
+def stamp_command(
+    files: Annotated[list[Path], typer.Argument(help="Files to stamp (JPEG, PNG, TIFF, WebP).", show_default=False)],
+    record_path: Annotated[
+        Path | None,
+        typer.Option("--record", "-r", help="Disclosure record, TOML or JSON (`aidisclose init` writes one)."),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            help="Override one field, e.g. --set human_review.status=approved or --set ai_used=true. Repeatable.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write stamped copies into this folder.")
+    ] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")] = False,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Write a disclosure record into each file.
+
+    Every write goes to a temporary file that is read back and checked (the
+    record comes back from every carrier, the decoded pixels are unchanged)
+    before it replaces anything. One bad file does not stop the others.
+
+    [bold]Examples[/bold]
+
+      aidisclose stamp shot010.jpg --record record.toml --output delivery/
+
+      aidisclose stamp *.png -r record.toml --set human_review.status=approved --in-place
+    """
+    try:
+        check_target_choice(output, in_place)
+        record = _load(record_path, overrides or [])
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+
+    results: list[StampResult] = []
+    failures: list[tuple[Path, DisclosureError]] = []
+    for path in files:
+        try:
+            results.append(stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite))
+        except DisclosureError as err:
+            failures.append((path, err))
+            _error(err)
+    if output_format is OutputFormat.json:
+        _print_json(
+            {
+                "tool_version": __version__,
+                "stamped": [_stamp_json(r) for r in results],
+                "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
+            }
+        )
+    else:
+        for r in results:
+            stdout.print(
+                f"stamped {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; "
+                f"{r.keys_written} values written)",
+                markup=False,
+                highlight=False,
+            )
+    if len(files) > 1:
+        stderr.print(f"{len(results)} stamped, {len(failures)} failed", highlight=False)
+    raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
+
+
+def _load(record_path: Path | None, overrides: list[str]) -> DisclosureRecord:
+    if record_path is not None:
+        return load_record(record_path, overrides)
+    if not overrides:
+        raise DisclosureError("stamp", "no record given", "pass --record FILE or at least one --set field=value")
+    data: dict[str, Any] = {}
+    for item in overrides:
+        apply_override(data, item)
+    return validate_record(data, source="--set")
+
+
+def _stamp_json(result: StampResult) -> dict[str, Any]:
+    return {
+        "source": str(result.source),
+        "destination": str(result.destination),
+        "format": result.format,
+        "carriers": list(result.carriers),
+        "keys_written": result.keys_written,
+        "keys_removed": result.keys_removed,
+        "size_before": result.size_before,
+        "size_after": result.size_after,
+        "essence_digest": result.essence_digest,
+    }
+
+
+@app.command("inspect")
+def inspect_command(
+    files: Annotated[list[Path], typer.Argument(help="Files to read.", show_default=False)],
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Rebuild the disclosure record from each file and show where every value came from.
+
+    Reads every carrier (XMP, IPTC IIM, ...) without changing the file, and
+    reports carriers that disagree and values that are not valid.
+    """
+    results: list[InspectResult] = []
+    failures: list[tuple[Path, DisclosureError]] = []
+    for path in files:
+        try:
+            results.append(inspect_file(path))
+        except DisclosureError as err:
+            failures.append((path, err))
+            _error(err)
+    if output_format is OutputFormat.json:
+        _print_json(
+            {
+                "tool_version": __version__,
+                "files": [r.to_json_dict() for r in results],
+                "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
+            }
+        )
+    else:
+        for result in results:
+            _print_inspect(result)
+    raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _print_inspect(result: InspectResult) -> None:
+    prov = result.provenance
+    carriers = ", ".join(prov.carriers) or "none"
+    stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
+    stdout.print(f"[bold]{result.path}[/bold]  {result.format}, {result.size} bytes, {stamped}")
+    stdout.print(f"  carriers: {carriers}   sha256: {result.sha256}", highlight=False)
+    values = result.record.to_json_dict()
+    values.pop("schema_version", None)
+    if not values:
+        stdout.print("  no disclosure metadata found")
+    else:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("field")
+        table.add_column("value", overflow="fold")
+        table.add_column("from", style="dim", overflow="fold")
+        for name, value in values.items():
+            table.add_row(name, _show(value), prov.sources.get(name, ""))
+        stdout.print(table)
+    for c in prov.conflicts:
+        stdout.print(
+            f"  [yellow]conflict[/yellow] {c.field}: {c.source} says {_show(c.value)!r}, "
+            f"{c.other_source} says {_show(c.other_value)!r}",
+            highlight=False,
+        )
+    for p in prov.problems:
+        stdout.print(
+            f"  [yellow]ignored[/yellow] {p.field} from {p.source}: {_show(p.value)!r} ({p.reason})",
+            highlight=False,
+        )
+    stdout.print()
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the disclosure record."""
+    _print_json(record_json_schema())
+
+
+@app.command("init")
+def init_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the template; - prints it.")] = Path("record.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented disclosure-record template (TOML) to fill in."""
+    if str(path) == "-":
+        sys.stdout.write(RECORD_TEMPLATE)
+        return
+    if path.exists() and not force:
+        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        path.write_text(RECORD_TEMPLATE, encoding="utf-8")
+    except OSError as exc:
+        _error(DisclosureError(path, f"cannot write: {exc.strerror or exc}"))
+        raise typer.Exit(EXIT_ERROR) from None
+    stderr.print(
+        f"wrote {path}; edit it, then: aidisclose stamp FILE --record {path} --output out/",
+        markup=False,
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app()

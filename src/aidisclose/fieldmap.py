@@ -1,0 +1,169 @@
+"""The field map: every record field and the storage styles that carry it.
+
+One table drives both writing (``encode_record``) and reading (``read_fields``).
+Within a field the styles are listed in order of authority: the first one that
+holds a value supplies it, and every other style that holds one is checked
+against it, so carriers that disagree are reported instead of hidden.
+Adding a field or a carrier is one edit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
+from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
+from .carriers.xmp import (
+    XmpAISystems,
+    XmpBool,
+    XmpDataMining,
+    XmpInt,
+    XmpJson,
+    XmpLangAlt,
+    XmpNameSeq,
+    XmpPrompts,
+    XmpSourceType,
+    XmpText,
+    own_key,
+)
+from .record import RECORD_FIELDS, DisclosureRecord
+
+
+@dataclass(frozen=True)
+class MediaField:
+    name: str
+    styles: tuple[StorageStyle, ...]
+
+
+def _own_text(name: str) -> XmpText:
+    return XmpText(own_key(name), owned=True)
+
+
+def _own_json(name: str) -> XmpJson:
+    return XmpJson(own_key(name), owned=True)
+
+
+FIELD_MAP: tuple[MediaField, ...] = (
+    MediaField("schema_version", (XmpInt(own_key("schema_version"), owned=True),)),
+    MediaField(
+        "title",
+        (XmpLangAlt("Xmp.dc.title"), IimText("Iptc.Application2.ObjectName", 64)),
+    ),
+    MediaField("asset_id", (_own_text("asset_id"),)),
+    MediaField("production", (_own_text("production"),)),
+    MediaField("deliverable", (_own_text("deliverable"),)),
+    MediaField("genre", (_own_text("genre"),)),
+    MediaField("ai_used", (XmpBool(own_key("ai_used"), owned=True),)),
+    MediaField("digital_source_type", (XmpSourceType("Xmp.iptcExt.DigitalSourceType"),)),
+    MediaField(
+        "ai_systems",
+        (
+            _own_json("ai_systems"),
+            XmpAISystems("Xmp.iptcExt.AISystemUsed", "Xmp.iptcExt.AISystemVersionUsed"),
+        ),
+    ),
+    MediaField("usage_description", (_own_text("usage_description"),)),
+    MediaField(
+        "prompts",
+        (
+            _own_json("prompts"),
+            XmpPrompts("Xmp.iptcExt.AIPromptInformation", "Xmp.iptcExt.AIPromptWriterName"),
+        ),
+    ),
+    MediaField("generated_at", (_own_text("generated_at"),)),
+    MediaField(
+        "creators",
+        (
+            _own_json("creators"),
+            XmpNameSeq("Xmp.dc.creator"),
+            IimNames("Iptc.Application2.Byline", 32),
+        ),
+    ),
+    MediaField(
+        "ai_credit_line",
+        (XmpText("Xmp.photoshop.Credit"), IimText("Iptc.Application2.Credit", 32)),
+    ),
+    MediaField(
+        "copyright",
+        (XmpLangAlt("Xmp.dc.rights"), IimText("Iptc.Application2.Copyright", 128)),
+    ),
+    MediaField("usage_terms", (XmpLangAlt("Xmp.xmpRights.UsageTerms"),)),
+    MediaField("training_mining", (XmpDataMining("Xmp.plus.DataMining"),)),
+    MediaField("training_data", (_own_json("training_data"),)),
+    MediaField("rights_holders", (_own_json("rights_holders"),)),
+    MediaField("likeness", (_own_json("likeness"),)),
+    MediaField("human_review", (_own_json("human_review"),)),
+    MediaField("approval_reference", (_own_text("approval_reference"),)),
+    MediaField("qc", (_own_json("qc"),)),
+    MediaField("synthetic_content", (_own_json("synthetic_content"),)),
+)
+
+_missing = set(RECORD_FIELDS) - {f.name for f in FIELD_MAP}
+assert not _missing, f"record fields without storage: {_missing}"  # a new field needs a row
+
+
+def styles_for(media_field: MediaField, carriers: Iterable[str]) -> list[StorageStyle]:
+    wanted = set(carriers)
+    return [s for s in media_field.styles if s.carrier in wanted]
+
+
+def encode_record(record: DisclosureRecord, carriers: Iterable[str]) -> CarrierChanges:
+    """The raw writes and deletions that store ``record`` in ``carriers``.
+
+    A field the record sets is written to every style (keys a style cannot
+    fill are deleted, so no stale value survives beside the new one). A field
+    the record leaves out is deleted from our own namespace and left alone in
+    standard properties, which other tools may have written.
+    """
+    carriers = tuple(carriers)
+    values = record.to_json_dict()
+    changes: CarrierChanges = {c: {} for c in carriers}
+    for media_field in FIELD_MAP:
+        value = values.get(media_field.name)
+        for style in styles_for(media_field, carriers):
+            if value is not None:
+                changes[style.carrier].update(style.encode(value))
+            elif style.owned:
+                changes[style.carrier].update(dict.fromkeys(style.keys))
+    iptc = changes.get("iptc")
+    if iptc and any(v is not None for v in iptc.values()):
+        iptc[UTF8_CHARSET[0]] = UTF8_CHARSET[1]
+    return changes
+
+
+@dataclass(frozen=True)
+class StyleReading:
+    """What one style holds for one field."""
+
+    style: StorageStyle
+    value: Any
+
+
+@dataclass(frozen=True)
+class FieldReadings:
+    name: str
+    readings: tuple[StyleReading, ...] = field(default=())
+
+
+def read_fields(stored: CarrierValues) -> list[FieldReadings]:
+    """For every field, the decoded value of each style that holds something."""
+    result = []
+    for media_field in FIELD_MAP:
+        readings = []
+        for style in media_field.styles:
+            raw = stored.get(style.carrier, {})
+            present = {k: raw[k] for k in style.keys if k in raw}
+            if not present:
+                continue
+            value = style.decode(present)
+            if value is not None:
+                readings.append(StyleReading(style, value))
+        result.append(FieldReadings(media_field.name, tuple(readings)))
+    return result
+
+
+def carrier_keys(carrier: str) -> set[str]:
+    """Every key the field map uses in one carrier."""
+    return {k for f in FIELD_MAP for s in f.styles if s.carrier == carrier for k in s.keys}

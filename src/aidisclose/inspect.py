@@ -1,0 +1,150 @@
+"""Rebuild a disclosure record from a file's carriers, with where each value came from."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from . import __version__
+from .carriers.base import CarrierValues
+from .carriers.xmp import XMP, own_key
+from .fieldmap import read_fields
+from .media import detect
+from .record import DisclosureRecord
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Conflict(_Result):
+    """Two carriers hold different values for one field."""
+
+    field: str
+    source: str
+    value: Any
+    other_source: str
+    other_value: Any
+
+
+class Problem(_Result):
+    """A carrier holds a value that is not valid for the record; it was not used."""
+
+    field: str
+    source: str
+    value: Any
+    reason: str
+
+
+class Provenance(_Result):
+    carriers: list[str]
+    stamped_by_aidisclose: bool
+    sources: dict[str, str]
+    conflicts: list[Conflict]
+    problems: list[Problem]
+
+
+class InspectResult(_Result):
+    path: str
+    format: str
+    size: int
+    sha256: str
+    record: DisclosureRecord
+    provenance: Provenance
+    tool_version: str = __version__
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"record"})
+        data["record"] = self.record.to_json_dict()
+        return data
+
+
+def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
+    """(typed value, plain JSON value) of one field, or ValidationError."""
+    record = DisclosureRecord.model_validate({name: value})
+    return getattr(record, name), record.to_json_dict().get(name)
+
+
+def _normalise(name: str, value: Any) -> Any:
+    try:
+        return _validate_field(name, value)[1]
+    except ValidationError:
+        return value
+
+
+def _reason(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"][1:])
+    return f"{where + ': ' if where else ''}{err['msg']}"
+
+
+def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]:
+    """The record the carriers hold, and where each value came from.
+
+    The first valid value in field-map order wins; every other carrier that
+    holds the field is compared on what it can carry.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    problems: list[Problem] = []
+    for readings in read_fields(stored):
+        name = readings.name
+        chosen: tuple[str, Any] | None = None
+        for reading in readings.readings:
+            style = reading.style
+            try:
+                typed, plain = _validate_field(name, reading.value)
+            except ValidationError as exc:
+                problems.append(Problem(field=name, source=style.label, value=reading.value, reason=_reason(exc)))
+                continue
+            if chosen is None:
+                chosen = (style.label, plain)
+                values[name], sources[name] = typed, style.label
+                continue
+            expected = _normalise(name, style.project(chosen[1]))
+            if plain != expected:
+                conflicts.append(
+                    Conflict(
+                        field=name,
+                        source=chosen[0],
+                        value=expected,
+                        other_source=style.label,
+                        other_value=plain,
+                    )
+                )
+    provenance = Provenance(
+        carriers=sorted(c for c, keys in stored.items() if keys),
+        stamped_by_aidisclose=own_key("schema_version") in stored.get(XMP, {}),
+        sources=sources,
+        conflicts=conflicts,
+        problems=problems,
+    )
+    return DisclosureRecord.model_validate(values), provenance
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def inspect_file(path: str | Path) -> InspectResult:
+    """Read every carrier of ``path`` (never writing to it) and rebuild its record."""
+    path = Path(path)
+    info = detect(path)
+    stored = info.store.read(path)
+    record, provenance = rebuild_record(stored)
+    return InspectResult(
+        path=str(path),
+        format=info.format.value,
+        size=path.stat().st_size,
+        sha256=file_sha256(path),
+        record=record,
+        provenance=provenance,
+    )
