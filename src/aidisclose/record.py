@@ -167,9 +167,9 @@ class DisclosureRecord(_Model):
     synthetic_content: SyntheticContent | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The record as plain JSON values, leaving out what is not set."""
+        """The record as plain JSON values, leaving out what is not set (None, empty lists)."""
         data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
-        return {k: v for k, v in data.items() if v != [] and v != {}}
+        return {k: v for k, v in data.items() if v != []}
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(DisclosureRecord.model_fields)
@@ -280,7 +280,13 @@ def _toml_key_lines(text: str) -> dict[tuple[str | int, ...], int]:
 
 
 def _line_for(loc: tuple[Any, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
-    for end in range(len(loc), 0, -1):
+    """The line of the key at ``loc``, else of the first key written under it, else of its parent."""
+    if loc in lines:
+        return lines[loc]
+    below = [line for path, line in lines.items() if path[: len(loc)] == loc]
+    if below:
+        return min(below)
+    for end in range(len(loc) - 1, 0, -1):
         if loc[:end] in lines:
             return lines[loc[:end]]
     return None

@@ -1,0 +1,63 @@
+"""Shared test helpers: fixture paths, the CLI runner, ExifTool as a witness."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aidisclose import DisclosureRecord, load_record
+from aidisclose.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+IMAGE_FIXTURES = sorted((FIXTURES / "images").iterdir())
+EXAMPLE_RECORD = FIXTURES / "example-record.toml"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str | Path) -> CliResult:
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def exiftool_json(path: Path, *tags: str) -> dict[str, Any]:
+    exe = shutil.which("exiftool")
+    if exe is None:
+        pytest.fail("exiftool is not installed; `make test` installs it (Debian libimage-exiftool-perl)")
+    out = subprocess.run([exe, "-json", *tags, str(path)], check=True, capture_output=True, text=True)
+    data: dict[str, Any] = json.loads(out.stdout)[0]
+    return data
+
+
+def snapshot(path: Path) -> tuple[bytes, int]:
+    """The file's bytes and modification time: what 'unchanged' means here."""
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+@pytest.fixture
+def example_record() -> DisclosureRecord:
+    return load_record(EXAMPLE_RECORD)
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A temporary folder holding a copy of every image fixture."""
+    for source in IMAGE_FIXTURES:
+        shutil.copy2(source, tmp_path / source.name)
+    return tmp_path

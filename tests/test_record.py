@@ -1,0 +1,141 @@
+"""The record model: vocabularies, loading, errors that name the field and line, overrides, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from aidisclose import DisclosureError, load_record, stamp
+from aidisclose.record import RECORD_TEMPLATE, DisclosureRecord, validate_record
+from aidisclose.vocab import AI_SOURCE_TYPES, IPTC_DST_BASE, RETIRED_SOURCE_TYPES, DigitalSourceType
+
+from .conftest import EXAMPLE_RECORD, IMAGE_FIXTURES, run_cli
+
+
+def test_vocabulary_has_every_current_iptc_term_with_full_uri() -> None:
+    current = [t for t in DigitalSourceType if t not in RETIRED_SOURCE_TYPES]
+    assert len(current) == 18
+    assert DigitalSourceType.trainedAlgorithmicMedia.uri == IPTC_DST_BASE + "trainedAlgorithmicMedia"
+    assert DigitalSourceType.compositeSynthetic.implies_ai
+    assert not DigitalSourceType.digitalCapture.implies_ai
+    assert len(AI_SOURCE_TYPES) == 7
+
+
+def test_template_loads_and_matches_its_own_comments(tmp_path: Path) -> None:
+    path = tmp_path / "record.toml"
+    assert run_cli("init", path).exit_code == 0
+    assert path.read_text() == RECORD_TEMPLATE
+    record = load_record(path)
+    assert record.ai_used is True and record.ai_systems[0].name == "ExampleGen"
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "record.toml"
+    path.write_text("keep me")
+    result = run_cli("init", path)
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert path.read_text() == "keep me"
+
+
+def test_json_record_loads_same_as_toml(tmp_path: Path) -> None:
+    toml_record = load_record(EXAMPLE_RECORD)
+    path = tmp_path / "record.json"
+    path.write_text(toml_record.model_dump_json())
+    assert load_record(path) == toml_record
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line"),
+    [
+        ('title = "x"\ndeliverable = "finished"\n', "deliverable", 2),
+        ('title = "x"\n\n[[ai_systems]]\nname = "A"\n\n[[ai_systems]]\nversion = "2"\n', "ai_systems.1.name", 6),
+        ("generated_at = 2026-10-01T10:00:00\n", "generated_at", 1),
+        ('title = "x"\ntitel = "typo"\n', "titel", 2),
+        ('[likeness.consent]\nstatus = "granted"\n', "likeness", 1),
+    ],
+)
+def test_toml_errors_name_field_and_line(tmp_path: Path, text: str, field: str, line: int) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(DisclosureError) as err:
+        load_record(path)
+    message = err.value.one_line()
+    assert str(path) in message and f"field {field}" in message and f"(line {line})" in message
+    assert "\n" not in message
+
+
+def test_json_syntax_error_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text('{\n "title": "x",\n "ai_used": tru\n}\n')
+    with pytest.raises(DisclosureError, match="line 3"):
+        load_record(path)
+
+
+def test_control_characters_are_refused() -> None:
+    with pytest.raises(DisclosureError, match="U\\+0007"):
+        validate_record({"title": "bell\x07"})
+    assert validate_record({"title": "two\r\nlines"}).title == "two\nlines"
+
+
+def test_newer_schema_version_is_refused_clearly() -> None:
+    with pytest.raises(DisclosureError, match="schema_version 2 is not supported"):
+        validate_record({"schema_version": 2})
+
+
+def test_retired_source_type_is_refused_on_stamp(tmp_path: Path) -> None:
+    record = validate_record({"digital_source_type": "digitalArt"})
+    with pytest.raises(DisclosureError, match=r"retired.*digitalCreation"):
+        stamp(IMAGE_FIXTURES[0], record, output_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_set_overrides_nested_fields_and_lists() -> None:
+    record = load_record(
+        EXAMPLE_RECORD,
+        [
+            "human_review.status=pending",
+            "ai_used=false",
+            "ai_systems.2.name=ThirdGen",
+            "title=Plain text, not TOML",
+            "qc.date=2026-11-01T00:00:00Z",
+        ],
+    )
+    assert record.human_review is not None and record.human_review.status == "pending"
+    assert record.ai_used is False
+    assert record.ai_systems[2].name == "ThirdGen"
+    assert record.title == "Plain text, not TOML"
+    assert record.qc is not None and record.qc.date is not None and record.qc.date.year == 2026
+
+
+def test_set_without_record_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        "stamp", IMAGE_FIXTURES[0], "--set", "ai_used=true", "-s", "digital_source_type=algorithmicMedia", "-o", out
+    )
+    assert result.exit_code == 0, result.stderr
+    (report,) = run_cli("inspect", out / IMAGE_FIXTURES[0].name, "-f", "json").json()["files"]
+    assert report["record"] == {"schema_version": 1, "ai_used": True, "digital_source_type": "algorithmicMedia"}
+
+
+def test_bad_override_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("stamp", IMAGE_FIXTURES[0], "--set", "no-equals-sign", "-o", tmp_path)
+    assert result.exit_code == 2 and "field=value" in result.stderr
+
+
+def test_schema_command_prints_a_valid_json_schema() -> None:
+    result = run_cli("schema")
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"].startswith("https://aidisclose.org/schema/record/")
+    example = load_record(EXAMPLE_RECORD).model_dump(mode="json")
+    jsonschema.validate(example, schema)
+    assert "trainedAlgorithmicMedia" in json.dumps(schema)
+
+
+def test_record_is_frozen() -> None:
+    record = DisclosureRecord()
+    with pytest.raises(Exception, match="frozen"):
+        record.title = "x"  # type: ignore[misc]

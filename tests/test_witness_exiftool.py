@@ -1,0 +1,46 @@
+"""ExifTool, an independent reader, sees what aidisclose writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLE_RECORD, IMAGE_FIXTURES, exiftool_json, run_cli
+
+DST_URI = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+
+
+@pytest.mark.parametrize("fixture", IMAGE_FIXTURES, ids=lambda p: p.suffix[1:])
+def test_exiftool_reads_standard_ai_fields(fixture: Path, tmp_path: Path) -> None:
+    assert run_cli("stamp", fixture, "-r", EXAMPLE_RECORD, "-o", tmp_path).exit_code == 0
+    xmp = exiftool_json(tmp_path / fixture.name, "-XMP:all")
+    assert xmp["DigitalSourceType"] == DST_URI
+    assert xmp["AISystemUsed"] == "ExampleGen; CrowdClone"
+    assert xmp["AIPromptInformation"] == "overcast sky at dusk, anamorphic, soft light"
+    assert xmp["AIPromptWriterName"] == "A. Artist"
+    assert xmp["DataMining"] == "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
+    assert xmp["Creator"] == ["A. Artist", "B. Supervisor"]
+    assert xmp["Rights"] == "(c) 2026 Example Studio"
+    assert xmp["Credit"] == "Sky plate: ExampleGen"
+    assert xmp["UsageTerms"] == "Internal review only until release"
+
+
+@pytest.mark.parametrize("fixture", [f for f in IMAGE_FIXTURES if f.suffix in (".jpg", ".tif")], ids=str)
+def test_exiftool_reads_iptc_iim(fixture: Path, tmp_path: Path) -> None:
+    assert run_cli("stamp", fixture, "-r", EXAMPLE_RECORD, "-o", tmp_path).exit_code == 0
+    iim = exiftool_json(tmp_path / fixture.name, "-IPTC:all")
+    assert iim["By-line"] == ["A. Artist", "B. Supervisor"]
+    assert iim["Credit"] == "Sky plate: ExampleGen"
+    assert iim["CopyrightNotice"] == "(c) 2026 Example Studio"
+    assert iim["CodedCharacterSet"] == "UTF8"
+
+
+def test_iim_value_over_its_limit_is_left_to_xmp(tmp_path: Path) -> None:
+    jpeg = next(f for f in IMAGE_FIXTURES if f.suffix == ".jpg")
+    long_credit = "Generated with a very long credit line that IIM cannot hold"
+    result = run_cli("stamp", jpeg, "-r", EXAMPLE_RECORD, "--set", f"ai_credit_line={long_credit}", "-o", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    data = exiftool_json(tmp_path / jpeg.name, "-XMP:Credit", "-IPTC:Credit", "-G")
+    assert data["XMP:Credit"] == long_credit
+    assert "IPTC:Credit" not in data
