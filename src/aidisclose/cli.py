@@ -204,9 +204,29 @@ def inspect_command(
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    """A record value for people: objects as ``key: value`` lines, one list item per line."""
+    if isinstance(value, dict):
+        return "\n".join(
+            f"{k}:\n  " + _show(v).replace("\n", "\n  ") if isinstance(v, dict) else f"{k}: {_show(v)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return "; ".join(value)
+        return "\n".join("- " + _show(v).replace("\n", "\n  ") for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _short_source(label: str) -> str:
+    """``xmp:Xmp.iptcExt.AISystemUsed`` -> ``iptcExt:AISystemUsed`` (JSON output keeps the full label)."""
+    carrier, _, key = label.partition(":")
+    parts = key.split(".")
+    if carrier == "xmp" and len(parts) == 3:
+        prefix = {"iptcExt": "Iptc4xmpExt"}.get(parts[1], parts[1])
+        return f"{prefix}:{parts[2]}"
+    return f"IIM {parts[-1]}" if carrier == "iptc" else label
 
 
 def _print_inspect(result: InspectResult) -> None:
@@ -223,19 +243,19 @@ def _print_inspect(result: InspectResult) -> None:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("field")
         table.add_column("value", overflow="fold")
-        table.add_column("from", style="dim", overflow="fold")
+        table.add_column("from", style="dim", no_wrap=True)
         for name, value in values.items():
-            table.add_row(name, _show(value), prov.sources.get(name, ""))
+            table.add_row(name, _show(value), _short_source(prov.sources.get(name, "")))
         stdout.print(table)
     for c in prov.conflicts:
         stdout.print(
-            f"  [yellow]conflict[/yellow] {c.field}: {c.source} says {_show(c.value)!r}, "
-            f"{c.other_source} says {_show(c.other_value)!r}",
+            f"  [yellow]conflict[/yellow] {c.field}: {_short_source(c.source)} says {_show(c.value)!r}, "
+            f"{_short_source(c.other_source)} says {_show(c.other_value)!r}",
             highlight=False,
         )
     for p in prov.problems:
         stdout.print(
-            f"  [yellow]ignored[/yellow] {p.field} from {p.source}: {_show(p.value)!r} ({p.reason})",
+            f"  [yellow]ignored[/yellow] {p.field} from {_short_source(p.source)}: {_show(p.value)!r} ({p.reason})",
             highlight=False,
         )
     stdout.print()
