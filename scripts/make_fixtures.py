@@ -3,11 +3,16 @@
 
 Images are drawn with Pillow (a gradient, so a changed pixel shows). The JPEG
 also gets camera EXIF (Pillow) and one unrelated XMP property (pyexiv2), which
-stamping must keep. Run: .venv/bin/python scripts/make_fixtures.py
+stamping must keep. Audio is a one-second 440 Hz tone encoded by ffmpeg, with
+the tags, cover art and chunks a real delivery carries, which stamping must
+keep. Run: .venv/bin/python scripts/make_fixtures.py (needs ffmpeg).
 """
 
 from __future__ import annotations
 
+import struct
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pyexiv2
@@ -15,6 +20,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
 IMAGES = ROOT / "images"
+AUDIO = ROOT / "audio"
 SIZE = (64, 48)
 
 
@@ -37,6 +43,42 @@ def camera_exif() -> Image.Exif:
     return exif
 
 
+TONE = ["-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=22050"]
+TAGS = ["-metadata", "title=Fixture Tone", "-metadata", "artist=Fixture Artist", "-metadata", "comment=keep me"]
+
+
+def ffmpeg(*args: str | Path) -> None:
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-bitexact", *map(str, args)]
+    subprocess.run(cmd, check=True)
+
+
+def riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
+    return fourcc + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) % 2 else b"")
+
+
+def add_wav_chunks(path: Path) -> None:
+    """Append an iXML chunk and an odd-length unknown chunk, by hand, and fix the RIFF size."""
+    data = path.read_bytes()
+    data += riff_chunk(b"iXML", b"<BWFXML><PROJECT>fixture</PROJECT></BWFXML>")
+    data += riff_chunk(b"zzzz", b"unknown chunk, odd length")
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+
+
+def make_audio() -> None:
+    AUDIO.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cover = Path(tmp) / "cover.png"
+        Image.new("RGB", (16, 16), (200, 30, 30)).save(cover)
+        art = ["-i", cover, "-map", "0:a", "-map", "1:v", "-c:v", "png", "-disposition:v", "attached_pic"]
+        ffmpeg(*TONE, *art, "-c:a", "libmp3lame", "-b:a", "32k", "-id3v2_version", "3", *TAGS, AUDIO / "tone.mp3")
+        ffmpeg(*TONE, *art, "-c:a", "flac", *TAGS, AUDIO / "tone.flac")
+        ffmpeg(*TONE, *art, "-c:a", "aac", "-b:a", "32k", *TAGS, AUDIO / "tone.m4a")
+    ffmpeg(*TONE, "-c:a", "pcm_s16le", "-write_bext", "1", *TAGS, AUDIO / "tone.wav")
+    add_wav_chunks(AUDIO / "tone.wav")
+    ffmpeg(*TONE, "-c:a", "libvorbis", "-q:a", "0", *TAGS, AUDIO / "tone.ogg")
+    ffmpeg(*TONE, "-c:a", "libopus", "-b:a", "16k", *TAGS, AUDIO / "tone.opus")
+
+
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     photo = IMAGES / "photo.jpg"
@@ -51,7 +93,8 @@ def main() -> None:
     gradient("RGBA").save(IMAGES / "overlay.png")
     gradient().save(IMAGES / "plate.tif", compression="tiff_lzw")
     gradient().save(IMAGES / "still.webp", lossless=True)
-    for path in sorted(IMAGES.iterdir()):
+    make_audio()
+    for path in sorted([*IMAGES.iterdir(), *AUDIO.iterdir()]):
         print(f"{path.relative_to(ROOT.parent)}: {path.stat().st_size} bytes")
 
 

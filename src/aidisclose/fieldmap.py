@@ -15,6 +15,16 @@ from typing import Any
 
 from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
 from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
+from .carriers.tags import (
+    TagAISystems,
+    TagBool,
+    TagCreatorsByRole,
+    TagJson,
+    TagReviewStatus,
+    TagSourceType,
+    TagText,
+    record_field_key,
+)
 from .carriers.xmp import (
     XmpAISystems,
     XmpBool,
@@ -45,7 +55,7 @@ def _own_json(name: str) -> XmpJson:
     return XmpJson(own_key(name), owned=True)
 
 
-FIELD_MAP: tuple[MediaField, ...] = (
+_XMP_IIM_MAP: tuple[MediaField, ...] = (
     MediaField("schema_version", (XmpInt(own_key("schema_version"), owned=True),)),
     MediaField(
         "title",
@@ -99,6 +109,48 @@ FIELD_MAP: tuple[MediaField, ...] = (
     MediaField("qc", (_own_json("qc"),)),
     MediaField("synthetic_content", (_own_json("synthetic_content"),)),
 )
+
+
+# Carriers of text tags: (carrier, how its keys are spelt, its copyright key,
+# whether it holds the whole record as JSON because the format has no XMP).
+ID3, VORBIS, MP4_TAGS, RIFF_INFO = "id3", "vorbis", "mp4", "riff-info"
+_TAG_CARRIERS: tuple[tuple[str, str, str, bool], ...] = (
+    (ID3, "TXXX:AIDISCLOSE_{}", "TCOP", False),
+    (VORBIS, "AIDISCLOSE_{}", "COPYRIGHT", True),
+    (MP4_TAGS, "----:org.aidisclose:{}", "cprt", True),
+)
+
+
+def _tag_styles(carrier: str, key: str, copyright_key: str) -> dict[str, list[StorageStyle]]:
+    """The human-readable key fields in one tag carrier."""
+    k = key.format
+    return {
+        "ai_used": [TagBool(carrier, k("AI_USED"), owned=True)],
+        "digital_source_type": [TagSourceType(carrier, k("DIGITAL_SOURCE_TYPE"), owned=True)],
+        "ai_systems": [TagAISystems(carrier, k("AI_SYSTEMS"), k("AI_SYSTEM_VERSIONS"), owned=True)],
+        "human_review": [TagReviewStatus(carrier, k("HUMAN_REVIEW"), owned=True)],
+        "ai_credit_line": [TagText(carrier, k("AI_CREDIT"), owned=True)],
+        "copyright": [TagText(carrier, copyright_key)],
+    }
+
+
+def _build_field_map() -> tuple[MediaField, ...]:
+    styles: dict[str, list[StorageStyle]] = {f.name: list(f.styles) for f in _XMP_IIM_MAP}
+    for carrier, key, copyright_key, holds_record in _TAG_CARRIERS:
+        if holds_record:
+            for name in styles:
+                styles[name].append(TagJson(carrier, record_field_key(name), owned=True))
+        for name, extra in _tag_styles(carrier, key, copyright_key).items():
+            styles[name].extend(extra)
+    styles["creators"] += [
+        TagCreatorsByRole(ID3, "TCOM", frozenset({"composer"})),
+        TagCreatorsByRole(ID3, "TEXT", frozenset({"lyricist", "lyrics", "songwriter"})),
+    ]
+    styles["copyright"].append(TagText(RIFF_INFO, "ICOP"))
+    return tuple(MediaField(name, tuple(s)) for name, s in styles.items())
+
+
+FIELD_MAP = _build_field_map()
 
 _missing = set(RECORD_FIELDS) - {f.name for f in FIELD_MAP}
 assert not _missing, f"record fields without storage: {_missing}"  # a new field needs a row

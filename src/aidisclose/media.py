@@ -8,7 +8,11 @@ from pathlib import Path
 
 from .carriers.base import MetadataStore
 from .carriers.exif_iptc import IIM
+from .carriers.id3 import Id3Store, id3v2_size, mpeg_frame_length
 from .carriers.image import Exiv2ImageStore
+from .carriers.mp4tags import Mp4TagStore
+from .carriers.riff import RiffWaveStore
+from .carriers.vorbis import VorbisCommentStore
 from .carriers.xmp import XMP
 from .errors import DisclosureError
 
@@ -18,6 +22,12 @@ class MediaFormat(StrEnum):
     PNG = "png"
     TIFF = "tiff"
     WEBP = "webp"
+    MP3 = "mp3"
+    WAV = "wav"
+    FLAC = "flac"
+    OGG_VORBIS = "ogg-vorbis"
+    OPUS = "opus"
+    M4A = "m4a"
 
 
 @dataclass(frozen=True)
@@ -28,13 +38,24 @@ class FormatInfo:
 
 
 _FORMATS: dict[MediaFormat, FormatInfo] = {
-    MediaFormat.JPEG: FormatInfo(MediaFormat.JPEG, "image/jpeg", Exiv2ImageStore((XMP, IIM))),
-    MediaFormat.PNG: FormatInfo(MediaFormat.PNG, "image/png", Exiv2ImageStore((XMP,))),
-    MediaFormat.TIFF: FormatInfo(MediaFormat.TIFF, "image/tiff", Exiv2ImageStore((XMP, IIM))),
-    MediaFormat.WEBP: FormatInfo(MediaFormat.WEBP, "image/webp", Exiv2ImageStore((XMP,))),
+    f.format: f
+    for f in (
+        FormatInfo(MediaFormat.JPEG, "image/jpeg", Exiv2ImageStore((XMP, IIM))),
+        FormatInfo(MediaFormat.PNG, "image/png", Exiv2ImageStore((XMP,))),
+        FormatInfo(MediaFormat.TIFF, "image/tiff", Exiv2ImageStore((XMP, IIM))),
+        FormatInfo(MediaFormat.WEBP, "image/webp", Exiv2ImageStore((XMP,))),
+        FormatInfo(MediaFormat.MP3, "audio/mpeg", Id3Store()),
+        FormatInfo(MediaFormat.WAV, "audio/wav", RiffWaveStore()),
+        FormatInfo(MediaFormat.FLAC, "audio/flac", VorbisCommentStore("flac")),
+        FormatInfo(MediaFormat.OGG_VORBIS, "audio/ogg", VorbisCommentStore("ogg-vorbis")),
+        FormatInfo(MediaFormat.OPUS, "audio/ogg; codecs=opus", VorbisCommentStore("opus")),
+        FormatInfo(MediaFormat.M4A, "audio/mp4", Mp4TagStore()),
+    )
 }
 
-SUPPORTED = "JPEG, PNG, TIFF or WebP"
+SUPPORTED = "JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus or M4A"
+_AUDIO_MP4_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A "}
+HEAD_BYTES = 64
 
 
 def sniff(head: bytes) -> MediaFormat | None:
@@ -45,9 +66,35 @@ def sniff(head: bytes) -> MediaFormat | None:
         return MediaFormat.PNG
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return MediaFormat.TIFF
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return MediaFormat.WAV
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return MediaFormat.WEBP
+    if head[:4] == b"fLaC":
+        return MediaFormat.FLAC
+    if head[:4] == b"OggS" and len(head) > 27 + head[26]:
+        packet = head[27 + head[26] :]
+        if packet.startswith(b"\x01vorbis"):
+            return MediaFormat.OGG_VORBIS
+        if packet.startswith(b"OpusHead"):
+            return MediaFormat.OPUS
+        return None
+    if head[4:8] == b"ftyp" and head[8:12] in _AUDIO_MP4_BRANDS:
+        return MediaFormat.M4A
+    if head[:3] == b"ID3" or mpeg_frame_length(head[:4]) is not None:
+        return MediaFormat.MP3
     return None
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        skip = id3v2_size(head)
+        if skip:  # an ID3 tag may front a FLAC stream as well as MPEG audio
+            handle.seek(skip)
+            if handle.read(4) == b"fLaC":
+                return b"fLaC"
+    return head
 
 
 def detect(path: Path) -> FormatInfo:
@@ -55,8 +102,7 @@ def detect(path: Path) -> FormatInfo:
     try:
         if path.is_dir():
             raise DisclosureError(path, "is a folder, not a file")
-        with open(path, "rb") as handle:
-            head = handle.read(64)
+        head = _read_head(path)
     except FileNotFoundError:
         raise DisclosureError(path, "no such file") from None
     except PermissionError:
@@ -67,8 +113,5 @@ def detect(path: Path) -> FormatInfo:
         raise DisclosureError(path, "is empty (0 bytes)")
     found = sniff(head)
     if found is None:
-        raise DisclosureError(
-            path,
-            f"content is not {SUPPORTED} (formats are told by content, not by the extension)",
-        )
+        raise DisclosureError(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
     return _FORMATS[found]

@@ -11,9 +11,12 @@ container format.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
+
+from ..errors import DisclosureError
 
 #: A raw value as the underlying library hands it over: text, an array of
 #: text, or a language alternative (``{'lang="x-default"': text}``).
@@ -95,3 +98,26 @@ def text_list(stored: Stored) -> list[str]:
         return list(stored)
     text = first_text(stored)
     return [text] if text else []
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def hash_ranges(path: Path, ranges: list[tuple[int, int]], label: bytes = b"") -> str:
+    """SHA-256 over byte ranges ``(offset, length)`` of a file, read in blocks."""
+    digest = hashlib.sha256(label)
+    with open(path, "rb") as handle:
+        for offset, length in ranges:
+            handle.seek(offset)
+            left = length
+            while left > 0:
+                block = handle.read(min(left, 1 << 20))
+                if not block:
+                    raise DisclosureError(path, "ends early; the file is truncated")
+                digest.update(block)
+                left -= len(block)
+    return digest.hexdigest()

@@ -1,0 +1,160 @@
+"""Storage styles for text tags: ID3 text frames, Vorbis comments, MP4 freeform atoms.
+
+All three hold a key with a list of strings. Human-readable ``AIDISCLOSE_*``
+keys carry the key fields; formats without XMP also carry the whole record as
+one JSON text (``RECORD_KEY``), which their store packs from per-field keys
+``RECORD_KEY/<field>`` so that every field keeps its own style.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..vocab import IPTC_DST_BASE, source_type_from_uri
+from .base import StorageStyle, Stored, text_list
+
+RECORD_KEY = "AIDISCLOSE_RECORD"
+
+
+class TagText(StorageStyle):
+    def encode(self, value: Any) -> dict[str, Stored | None]:
+        return {self.keys[0]: [self.to_text(value)]}
+
+    def decode(self, stored: Mapping[str, Stored]) -> Any:
+        raw = stored.get(self.keys[0])
+        values = text_list(raw) if raw is not None else []
+        return self.from_text(values[0]) if values else None
+
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
+
+class TagBool(TagText):
+    def to_text(self, value: Any) -> str:
+        return "true" if value else "false"
+
+    def from_text(self, text: str) -> Any:
+        return {"true": True, "false": False}.get(text.strip().lower(), text)
+
+
+class TagSourceType(TagText):
+    """The IPTC digital source type as its full URI."""
+
+    def to_text(self, value: Any) -> str:
+        return IPTC_DST_BASE + str(value)
+
+    def from_text(self, text: str) -> Any:
+        return source_type_from_uri(text.strip())
+
+
+class TagJson(TagText):
+    def to_text(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def from_text(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text  # shown as a problem when the record is rebuilt
+
+
+class TagReviewStatus(TagText):
+    """Just the human-review verdict (approved, rejected, pending), for people reading tags."""
+
+    def to_text(self, value: Any) -> str:
+        return str(value["status"])
+
+    def from_text(self, text: str) -> Any:
+        return {"status": text.strip()}
+
+
+class TagAISystems(StorageStyle):
+    """System names under one key and their versions under another, one value per system."""
+
+    def encode(self, value: Any) -> dict[str, Stored | None]:
+        versions = [s.get("version", "") for s in value]
+        return {
+            self.keys[0]: [s["name"] for s in value],
+            self.keys[1]: versions if any(versions) else None,
+        }
+
+    def decode(self, stored: Mapping[str, Stored]) -> Any:
+        raw_names = stored.get(self.keys[0])
+        raw_versions = stored.get(self.keys[1])
+        names = text_list(raw_names) if raw_names is not None else []
+        versions = text_list(raw_versions) if raw_versions is not None else []
+        if not names:
+            return None
+        if len(versions) != len(names):
+            versions = [""] * len(names)
+        return [{"name": n, "version": v} if v else {"name": n} for n, v in zip(names, versions, strict=True)]
+
+
+class TagCreatorsByRole(StorageStyle):
+    """A standard tag for creators in one role (ID3 TCOM composers, TEXT lyricists).
+
+    Written only when the record names someone in that role, so an existing
+    composer tag is not erased by a record that lists only other creators.
+    """
+
+    def __init__(self, carrier: str, key: str, roles: frozenset[str]) -> None:
+        super().__init__(carrier, key)
+        self.roles = roles
+        self.role = sorted(roles)[0]
+
+    def encode(self, value: Any) -> dict[str, Stored | None]:
+        names = [c["name"] for c in value if (c.get("role") or "").strip().lower() in self.roles]
+        return {self.keys[0]: names} if names else {}
+
+    def decode(self, stored: Mapping[str, Stored]) -> Any:
+        raw = stored.get(self.keys[0])
+        names = text_list(raw) if raw is not None else []
+        return [{"name": n, "role": self.role} for n in names] or None
+
+
+def record_field_key(field: str) -> str:
+    return f"{RECORD_KEY}/{field}"
+
+
+def pack_record(current: str | None, changes: Mapping[str, Stored | None]) -> str | None:
+    """Apply per-field ``RECORD_KEY/<field>`` changes to the whole-record JSON text."""
+    try:
+        record = json.loads(current) if current else {}
+    except json.JSONDecodeError:
+        record = {}
+    if not isinstance(record, dict):
+        record = {}
+    for key, value in changes.items():
+        field = key.split("/", 1)[1]
+        if value is None:
+            record.pop(field, None)
+        else:
+            record[field] = json.loads(text_list(value)[0])
+    return json.dumps(record, ensure_ascii=False, sort_keys=True) if record else None
+
+
+def unpack_record(text: str | None) -> dict[str, Stored]:
+    """The whole-record JSON text as per-field keys, each holding that field's JSON."""
+    if not text:
+        return {}
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return {RECORD_KEY: [text]}
+    if not isinstance(record, dict):
+        return {RECORD_KEY: [text]}
+    return {record_field_key(k): [json.dumps(v, ensure_ascii=False, sort_keys=True)] for k, v in record.items()}
+
+
+def split_record_changes(
+    changes: Mapping[str, Stored | None],
+) -> tuple[dict[str, Stored | None], dict[str, Stored | None]]:
+    """(per-field record changes, changes to ordinary tags)."""
+    record = {k: v for k, v in changes.items() if k.startswith(RECORD_KEY + "/")}
+    plain = {k: v for k, v in changes.items() if k not in record}
+    return record, plain

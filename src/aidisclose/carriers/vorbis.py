@@ -1,0 +1,164 @@
+"""FLAC, Ogg Vorbis and Opus: Vorbis comments through mutagen.
+
+``AIDISCLOSE_*`` comments carry the key fields for people; ``AIDISCLOSE_RECORD``
+carries the whole record as JSON. Pictures and every other comment are kept.
+The essence is the audio after the headers: FLAC frames, or the Ogg pages that
+follow the codec's header packets (mutagen may renumber pages when the comment
+packet grows, so page bodies are hashed, not whole pages).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+from pathlib import Path
+from typing import Any
+
+from mutagen import MutagenError
+from mutagen.flac import FLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
+
+from ..errors import DisclosureError
+from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
+from .id3 import id3v2_size
+from .tags import RECORD_KEY, pack_record, split_record_changes, unpack_record
+
+VORBIS = "vorbis"
+_OPENERS: dict[str, Any] = {"flac": FLAC, "ogg-vorbis": OggVorbis, "opus": OggOpus}
+_HEADER_PACKETS = {"ogg-vorbis": 3, "opus": 2}
+
+
+class VorbisCommentStore:
+    carriers: tuple[str, ...] = (VORBIS,)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def _open(self, path: Path) -> Any:
+        try:
+            return _OPENERS[self.kind](path)
+        except (MutagenError, struct.error, ValueError, EOFError, IndexError) as exc:
+            raise DisclosureError(path, f"cannot read the {self.kind} headers ({exc}); the file is damaged") from None
+
+    def read(self, path: Path) -> CarrierValues:
+        audio = self._open(path)
+        values: dict[str, Stored] = {}
+        for key, items in (audio.tags.as_dict() if audio.tags is not None else {}).items():
+            upper = key.upper()
+            if upper == RECORD_KEY:
+                values.update(unpack_record(items[0] if items else None))
+            elif upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT":
+                values[upper] = list(items)
+        return {VORBIS: values}
+
+    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
+        shutil.copyfile(source, target)
+        audio = self._open(target)
+        if audio.tags is None:
+            audio.add_tags()
+        tags = audio.tags
+        record_changes, plain = split_record_changes(changes.get(VORBIS, {}))
+        if record_changes:
+            current = tags.get(RECORD_KEY)
+            plain[RECORD_KEY] = pack_record(current[0] if current else None, record_changes)
+        for key, value in plain.items():
+            if key in tags:
+                del tags[key]
+            if value is not None:
+                tags[key] = text_list(value)
+        try:
+            audio.save()
+        except (MutagenError, OSError) as exc:
+            raise DisclosureError(source, f"cannot write the Vorbis comments: {exc}") from None
+
+    def essence_digest(self, path: Path) -> str:
+        if self.kind == "flac":
+            return hash_ranges(path, [flac_audio_range(path)], b"flac-frames")
+        return ogg_audio_digest(path, _HEADER_PACKETS[self.kind])
+
+
+def _crc16_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8005) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+        table.append(crc)
+    return table
+
+
+_CRC16 = _crc16_table()
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16 of a FLAC frame (polynomial 0x8005, initial 0)."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[(crc >> 8) ^ byte]
+    return crc
+
+
+def flac_audio_range(path: Path) -> tuple[int, int]:
+    """(offset, length) of the FLAC frames; refused when the last frame is cut short."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        start = id3v2_size(handle.read(10))
+        handle.seek(start)
+        if handle.read(4) != b"fLaC":
+            raise DisclosureError(path, "is not a FLAC stream")
+        position, last, max_frame = start + 4, False, 0
+        while not last:
+            handle.seek(position)
+            header = handle.read(4)
+            if len(header) < 4:
+                raise DisclosureError(path, "ends inside its FLAC metadata; the file is truncated")
+            last, kind = bool(header[0] & 0x80), header[0] & 0x7F
+            length = int.from_bytes(header[1:4], "big")
+            if kind == 0:
+                max_frame = int.from_bytes(handle.read(10)[7:10], "big")
+            position += 4 + length
+        if position >= size:
+            raise DisclosureError(path, "has FLAC metadata but no audio frames; the file is truncated")
+        window = min(size - position, max_frame + 16 if max_frame else 1 << 20)
+        handle.seek(size - window)
+        tail = handle.read(window)
+    _check_last_flac_frame(path, tail)
+    return position, size - position
+
+
+def _check_last_flac_frame(path: Path, tail: bytes) -> None:
+    """The file must end with a whole frame: from some frame sync, CRC-16 matches the last two bytes."""
+    expected = int.from_bytes(tail[-2:], "big")
+    for sync in reversed(list(re.finditer(rb"\xff[\xf8\xf9]", tail))):
+        if _crc16(tail[sync.start() : -2]) == expected:
+            return
+    raise DisclosureError(path, "its last FLAC frame is cut short or damaged; the file is truncated")
+
+
+def ogg_audio_digest(path: Path, header_packets: int) -> str:
+    """SHA-256 over the bodies of the Ogg pages after the header packets; refuses a cut-short page."""
+    size = path.stat().st_size
+    ranges: list[tuple[int, int]] = []
+    packets_done = 0
+    with open(path, "rb") as handle:
+        position = 0
+        while position < size:
+            handle.seek(position)
+            header = handle.read(27)
+            if len(header) < 27 or header[:4] != b"OggS":
+                raise DisclosureError(path, f"has no Ogg page at byte {position}; the file is truncated or damaged")
+            lacing = handle.read(header[26])
+            if len(lacing) < header[26]:
+                raise DisclosureError(path, "its last Ogg page is cut short; the file is truncated")
+            body_start, body_length = position + 27 + len(lacing), sum(lacing)
+            if body_start + body_length > size:
+                raise DisclosureError(path, "its last Ogg page is cut short; the file is truncated")
+            if packets_done >= header_packets:
+                ranges.append((body_start, body_length))
+            packets_done += sum(1 for value in lacing if value < 255)
+            position = body_start + body_length
+    if not ranges:
+        raise DisclosureError(path, "has Ogg headers but no audio pages; the file is truncated")
+    return hash_ranges(path, ranges, b"ogg-audio")
