@@ -18,6 +18,7 @@ from aidisclose.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 IMAGE_FIXTURES = sorted((FIXTURES / "images").iterdir())
+AUDIO_FIXTURES = sorted((FIXTURES / "audio").iterdir())
 EXAMPLE_RECORD = FIXTURES / "example-record.toml"
 
 
@@ -43,6 +44,26 @@ def exiftool_json(path: Path, *tags: str) -> dict[str, Any]:
     out = subprocess.run([exe, "-json", *tags, str(path)], check=True, capture_output=True, text=True)
     data: dict[str, Any] = json.loads(out.stdout)[0]
     return data
+
+
+def exiftool_lines(path: Path, *tags: str) -> list[str]:
+    """ExifTool's ``-s`` text output, one 'Tag: value' per line (JSON cannot hold repeated tags)."""
+    exe = shutil.which("exiftool")
+    if exe is None:
+        pytest.fail("exiftool is not installed; `make test` installs it (Debian libimage-exiftool-perl)")
+    out = subprocess.run([exe, "-a", "-s", *tags, str(path)], check=True, capture_output=True, text=True)
+    return [" ".join(line.split(None, 2)[::2]) for line in out.stdout.splitlines()]
+
+
+def pcm_md5(path: Path) -> str:
+    """ffmpeg's MD5 of the decoded audio: an independent witness of the essence."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
 
 
 def snapshot(path: Path) -> tuple[bytes, int]:

@@ -16,7 +16,6 @@ from typing import Any
 from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
 from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
 from .carriers.tags import (
-    TagAISystems,
     TagBool,
     TagCreatorsByRole,
     TagJson,
@@ -26,7 +25,8 @@ from .carriers.tags import (
     record_field_key,
 )
 from .carriers.xmp import (
-    XmpAISystems,
+    XMP,
+    JoinedAISystems,
     XmpBool,
     XmpDataMining,
     XmpInt,
@@ -71,7 +71,7 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
         "ai_systems",
         (
             _own_json("ai_systems"),
-            XmpAISystems("Xmp.iptcExt.AISystemUsed", "Xmp.iptcExt.AISystemVersionUsed"),
+            JoinedAISystems(XMP, "Xmp.iptcExt.AISystemUsed", "Xmp.iptcExt.AISystemVersionUsed"),
         ),
     ),
     MediaField("usage_description", (_own_text("usage_description"),)),
@@ -127,7 +127,7 @@ def _tag_styles(carrier: str, key: str, copyright_key: str) -> dict[str, list[St
     return {
         "ai_used": [TagBool(carrier, k("AI_USED"), owned=True)],
         "digital_source_type": [TagSourceType(carrier, k("DIGITAL_SOURCE_TYPE"), owned=True)],
-        "ai_systems": [TagAISystems(carrier, k("AI_SYSTEMS"), k("AI_SYSTEM_VERSIONS"), owned=True)],
+        "ai_systems": [JoinedAISystems(carrier, k("AI_SYSTEMS"), k("AI_SYSTEM_VERSIONS"), owned=True)],
         "human_review": [TagReviewStatus(carrier, k("HUMAN_REVIEW"), owned=True)],
         "ai_credit_line": [TagText(carrier, k("AI_CREDIT"), owned=True)],
         "copyright": [TagText(carrier, copyright_key)],

@@ -73,28 +73,6 @@ class TagReviewStatus(TagText):
         return {"status": text.strip()}
 
 
-class TagAISystems(StorageStyle):
-    """System names under one key and their versions under another, one value per system."""
-
-    def encode(self, value: Any) -> dict[str, Stored | None]:
-        versions = [s.get("version", "") for s in value]
-        return {
-            self.keys[0]: [s["name"] for s in value],
-            self.keys[1]: versions if any(versions) else None,
-        }
-
-    def decode(self, stored: Mapping[str, Stored]) -> Any:
-        raw_names = stored.get(self.keys[0])
-        raw_versions = stored.get(self.keys[1])
-        names = text_list(raw_names) if raw_names is not None else []
-        versions = text_list(raw_versions) if raw_versions is not None else []
-        if not names:
-            return None
-        if len(versions) != len(names):
-            versions = [""] * len(names)
-        return [{"name": n, "version": v} if v else {"name": n} for n, v in zip(names, versions, strict=True)]
-
-
 class TagCreatorsByRole(StorageStyle):
     """A standard tag for creators in one role (ID3 TCOM composers, TEXT lyricists).
 

@@ -144,11 +144,12 @@ class XmpDataMining(XmpText):
         return found.value if found else text
 
 
-class XmpAISystems(StorageStyle):
-    """IPTC 2025.1 AISystemUsed + AISystemVersionUsed: one text each, several systems joined."""
+class JoinedAISystems(StorageStyle):
+    """System names under one key and versions under another, several systems ``; ``-joined.
 
-    def __init__(self, name_key: str, version_key: str) -> None:
-        super().__init__(XMP, name_key, version_key)
+    IPTC 2025.1 AISystemUsed + AISystemVersionUsed in XMP; the same single-value
+    form in ID3, Vorbis and MP4 tags, where other readers show only one value.
+    """
 
     def encode(self, value: Any) -> dict[str, Stored | None]:
         names = LIST_SEPARATOR.join(s["name"] for s in value)
