@@ -20,7 +20,7 @@ $(READY): pyproject.toml
 
 demo: $(READY)
 	rm -rf demo-out
-	$(BIN)/aidisclose stamp fixtures/images/* --record fixtures/example-record.toml --output demo-out
+	$(BIN)/aidisclose stamp fixtures/images/* fixtures/audio/* --record fixtures/example-record.toml --output demo-out
 	$(BIN)/aidisclose inspect demo-out/*
 
 system-deps:

@@ -78,7 +78,12 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="text
 
 @app.command("stamp")
 def stamp_command(
-    files: Annotated[list[Path], typer.Argument(help="Files to stamp (JPEG, PNG, TIFF, WebP).", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to stamp: JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A.", show_default=False
+        ),
+    ],
     record_path: Annotated[
         Path | None,
         typer.Option("--record", "-r", help="Disclosure record, TOML or JSON (`aidisclose init` writes one)."),
