@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 IMAGE_FIXTURES = sorted((FIXTURES / "images").iterdir())
 AUDIO_FIXTURES = sorted((FIXTURES / "audio").iterdir())
+ALL_FIXTURES = IMAGE_FIXTURES + AUDIO_FIXTURES
 EXAMPLE_RECORD = FIXTURES / "example-record.toml"
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -52,6 +53,31 @@ class OutputFormat(StrEnum):
 
 def _error(err: DisclosureError) -> None:
     stderr.print(f"aidisclose: error: {err.one_line()}", markup=False, highlight=False)
+
+
+T = TypeVar("T")
+Failures = list[tuple[Path, DisclosureError]]
+
+
+def _each(files: list[Path], action: Callable[[Path], T]) -> tuple[list[T], Failures]:
+    """Run ``action`` on every file; a file that fails is reported on stderr and does not stop the rest."""
+    results: list[T] = []
+    failures: Failures = []
+    for path in files:
+        try:
+            results.append(action(path))
+        except DisclosureError as err:
+            failures.append((path, err))
+            _error(err)
+    return results, failures
+
+
+def _batch_json(key: str, items: list[dict[str, Any]], failures: Failures) -> dict[str, Any]:
+    return {
+        "tool_version": __version__,
+        key: items,
+        "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
+    }
 
 
 def _print_json(data: Any) -> None:
@@ -122,22 +148,11 @@ def stamp_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
 
-    results: list[StampResult] = []
-    failures: list[tuple[Path, DisclosureError]] = []
-    for path in files:
-        try:
-            results.append(stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite))
-        except DisclosureError as err:
-            failures.append((path, err))
-            _error(err)
+    results, failures = _each(
+        files, lambda path: stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite)
+    )
     if output_format is OutputFormat.json:
-        _print_json(
-            {
-                "tool_version": __version__,
-                "stamped": [_stamp_json(r) for r in results],
-                "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
-            }
-        )
+        _print_json(_batch_json("stamped", [_stamp_json(r) for r in results], failures))
     else:
         for r in results:
             stdout.print(
@@ -186,22 +201,9 @@ def inspect_command(
     Reads every carrier (XMP, IPTC IIM, ...) without changing the file, and
     reports carriers that disagree and values that are not valid.
     """
-    results: list[InspectResult] = []
-    failures: list[tuple[Path, DisclosureError]] = []
-    for path in files:
-        try:
-            results.append(inspect_file(path))
-        except DisclosureError as err:
-            failures.append((path, err))
-            _error(err)
+    results, failures = _each(files, inspect_file)
     if output_format is OutputFormat.json:
-        _print_json(
-            {
-                "tool_version": __version__,
-                "files": [r.to_json_dict() for r in results],
-                "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
-            }
-        )
+        _print_json(_batch_json("files", [r.to_json_dict() for r in results], failures))
     else:
         for result in results:
             _print_inspect(result)

@@ -64,7 +64,10 @@ class StorageStyle:
 class MetadataStore(Protocol):
     """Raw key access to every carrier of one container format."""
 
-    carriers: tuple[str, ...]
+    @property
+    def carriers(self) -> tuple[str, ...]:
+        """The carriers this format has, in the order the field map should write them."""
+        ...
 
     def read(self, path: Path) -> CarrierValues: ...
 

@@ -6,7 +6,6 @@ The essence is the payload of every top-level ``mdat`` box; mutagen may move
 
 from __future__ import annotations
 
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from mutagen import MutagenError
 from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
-from .tags import pack_record, split_record_changes, unpack_record
+from .base import hash_ranges
+from .tags import MutagenTagStore
 
 MP4_TAGS = "mp4"
 FREEFORM = "----:org.aidisclose:"
@@ -51,8 +50,9 @@ def top_level_boxes(path: Path) -> list[tuple[bytes, int, int]]:
     return boxes
 
 
-class Mp4TagStore:
-    carriers: tuple[str, ...] = (MP4_TAGS,)
+class Mp4TagStore(MutagenTagStore):
+    carrier = MP4_TAGS
+    record_key = RECORD_ATOM
 
     def _open(self, path: Path) -> MP4:
         top_level_boxes(path)  # refuse broken box sizes before mutagen guesses
@@ -61,42 +61,13 @@ class Mp4TagStore:
         except (MutagenError, struct.error, ValueError, EOFError) as exc:
             raise DisclosureError(path, f"cannot read the MP4 boxes ({exc}); the file is damaged") from None
 
-    def read(self, path: Path) -> CarrierValues:
-        tags: Any = self._open(path).tags or {}
-        values: dict[str, Stored] = {}
-        for key, items in tags.items():
-            if key == RECORD_ATOM:
-                values.update(unpack_record(bytes(items[0]).decode("utf-8", "replace") if items else None))
-            elif key.startswith(FREEFORM):
-                values[key] = [bytes(v).decode("utf-8", "replace") for v in items]
-            elif key == "cprt":
-                values[key] = [str(v) for v in items]
-        return {MP4_TAGS: values}
+    def _our_key(self, key: str) -> str | None:
+        return key if key.startswith(FREEFORM) or key == "cprt" else None
 
-    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        shutil.copyfile(source, target)
-        audio = self._open(target)
-        if audio.tags is None:
-            audio.add_tags()
-        tags = audio.tags
-        assert tags is not None
-        record_changes, plain = split_record_changes(changes.get(MP4_TAGS, {}))
-        if record_changes:
-            current = tags.get(RECORD_ATOM)
-            text = bytes(current[0]).decode("utf-8", "replace") if current else None
-            plain[RECORD_ATOM] = pack_record(text, record_changes)
-        for key, value in plain.items():
-            tags.pop(key, None)
-            if value is None:
-                continue
-            if key.startswith("----:"):
-                tags[key] = [MP4FreeForm(t.encode("utf-8"), dataformat=AtomDataType.UTF8) for t in text_list(value)]
-            else:
-                tags[key] = text_list(value)
-        try:
-            audio.save()
-        except (MutagenError, OSError) as exc:
-            raise DisclosureError(source, f"cannot write the MP4 tags: {exc}") from None
+    def _to_tag(self, key: str, values: list[str]) -> list[Any]:
+        if key.startswith("----:"):
+            return [MP4FreeForm(t.encode("utf-8"), dataformat=AtomDataType.UTF8) for t in values]
+        return values
 
     def essence_digest(self, path: Path) -> str:
         ranges = [(offset, length) for kind, offset, length in top_level_boxes(path) if kind == b"mdat"]

@@ -10,7 +10,6 @@ packet grows, so page bodies are hashed, not whole pages).
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
@@ -21,17 +20,18 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
+from .base import hash_ranges
 from .id3 import id3v2_size
-from .tags import RECORD_KEY, pack_record, split_record_changes, unpack_record
+from .tags import RECORD_KEY, MutagenTagStore
 
 VORBIS = "vorbis"
 _OPENERS: dict[str, Any] = {"flac": FLAC, "ogg-vorbis": OggVorbis, "opus": OggOpus}
 _HEADER_PACKETS = {"ogg-vorbis": 3, "opus": 2}
 
 
-class VorbisCommentStore:
-    carriers: tuple[str, ...] = (VORBIS,)
+class VorbisCommentStore(MutagenTagStore):
+    carrier = VORBIS
+    record_key = RECORD_KEY
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -42,36 +42,9 @@ class VorbisCommentStore:
         except (MutagenError, struct.error, ValueError, EOFError, IndexError) as exc:
             raise DisclosureError(path, f"cannot read the {self.kind} headers ({exc}); the file is damaged") from None
 
-    def read(self, path: Path) -> CarrierValues:
-        audio = self._open(path)
-        values: dict[str, Stored] = {}
-        for key, items in (audio.tags.as_dict() if audio.tags is not None else {}).items():
-            upper = key.upper()
-            if upper == RECORD_KEY:
-                values.update(unpack_record(items[0] if items else None))
-            elif upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT":
-                values[upper] = list(items)
-        return {VORBIS: values}
-
-    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        shutil.copyfile(source, target)
-        audio = self._open(target)
-        if audio.tags is None:
-            audio.add_tags()
-        tags = audio.tags
-        record_changes, plain = split_record_changes(changes.get(VORBIS, {}))
-        if record_changes:
-            current = tags.get(RECORD_KEY)
-            plain[RECORD_KEY] = pack_record(current[0] if current else None, record_changes)
-        for key, value in plain.items():
-            if key in tags:
-                del tags[key]
-            if value is not None:
-                tags[key] = text_list(value)
-        try:
-            audio.save()
-        except (MutagenError, OSError) as exc:
-            raise DisclosureError(source, f"cannot write the Vorbis comments: {exc}") from None
+    def _our_key(self, key: str) -> str | None:
+        upper = key.upper()  # Vorbis comment names are case-insensitive
+        return upper if upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT" else None
 
     def essence_digest(self, path: Path) -> str:
         if self.kind == "flac":

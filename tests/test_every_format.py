@@ -1,0 +1,49 @@
+"""Behaviour every format shares: records round-trip, reading never writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from aidisclose import DisclosureRecord, load_record, stamp
+from aidisclose.record import validate_record
+
+from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, run_cli, snapshot
+from .strategies import records
+
+by_suffix = pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.suffix[1:])
+
+
+@by_suffix
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(record=records)
+def test_generated_record_round_trips(fixture: Path, record: DisclosureRecord, tmp_path: Path) -> None:
+    source = tmp_path / fixture.name
+    shutil.copyfile(fixture, source)
+    record_file = tmp_path / "record.json"
+    record_file.write_text(record.model_dump_json(), encoding="utf-8")
+
+    stamped = run_cli("stamp", source, "--record", record_file, "--in-place")
+    assert stamped.exit_code == 0, stamped.stderr
+
+    report = run_cli("inspect", source, "--format", "json")
+    assert report.exit_code == 0, report.stderr
+    (result,) = report.json()["files"]
+    assert validate_record(result["record"]) == record
+    assert result["provenance"]["conflicts"] == []
+    assert result["provenance"]["problems"] == []
+
+
+@by_suffix
+def test_reading_never_changes_a_file(fixture: Path, tmp_path: Path) -> None:
+    stamped = tmp_path / fixture.name
+    shutil.copyfile(fixture, stamped)
+    stamp(stamped, load_record(EXAMPLE_RECORD), in_place=True)
+    for path in (fixture, stamped):
+        before = snapshot(path)
+        assert run_cli("inspect", path).exit_code == 0
+        assert run_cli("inspect", path, "-f", "json").exit_code == 0
+        assert snapshot(path) == before
