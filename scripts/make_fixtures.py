@@ -21,6 +21,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
 IMAGES = ROOT / "images"
 AUDIO = ROOT / "audio"
+VIDEO = ROOT / "video"
 SIZE = (64, 48)
 
 
@@ -48,8 +49,10 @@ TAGS = ["-metadata", "title=Fixture Tone", "-metadata", "artist=Fixture Artist",
 
 
 def ffmpeg(*args: str | Path) -> None:
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-bitexact", *map(str, args)]
-    subprocess.run(cmd, check=True)
+    """Run ffmpeg; the last argument is the output, written bit-exact so reruns give the same bytes."""
+    *options, output = map(str, args)
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *options]
+    subprocess.run([*cmd, "-fflags", "+bitexact", "-flags", "+bitexact", output], check=True)
 
 
 def riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
@@ -79,6 +82,27 @@ def make_audio() -> None:
     ffmpeg(*TONE, "-c:a", "libopus", "-b:a", "16k", *TAGS, AUDIO / "tone.opus")
 
 
+def make_video() -> None:
+    """Half a second of test pattern + tone: MP4 (moov first), fragmented MP4, MOV, M4V, Matroska."""
+    VIDEO.mkdir(parents=True, exist_ok=True)
+    source = [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=64x48:rate=10:duration=0.5",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=0.5:sample_rate=22050",
+    ]
+    codecs = ["-c:v", "mpeg4", "-q:v", "8", "-c:a", "aac", "-b:a", "32k", "-shortest"]
+    ffmpeg(*source, *codecs, *TAGS, "-movflags", "+faststart", VIDEO / "clip.mp4")
+    ffmpeg(*source, *codecs, "-movflags", "frag_keyframe+empty_moov", VIDEO / "fragmented.mp4")
+    ffmpeg(*source, *codecs, *TAGS, VIDEO / "clip.mov")
+    ffmpeg(*source, *codecs, "-f", "ipod", VIDEO / "clip.m4v")
+    ffmpeg(*source, "-c:v", "mpeg4", "-q:v", "8", "-c:a", "libvorbis", "-shortest", *TAGS, VIDEO / "clip.mkv")
+
+
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     photo = IMAGES / "photo.jpg"
@@ -94,7 +118,8 @@ def main() -> None:
     gradient().save(IMAGES / "plate.tif", compression="tiff_lzw")
     gradient().save(IMAGES / "still.webp", lossless=True)
     make_audio()
-    for path in sorted([*IMAGES.iterdir(), *AUDIO.iterdir()]):
+    make_video()
+    for path in sorted([*IMAGES.iterdir(), *AUDIO.iterdir(), *VIDEO.iterdir()]):
         print(f"{path.relative_to(ROOT.parent)}: {path.stat().st_size} bytes")
 
 
