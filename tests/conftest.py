@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 IMAGE_FIXTURES = sorted((FIXTURES / "images").iterdir())
 AUDIO_FIXTURES = sorted((FIXTURES / "audio").iterdir())
-ALL_FIXTURES = IMAGE_FIXTURES + AUDIO_FIXTURES
+VIDEO_FIXTURES = sorted((FIXTURES / "video").iterdir())
+ALL_FIXTURES = IMAGE_FIXTURES + AUDIO_FIXTURES + VIDEO_FIXTURES
 EXAMPLE_RECORD = FIXTURES / "example-record.toml"
 
 

@@ -14,7 +14,7 @@ from aidisclose.record import validate_record
 from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, run_cli, snapshot
 from .strategies import records
 
-by_suffix = pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.suffix[1:])
+by_suffix = pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
 
 
 @by_suffix

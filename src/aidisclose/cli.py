@@ -24,7 +24,7 @@ from .record import (
     record_json_schema,
     validate_record,
 )
-from .stamp import StampResult, check_target_choice, stamp
+from .stamp import StampResult, Verify, check_target_choice, stamp
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -127,6 +127,14 @@ def stamp_command(
     ] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")] = False,
+    verify: Annotated[
+        Verify,
+        typer.Option(
+            "--verify",
+            help="MP4/MOV/M4V are edited in place: 'touched' proves no media byte was written (fast), "
+            "'full' also hashes all media before and after. Other formats always compare the decoded essence.",
+        ),
+    ] = Verify.touched,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -149,7 +157,8 @@ def stamp_command(
         raise typer.Exit(EXIT_ERROR) from None
 
     results, failures = _each(
-        files, lambda path: stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite)
+        files,
+        lambda path: stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite, verify=verify),
     )
     if output_format is OutputFormat.json:
         _print_json(_batch_json("stamped", [_stamp_json(r) for r in results], failures))
@@ -187,7 +196,8 @@ def _stamp_json(result: StampResult) -> dict[str, Any]:
         "keys_removed": result.keys_removed,
         "size_before": result.size_before,
         "size_after": result.size_after,
-        "essence_digest": result.essence_digest,
+        "bytes_written": result.bytes_written,
+        "sidecar": str(result.sidecar) if result.sidecar else None,
     }
 
 
@@ -226,6 +236,26 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _technical_line(facts: dict[str, Any]) -> str:
+    """``MPEG-4, 0.5 s; video MPEG-4 Visual 64x48 10 fps; audio AAC 22050 Hz 1 ch``."""
+    if "error" in facts:
+        return str(facts["error"])
+    head = str(facts.get("container", ""))
+    if "duration_ms" in facts:
+        head += f", {facts['duration_ms'] / 1000:g} s"
+    parts = [head.lstrip(", ")] if head else []
+    for track in facts.get("tracks", []):
+        bits = [track["type"], str(track.get("codec", "?"))]
+        if "width" in track:
+            bits.append(f"{track['width']}x{track.get('height', '?')}")
+        if "frame_rate" in track and track["type"] == "video":
+            bits.append(f"{track['frame_rate']:g} fps")
+        if "sample_rate" in track:
+            bits.append(f"{track['sample_rate']} Hz {track.get('channels', '?')} ch")
+        parts.append(" ".join(bits))
+    return "; ".join(parts)
+
+
 def _short_source(label: str) -> str:
     """``xmp:Xmp.iptcExt.AISystemUsed`` -> ``iptcExt:AISystemUsed`` (JSON output keeps the full label)."""
     carrier, _, key = label.partition(":")
@@ -241,7 +271,12 @@ def _print_inspect(result: InspectResult) -> None:
     carriers = ", ".join(prov.carriers) or "none"
     stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
     stdout.print(f"[bold]{result.path}[/bold]  {result.format}, {result.size} bytes, {stamped}")
+    if prov.sidecar:
+        carriers += f" (from the sidecar {prov.sidecar})"
     stdout.print(f"  carriers: {carriers}   sha256: {result.sha256}", highlight=False)
+    facts = _technical_line(prov.technical)
+    if facts:
+        stdout.print(f"  media: {facts}", highlight=False)
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
     if not values:

@@ -15,6 +15,10 @@ from typing import Any
 
 from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
 from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
+from .carriers.id3 import ID3_CARRIER as ID3
+from .carriers.mp4tags import MP4_TAGS
+from .carriers.riff import RIFF_INFO
+from .carriers.sidecar import EMBEDDED
 from .carriers.tags import (
     TagBool,
     TagCreatorsByRole,
@@ -24,6 +28,7 @@ from .carriers.tags import (
     TagText,
     record_field_key,
 )
+from .carriers.vorbis import VORBIS
 from .carriers.xmp import (
     XMP,
     JoinedAISystems,
@@ -113,11 +118,12 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
 
 # Carriers of text tags: (carrier, how its keys are spelt, its copyright key,
 # whether it holds the whole record as JSON because the format has no XMP).
-ID3, VORBIS, MP4_TAGS, RIFF_INFO = "id3", "vorbis", "mp4", "riff-info"
+# The embedded carrier (Matroska tags seen through MediaInfo) is read, never written.
 _TAG_CARRIERS: tuple[tuple[str, str, str, bool], ...] = (
     (ID3, "TXXX:AIDISCLOSE_{}", "TCOP", False),
     (VORBIS, "AIDISCLOSE_{}", "COPYRIGHT", True),
     (MP4_TAGS, "----:org.aidisclose:{}", "cprt", True),
+    (EMBEDDED, "AIDISCLOSE_{}", "COPYRIGHT", False),
 )
 
 

@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import __version__
 from .carriers.base import CarrierValues
+from .carriers.sidecar import SidecarStore, sidecar_path
 from .carriers.xmp import XMP, own_key
 from .fieldmap import read_fields
 from .media import detect
 from .record import DisclosureRecord
+from .technical import technical_facts
 
 
 class _Result(BaseModel):
@@ -45,6 +47,8 @@ class Provenance(_Result):
     sources: dict[str, str]
     conflicts: list[Conflict]
     problems: list[Problem]
+    sidecar: str | None = None  # the XMP sidecar the values were read from, for formats without a writer
+    technical: dict[str, Any] = {}  # MediaInfo facts: container, duration, codecs, sizes, rates
 
 
 class InspectResult(_Result):
@@ -134,17 +138,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def inspect_file(path: str | Path) -> InspectResult:
-    """Read every carrier of ``path`` (never writing to it) and rebuild its record."""
+def inspect_file(path: str | Path, technical: bool = True) -> InspectResult:
+    """Read every carrier of ``path`` (never writing to it) and rebuild its record.
+
+    ``technical`` adds MediaInfo facts (container, duration, codecs) to the provenance.
+    """
     path = Path(path)
     info = detect(path)
     stored = info.store.read(path)
     record, provenance = rebuild_record(stored)
+    extra: dict[str, Any] = {}
+    if isinstance(info.store, SidecarStore) and sidecar_path(path).exists():
+        extra["sidecar"] = str(sidecar_path(path))
+    if technical:
+        extra["technical"] = technical_facts(path)
     return InspectResult(
         path=str(path),
         format=info.format.value,
         size=path.stat().st_size,
         sha256=file_sha256(path),
         record=record,
-        provenance=provenance,
+        provenance=provenance.model_copy(update=extra),
     )

@@ -7,11 +7,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from .carriers.base import MetadataStore
+from .carriers.bmff import BmffXmpStore
 from .carriers.exif_iptc import IIM
 from .carriers.id3 import Id3Store, id3v2_size, mpeg_frame_length
 from .carriers.image import Exiv2ImageStore
 from .carriers.mp4tags import Mp4TagStore
 from .carriers.riff import RiffWaveStore
+from .carriers.sidecar import SidecarStore
 from .carriers.vorbis import VorbisCommentStore
 from .carriers.xmp import XMP
 from .errors import DisclosureError
@@ -28,6 +30,13 @@ class MediaFormat(StrEnum):
     OGG_VORBIS = "ogg-vorbis"
     OPUS = "opus"
     M4A = "m4a"
+    MP4 = "mp4"
+    MOV = "mov"
+    M4V = "m4v"
+    MATROSKA = "matroska"
+    MXF = "mxf"
+    EXR = "exr"
+    DPX = "dpx"
 
 
 @dataclass(frozen=True)
@@ -50,11 +59,23 @@ _FORMATS: dict[MediaFormat, FormatInfo] = {
         FormatInfo(MediaFormat.OGG_VORBIS, "audio/ogg", VorbisCommentStore("ogg-vorbis")),
         FormatInfo(MediaFormat.OPUS, "audio/ogg; codecs=opus", VorbisCommentStore("opus")),
         FormatInfo(MediaFormat.M4A, "audio/mp4", Mp4TagStore()),
+        FormatInfo(MediaFormat.MP4, "video/mp4", BmffXmpStore()),
+        FormatInfo(MediaFormat.MOV, "video/quicktime", BmffXmpStore()),
+        FormatInfo(MediaFormat.M4V, "video/x-m4v", BmffXmpStore()),
+        FormatInfo(MediaFormat.MATROSKA, "video/x-matroska", SidecarStore()),
+        FormatInfo(MediaFormat.MXF, "application/mxf", SidecarStore()),
+        FormatInfo(MediaFormat.EXR, "image/x-exr", SidecarStore()),
+        FormatInfo(MediaFormat.DPX, "image/x-dpx", SidecarStore()),
     )
 }
 
-SUPPORTED = "JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus or M4A"
+SUPPORTED = (
+    "JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V "
+    "or (with a sidecar) Matroska/WebM, MXF, OpenEXR, DPX"
+)
 _AUDIO_MP4_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A "}
+#: Top-level box types that open a QuickTime file written without ``ftyp``.
+_BARE_QUICKTIME = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 HEAD_BYTES = 64
 
 
@@ -79,8 +100,21 @@ def sniff(head: bytes) -> MediaFormat | None:
         if packet.startswith(b"OpusHead"):
             return MediaFormat.OPUS
         return None
-    if head[4:8] == b"ftyp" and head[8:12] in _AUDIO_MP4_BRANDS:
-        return MediaFormat.M4A
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _AUDIO_MP4_BRANDS:
+            return MediaFormat.M4A
+        return {b"qt  ": MediaFormat.MOV, b"M4V ": MediaFormat.M4V}.get(brand, MediaFormat.MP4)
+    if head[4:8] in _BARE_QUICKTIME:
+        return MediaFormat.MOV
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return MediaFormat.MATROSKA
+    if head[:4] == b"\x06\x0e\x2b\x34":
+        return MediaFormat.MXF
+    if head[:4] == b"\x76\x2f\x31\x01":
+        return MediaFormat.EXR
+    if head[:4] in (b"SDPX", b"XPDS"):
+        return MediaFormat.DPX
     if head[:3] == b"ID3" or mpeg_frame_length(head[:4]) is not None:
         return MediaFormat.MP3
     return None

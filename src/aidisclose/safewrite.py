@@ -37,7 +37,7 @@ def check_can_replace(path: Path) -> None:
 
 def replace_atomically(
     destination: Path,
-    produce: Callable[[Path], None],
+    produce: Callable[[Path], object],
     verify: Callable[[Path], None],
     mode_from: Path,
 ) -> int:

@@ -1,16 +1,39 @@
-"""Write a disclosure record into a file: every carrier, atomically, verified."""
+"""Write a disclosure record into a file: every carrier, atomically, verified.
+
+Three ways to write, chosen by the format's store:
+
+- **rewrite** (images, audio): a new file is made beside the target, checked
+  (record reads back, decoded essence unchanged) and renamed over it;
+- **edit in place** (MP4/MOV/M4V): the store appends or reuses an XMP box and
+  retires the old one in a crash-safe order, touching no media bytes; a copy
+  for ``--output`` is made first and edited the same way;
+- **sidecar** (Matroska, MXF, EXR, DPX): ``NAME.EXT.xmp`` is written
+  atomically beside the media file, which is never opened for writing.
+"""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
+from .carriers.base import CarrierChanges, CarrierValues, MetadataStore
+from .carriers.sidecar import SidecarStore, sidecar_path
 from .errors import DisclosureError
 from .fieldmap import encode_record
 from .inspect import rebuild_record
 from .media import detect
 from .record import DisclosureRecord, check_writable
 from .safewrite import check_can_replace, replace_atomically
+
+
+class Verify(StrEnum):
+    """How much of the essence to compare after a write that edits in place."""
+
+    touched = "touched"  # prove no write touched media bytes: O(metadata)
+    full = "full"  # also hash all media before and after: O(file)
 
 
 @dataclass(frozen=True)
@@ -23,7 +46,8 @@ class StampResult:
     keys_removed: int
     size_before: int
     size_after: int
-    essence_digest: str
+    bytes_written: int
+    sidecar: Path | None = None
 
 
 def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
@@ -53,33 +77,13 @@ def _destination(source: Path, output_dir: Path | None, in_place: bool, overwrit
     return destination
 
 
-def stamp(
-    path: str | Path,
-    record: DisclosureRecord,
-    *,
-    output_dir: str | Path | None = None,
-    in_place: bool = False,
-    overwrite: bool = False,
-) -> StampResult:
-    """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
-
-    The new file is checked before it replaces anything: the record reads back
-    from every carrier and the decoded essence is unchanged.
-    """
-    source = Path(path)
-    info = detect(source)
-    check_writable(record, source)
-    destination = _destination(source, Path(output_dir) if output_dir else None, in_place, overwrite)
-    store = info.store
-    essence = store.essence_digest(source)
-    changes = encode_record(record, store.carriers)
+def _record_checker(record: DisclosureRecord, changes: CarrierChanges, source: Path) -> Callable[[CarrierValues], None]:
+    """A check that ``record`` reads back from written carrier values, from every carrier written."""
     expected = record.to_json_dict()
     written_labels = {f"{c}:{k}" for c, keys in changes.items() for k, v in keys.items() if v is not None}
 
-    def verify(temp: Path) -> None:
-        if store.essence_digest(temp) != essence:
-            raise DisclosureError(source, "stamping would change the essence; nothing was written")
-        written, provenance = rebuild_record(store.read(temp))
+    def check(stored: CarrierValues) -> None:
+        written, provenance = rebuild_record(stored)
         actual = written.to_json_dict()
         wrong = [f for f, v in expected.items() if actual.get(f) != v]
         # A standard tag this record does not fill (say, a composer it does not
@@ -90,10 +94,45 @@ def stamp(
                 source, f"the record did not read back ({', '.join(sorted(set(wrong)))}); nothing was written"
             )
 
+    return check
+
+
+def stamp(
+    path: str | Path,
+    record: DisclosureRecord,
+    *,
+    output_dir: str | Path | None = None,
+    in_place: bool = False,
+    overwrite: bool = False,
+    verify: Verify = Verify.touched,
+) -> StampResult:
+    """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
+
+    Nothing replaces the original until the record reads back from every
+    carrier and the essence is shown unchanged (see ``Verify`` for files
+    edited in place).
+    """
+    source = Path(path)
+    info = detect(source)
+    check_writable(record, source)
+    destination = _destination(source, Path(output_dir) if output_dir else None, in_place, overwrite)
+    store = info.store
+    changes = encode_record(record, store.carriers)
+    check_values = _record_checker(record, changes, source)
+
+    def check_record(written_path: Path) -> None:
+        check_values(store.read(written_path))
+
     size_before = source.stat().st_size
-    size_after = replace_atomically(
-        destination, lambda temp: store.write(source, temp, changes), verify, mode_from=source
-    )
+    sidecar = None
+
+    if isinstance(store, SidecarStore):
+        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_values)
+    elif getattr(store, "edits_in_place", False):
+        bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
+    else:
+        bytes_written = _stamp_rewrite(source, destination, store, changes, check_record)
+
     flat = [v for keys in changes.values() for v in keys.values()]
     return StampResult(
         source=source,
@@ -103,6 +142,81 @@ def stamp(
         keys_written=sum(v is not None for v in flat),
         keys_removed=sum(v is None for v in flat),
         size_before=size_before,
-        size_after=size_after,
-        essence_digest=essence,
+        size_after=destination.stat().st_size,
+        bytes_written=bytes_written,
+        sidecar=sidecar,
     )
+
+
+def _essence_checker(source: Path, store: MetadataStore, before: str) -> Callable[[Path], None]:
+    def check(written_path: Path) -> None:
+        if store.essence_digest(written_path) != before:
+            raise DisclosureError(source, "stamping would change the essence; nothing was written")
+
+    return check
+
+
+def _both(*checks: Callable[[Path], None]) -> Callable[[Path], None]:
+    def check(written_path: Path) -> None:
+        for one in checks:
+            one(written_path)
+
+    return check
+
+
+def _stamp_rewrite(
+    source: Path, destination: Path, store: MetadataStore, changes: CarrierChanges, check_record: Callable[[Path], None]
+) -> int:
+    check_essence = _essence_checker(source, store, store.essence_digest(source))
+    return replace_atomically(
+        destination,
+        lambda temp: store.write(source, temp, changes),
+        _both(check_essence, check_record),
+        mode_from=source,
+    )
+
+
+def _stamp_in_place(
+    source: Path,
+    destination: Path,
+    store: MetadataStore,
+    changes: CarrierChanges,
+    check_record: Callable[[Path], None],
+    verify: Verify,
+) -> int:
+    store.read(source)  # refuse a broken source by its own name, before anything is copied or written
+    check = check_record
+    if verify is Verify.full:
+        check = _both(check_record, _essence_checker(source, store, store.essence_digest(source)))
+    if destination == source:
+        written: list[tuple[int, int]] = store.edit_in_place(source, changes, check)  # type: ignore[attr-defined]
+        return sum(length for _, length in written)
+    return replace_atomically(destination, lambda temp: store.write(source, temp, changes), check, mode_from=source)
+
+
+def _stamp_sidecar(
+    source: Path,
+    destination: Path,
+    store: MetadataStore,
+    changes: CarrierChanges,
+    check_values: Callable[[CarrierValues], None],
+) -> tuple[Path, int]:
+    assert isinstance(store, SidecarStore)
+    copied = 0
+    if destination != source:
+        copied = replace_atomically(
+            destination,
+            lambda temp: shutil.copyfile(source, temp),
+            _essence_checker(source, store, store.essence_digest(source)),
+            mode_from=source,
+        )
+    target = sidecar_path(destination)
+    check_can_replace(target)
+    # The new sidecar starts from the source's own, so XMP other tools put there is kept.
+    size = replace_atomically(
+        target,
+        lambda temp: store.write(source, temp, changes),
+        lambda temp: check_values(store.read_with_sidecar(destination, temp)),
+        mode_from=sidecar_path(source) if sidecar_path(source).exists() else source,
+    )
+    return target, copied + size

@@ -1,0 +1,292 @@
+"""MP4, MOV, M4V (ISO BMFF / QuickTime): the XMP packet in a top-level ``uuid`` box, in O(metadata).
+
+Nothing before the file's original end is rewritten except 4-byte box types
+(and the size of a last box that ran "to end of file"), so no media moves and
+no ``stco``/``co64`` offset changes. The edit is crash-safe by order:
+
+1. write the new XMP box where no reader looks yet: appended at the end, or
+   into the payload of a retired XMP box (still typed ``free``); fsync;
+2. make it live with one 4-byte write (``free`` -> ``uuid``) when reusing; fsync;
+3. retire the old XMP box(es) by rewriting their type to ``free``; fsync.
+
+Readers take the first XMP box in file order, so a process killed at any
+point leaves a file that plays and reads as the old or the new record. On any
+error every 4-byte change is undone and the file is truncated to its old size.
+Two slots take turns, so stamping again and again does not grow the file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import DisclosureError
+from .base import CarrierChanges, CarrierValues, hash_ranges
+from .exiv2 import edit_packet, read_packet
+from .xmp import XMP
+
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+#: Room left in a new packet so a later, slightly larger record fits the same slot.
+XMP_PADDING = 2048
+#: Boxes whose children are boxes, for the structure check and the MOV XMP_ search.
+CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex", b"moof", b"traf"}
+MAX_DEPTH = 16
+_PACKET_END = b'<?xpacket end="w"?>'
+
+
+@dataclass(frozen=True)
+class Box:
+    kind: bytes
+    offset: int
+    header: int
+    size: int
+    to_end: bool = False  # the header said size 0: the box runs to the end of the file
+
+    @property
+    def payload(self) -> int:
+        return self.offset + self.header
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+def _name(kind: bytes) -> str:
+    return kind.decode("latin-1")
+
+
+def read_boxes(handle: BinaryIO, start: int, end: int, path: Path) -> list[Box]:
+    """The sibling boxes in ``[start, end)``, each size checked against ``end``."""
+    boxes = []
+    position = start
+    while position + 8 <= end:
+        handle.seek(position)
+        size, kind = struct.unpack(">I4s", handle.read(8))
+        header, to_end = 8, False
+        if size == 1:
+            extended = handle.read(8)
+            if len(extended) < 8:
+                raise DisclosureError(path, f"box '{_name(kind)}' is cut short; the file is truncated")
+            size, header = struct.unpack(">Q", extended)[0], 16
+        elif size == 0:
+            size, to_end = end - position, True
+        if size < header or position + size > end:
+            raise DisclosureError(
+                path,
+                f"box '{_name(kind)}' at byte {position} claims {size} bytes but only {end - position} "
+                "remain; the file is truncated or the size is wrong",
+            )
+        boxes.append(Box(kind, position, header, size, to_end))
+        position += size
+    return boxes
+
+
+def top_level_boxes(path: Path) -> list[Box]:
+    with open(path, "rb") as handle:
+        return read_boxes(handle, 0, path.stat().st_size, path)
+
+
+def check_structure(path: Path) -> list[Box]:
+    """Top-level boxes, after walking every container box (bounded depth) to check sizes nest."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        boxes = read_boxes(handle, 0, size, path)
+
+        def walk(parent: Box, depth: int) -> None:
+            if depth > MAX_DEPTH:
+                raise DisclosureError(path, f"boxes are nested more than {MAX_DEPTH} deep; the file is malformed")
+            for child in read_boxes(handle, parent.payload, parent.end, path):
+                if child.kind in CONTAINERS:
+                    walk(child, depth + 1)
+
+        for box in boxes:
+            if box.kind in CONTAINERS:
+                walk(box, 1)
+    if not any(b.kind in (b"moov", b"moof") for b in boxes):
+        raise DisclosureError(path, "has no 'moov' box; it is not a playable MP4/MOV")
+    return boxes
+
+
+def _payload_starts_with_xmp(handle: BinaryIO, box: Box) -> bool:
+    handle.seek(box.payload)
+    return box.size - box.header >= 16 and handle.read(16) == XMP_UUID
+
+
+def _legacy_xmp_boxes(handle: BinaryIO, boxes: list[Box], path: Path) -> list[Box]:
+    """QuickTime's older place for XMP: ``moov/udta/XMP_``."""
+    found = []
+    for moov in (b for b in boxes if b.kind == b"moov"):
+        for udta in (b for b in read_boxes(handle, moov.payload, moov.end, path) if b.kind == b"udta"):
+            found += [b for b in read_boxes(handle, udta.payload, udta.end, path) if b.kind == b"XMP_"]
+    return found
+
+
+@dataclass(frozen=True)
+class XmpLayout:
+    live: list[tuple[Box, int]]  # (box, offset of its packet): uuid boxes first, then moov/udta/XMP_
+    spare: list[Box]  # retired XMP boxes (type free, payload still starts with the XMP UUID)
+
+
+def xmp_layout(path: Path, boxes: list[Box]) -> XmpLayout:
+    live: list[tuple[Box, int]] = []
+    spare: list[Box] = []
+    with open(path, "rb") as handle:
+        for box in boxes:
+            if box.kind in (b"uuid", b"free") and _payload_starts_with_xmp(handle, box):
+                if box.kind == b"uuid":
+                    live.append((box, box.payload + 16))
+                else:
+                    spare.append(box)
+        live += [(box, box.payload) for box in _legacy_xmp_boxes(handle, boxes, path)]
+    return XmpLayout(live, spare)
+
+
+def _read_range(path: Path, offset: int, end: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(end - offset)
+
+
+def _pad_packet(packet: bytes, size: int) -> bytes:
+    """``packet`` grown to exactly ``size`` bytes with XMP padding (whitespace before the trailer)."""
+    missing = size - len(packet)
+    if missing < 0:
+        raise ValueError("packet does not fit")
+    if not missing:
+        return packet
+    cut = packet.rfind(b"<?xpacket end=")
+    if cut < 0:
+        return packet + b" " * missing
+    filler = (b" " * 99 + b"\n") * (missing // 100) + b" " * (missing % 100)
+    return packet[:cut] + filler + packet[cut:]
+
+
+def _box_header(kind: bytes, size: int) -> bytes:
+    if size <= 0xFFFFFFFF:
+        return struct.pack(">I4s", size, kind)
+    return struct.pack(">I4sQ", 1, kind, size)
+
+
+class _Edit:
+    """Writes to a file with an undo log: 4-byte rewrites are restored and appends truncated on failure."""
+
+    def __init__(self, handle: BinaryIO, original_size: int) -> None:
+        self.handle = handle
+        self.original_size = original_size
+        self.undo: list[tuple[int, bytes]] = []
+        self.written: list[tuple[int, int]] = []  # (offset, length) of every write, for the essence check
+
+    def overwrite(self, offset: int, data: bytes, keep_undo: bool = True) -> None:
+        if keep_undo:
+            self.handle.seek(offset)
+            self.undo.append((offset, self.handle.read(len(data))))
+        self.handle.seek(offset)
+        self.handle.write(data)
+        self.written.append((offset, len(data)))
+
+    def append(self, data: bytes) -> int:
+        offset = self.handle.seek(0, os.SEEK_END)
+        self.handle.write(data)
+        self.written.append((offset, len(data)))
+        return offset
+
+    def sync(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def rollback(self) -> None:
+        for offset, data in reversed(self.undo):
+            self.handle.seek(offset)
+            self.handle.write(data)
+        self.handle.truncate(self.original_size)
+        self.sync()
+
+
+class BmffXmpStore:
+    """XMP in MP4/MOV/M4V, edited where it stands (see the module docstring)."""
+
+    carriers: tuple[str, ...] = (XMP,)
+    edits_in_place = True
+
+    def read(self, path: Path) -> CarrierValues:
+        layout = xmp_layout(path, check_structure(path))
+        if not layout.live:
+            return {XMP: {}}
+        box, start = layout.live[0]
+        return {XMP: read_packet(_read_range(path, start, box.end).rstrip(b"\0 \n"), path)}
+
+    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
+        """A stamped copy: the file is copied (shutil lets the kernel do it) and edited in place."""
+        shutil.copyfile(source, target)
+        self.edit_in_place(target, changes, lambda _path: None)
+
+    def edit_in_place(
+        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
+    ) -> list[tuple[int, int]]:
+        """Apply ``changes`` crash-safely; ``check(path)`` runs once the new box is live.
+
+        Returns the (offset, length) ranges that were written.
+        """
+        boxes = check_structure(path)
+        layout = xmp_layout(path, boxes)
+        old_packet = None
+        if layout.live:
+            box, start = layout.live[0]
+            old_packet = _read_range(path, start, box.end).rstrip(b"\0 \n")
+        packet = edit_packet(old_packet, path, changes)
+        media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
+        needed = 8 + 16 + len(packet)
+        slot = next((s for s in layout.spare if s.header == 8 and s.size >= needed), None)
+        original_size = path.stat().st_size
+        with open(path, "r+b") as handle:
+            edit = _Edit(handle, original_size)
+            try:
+                if slot is not None:
+                    # Fill the retired box while it is still 'free', then make it live in one write.
+                    edit.overwrite(slot.payload + 16, _pad_packet(packet, slot.size - 24), keep_undo=False)
+                    edit.sync()
+                    edit.overwrite(slot.offset + 4, b"uuid")
+                else:
+                    last = boxes[-1] if boxes else None
+                    if last is not None and last.to_end:
+                        if last.header != 8 or last.size > 0xFFFFFFFF:
+                            raise DisclosureError(
+                                path, "its last box runs to the end of the file and is too big to close"
+                            )
+                        edit.overwrite(last.offset, struct.pack(">I", last.size))
+                    body = XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)
+                    edit.append(_box_header(b"uuid", 8 + len(body)) + body)
+                edit.sync()
+                for old, _ in layout.live:
+                    edit.overwrite(old.offset + 4, b"free")
+                touched = list(overlaps(edit.written, media))
+                if touched:  # cannot happen by construction; refuse rather than trust it
+                    raise DisclosureError(
+                        path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written"
+                    )
+                edit.sync()
+                check(path)
+            except BaseException:
+                edit.rollback()
+                raise
+        return edit.written
+
+    def essence_digest(self, path: Path) -> str:
+        """SHA-256 over every top-level ``mdat`` payload (the whole media: O(file))."""
+        ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind == b"mdat"]
+        if not ranges:
+            raise DisclosureError(path, "has no 'mdat' box; there is no media in it")
+        return hash_ranges(path, ranges, b"bmff-mdat")
+
+
+def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Written (offset, length) ranges that fall inside any protected [start, end) range."""
+    for offset, length in written:
+        for start, end in protected:
+            if offset < end and start < offset + length:
+                yield offset, length

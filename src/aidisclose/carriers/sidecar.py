@@ -1,0 +1,63 @@
+"""Formats aidisclose cannot write into (Matroska/WebM, MXF, OpenEXR, DPX): an XMP sidecar ``NAME.EXT.xmp``.
+
+The media file itself is never opened for writing. Embedded tags that
+MediaInfo can see (Matroska ``COPYRIGHT``, ``AIDISCLOSE_*``) are read too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from ..errors import DisclosureError
+from .base import CarrierChanges, CarrierValues, Stored, read_file
+from .exiv2 import edit_packet, read_packet
+from .xmp import XMP
+
+EMBEDDED = "embedded"
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + ".xmp")
+
+
+def embedded_tags(path: Path) -> dict[str, Stored]:
+    """Container-level tags MediaInfo exposes, upper-cased; empty when MediaInfo cannot tell."""
+    from pymediainfo import MediaInfo
+
+    try:
+        general = MediaInfo.parse(path).general_tracks
+    except Exception:
+        return {}
+    data: dict[str, Any] = general[0].to_data() if general else {}
+    return {k.upper(): [str(v)] for k, v in data.items() if k == "copyright" or k.startswith("aidisclose_")}
+
+
+class SidecarStore:
+    carriers: tuple[str, ...] = (XMP,)
+
+    def read(self, path: Path) -> CarrierValues:
+        return self.read_with_sidecar(path, sidecar_path(path))
+
+    def read_with_sidecar(self, path: Path, sidecar: Path) -> CarrierValues:
+        """The media file's embedded tags with the XMP of ``sidecar`` (which may not exist)."""
+        packet = read_file(sidecar) if sidecar.exists() else None
+        return {XMP: read_packet(packet, sidecar), EMBEDDED: embedded_tags(path)}
+
+    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
+        """Write the sidecar for ``source`` to ``target`` (a path ending in ``.xmp``)."""
+        existing = sidecar_path(source)
+        packet = read_file(existing) if existing.exists() else None
+        target.write_bytes(edit_packet(packet, existing, changes))
+
+    def essence_digest(self, path: Path) -> str:
+        """The media file is never written, so its essence is all of it."""
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise DisclosureError(path, f"cannot read the file: {exc.strerror or exc}") from None
+        return digest.hexdigest()

@@ -1,0 +1,47 @@
+"""Technical facts about a file from MediaInfo (pymediainfo's bundled libmediainfo), for provenance."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+_GENERAL = {"format": "container", "duration": "duration_ms", "overall_bit_rate": "bit_rate"}
+_VIDEO = {"format": "codec", "width": "width", "height": "height", "frame_rate": "frame_rate", "bit_depth": "bit_depth"}
+_AUDIO = {"format": "codec", "sampling_rate": "sample_rate", "channel_s": "channels", "bit_depth": "bit_depth"}
+_IMAGE = {"format": "codec", "width": "width", "height": "height", "bit_depth": "bit_depth"}
+_TRACKS = {"Video": ("video", _VIDEO), "Audio": ("audio", _AUDIO), "Image": ("image", _IMAGE)}
+
+
+def _pick(data: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    picked = {}
+    for source, target in names.items():
+        value = data.get(source)
+        if value in (None, ""):
+            continue
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value) if "." in value else int(value)
+        picked[target] = value
+    return picked
+
+
+def technical_facts(path: Path) -> dict[str, Any]:
+    """Container, duration and per-track codec facts; ``{"error": ...}`` when MediaInfo cannot tell."""
+    from pymediainfo import MediaInfo
+
+    try:
+        info = MediaInfo.parse(path)
+    except Exception as exc:
+        return {"error": f"MediaInfo could not read the file: {exc}"}
+    facts: dict[str, Any] = {}
+    tracks: list[dict[str, Any]] = []
+    for track in info.tracks:
+        data = track.to_data()
+        if track.track_type == "General":
+            facts.update(_pick(data, _GENERAL))
+        elif track.track_type in _TRACKS:
+            kind, names = _TRACKS[track.track_type]
+            tracks.append({"type": kind, **_pick(data, names)})
+    facts["tracks"] = tracks
+    return facts
