@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ by_suffix = pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.nam
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(record=records)
 def test_generated_record_round_trips(fixture: Path, record: DisclosureRecord, tmp_path: Path) -> None:
-    source = tmp_path / fixture.name
+    # A folder per example: a sidecar left by an earlier example would rightly keep its standard fields.
+    source = Path(tempfile.mkdtemp(dir=tmp_path)) / fixture.name
     shutil.copyfile(fixture, source)
-    record_file = tmp_path / "record.json"
+    record_file = source.with_name("record.json")
     record_file.write_text(record.model_dump_json(), encoding="utf-8")
 
     stamped = run_cli("stamp", source, "--record", record_file, "--in-place")
