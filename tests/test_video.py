@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from mutagen.mp4 import MP4 as MutagenMP4
 
 from aidisclose import DisclosureRecord, inspect_file, load_record, stamp
-from aidisclose.carriers.bmff import XMP_UUID, top_level_boxes
+from aidisclose.carriers.bmff import XMP_UUID, top_level_boxes, xmp_layout
 from aidisclose.record import validate_record
 from aidisclose.stamp import Verify
 
@@ -61,6 +62,36 @@ def test_exiftool_reads_xmp_uuid_box(fixture: Path, tmp_path: Path) -> None:
     xmp = exiftool_json(tmp_path / fixture.name, "-XMP:all")
     assert xmp["DigitalSourceType"] == DST_URI
     assert xmp["AISystemUsed"] == "ExampleGen; CrowdClone"
+
+
+@pytest.mark.parametrize("fixture", [MOV, M4V], ids=names)
+def test_key_fields_as_item_tags_when_moov_is_last(fixture: Path, tmp_path: Path) -> None:
+    result = stamp(fixture, load_record(EXAMPLE_RECORD), output_dir=tmp_path)
+    assert result.notes == () and result.carriers == ("xmp", "mp4")
+    stamped = tmp_path / fixture.name
+    tags = MutagenMP4(stamped).tags  # mutagen as a witness of the atoms we built by hand
+    assert [bytes(v) for v in tags["----:org.aidisclose:AI_USED"]] == [b"true"]
+    assert [bytes(v) for v in tags["----:org.aidisclose:DIGITAL_SOURCE_TYPE"]] == [DST_URI.encode()]
+    assert tags["cprt"] == ["(c) 2026 Example Studio"]
+    data = exiftool_json(stamped, "-G1", "-iTunes:all", "-ItemList:all", "-UserData:all")
+    assert data["iTunes:AI_SYSTEMS"] == "ExampleGen; CrowdClone"
+    before = exiftool_json(fixture, "-G1", "-ItemList:Title", "-UserData:Title")
+    before.pop("SourceFile")
+    assert {k: data.get(k) for k in before} == before  # the file's own title is kept
+    assert framemd5(stamped) == framemd5(fixture)
+    assert decode_errors(stamped) == ""
+
+
+@pytest.mark.parametrize("fixture", [MP4, FRAGMENTED], ids=names)
+def test_faststart_and_fragmented_keep_their_layout_and_say_so(fixture: Path, tmp_path: Path) -> None:
+    result = run_cli("stamp", fixture, "-r", EXAMPLE_RECORD, "-o", tmp_path)
+    assert result.exit_code == 0
+    assert "faststart" in result.stderr and "XMP box holds the whole record" in result.stderr
+    stamped = tmp_path / fixture.name
+    kinds = [b.kind for b in top_level_boxes(stamped)]
+    assert kinds[: len(top_level_boxes(fixture))] == [b.kind for b in top_level_boxes(fixture)]
+    assert kinds.count(b"moov") == 1
+    assert inspect_file(stamped).record == load_record(EXAMPLE_RECORD)
 
 
 def test_media_boxes_do_not_move(tmp_path: Path) -> None:
@@ -144,7 +175,8 @@ def test_mov_legacy_udta_xmp_is_read_then_retired(tmp_path: Path) -> None:
     result = inspect_file(target)
     assert result.record == load_record(EXAMPLE_RECORD)
     assert result.provenance.conflicts == []
-    assert b"XMP_" not in target.read_bytes()[-len(old) - 16 :]  # the old box is now 'free'
+    live = xmp_layout(target, top_level_boxes(target)).live
+    assert [box.kind for box, _ in live] == [b"uuid"]  # moov/udta/XMP_ is no longer live
     assert decode_errors(target) == ""
 
 
@@ -177,15 +209,16 @@ def _record_file(tmp_path: Path, name: str, record: DisclosureRecord) -> Path:
     return path
 
 
+@pytest.mark.parametrize("fixture", [MP4, MOV], ids=["xmp-box", "xmp-box+moov"])
 @pytest.mark.parametrize("earlier_stamps", [0, 1, 2], ids=["first-stamp", "append", "reuse-slot"])
-def test_killed_at_any_fsync_leaves_old_or_new_record(earlier_stamps: int, tmp_path: Path) -> None:
+def test_killed_at_any_fsync_leaves_old_or_new_record(fixture: Path, earlier_stamps: int, tmp_path: Path) -> None:
     example = load_record(EXAMPLE_RECORD)
     records = [example.model_copy(update={"asset_id": f"V{i}"}) for i in range(earlier_stamps + 1)]
     new = records[-1]
     seen_crash = False
     for limit in range(1, 20):
-        target = tmp_path / f"crash{limit}.mp4"
-        shutil.copyfile(MP4, target)
+        target = tmp_path / f"crash{limit}{fixture.suffix}"
+        shutil.copyfile(fixture, target)
         for record in records[:-1]:
             stamp(target, record, in_place=True)
         old = inspect_file(target, technical=False).record

@@ -170,6 +170,8 @@ def stamp_command(
                 markup=False,
                 highlight=False,
             )
+            for note in r.notes:
+                stderr.print(f"  note: {r.destination}: {note}", markup=False, highlight=False)
     if len(files) > 1:
         stderr.print(f"{len(results)} stamped, {len(failures)} failed", highlight=False)
     raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
@@ -198,6 +200,7 @@ def _stamp_json(result: StampResult) -> dict[str, Any]:
         "size_after": result.size_after,
         "bytes_written": result.bytes_written,
         "sidecar": str(result.sidecar) if result.sidecar else None,
+        "notes": list(result.notes),
     }
 
 

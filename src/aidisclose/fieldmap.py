@@ -16,7 +16,7 @@ from typing import Any
 from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
 from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
 from .carriers.id3 import ID3_CARRIER as ID3
-from .carriers.mp4tags import MP4_TAGS
+from .carriers.ilst import MP4_TAGS
 from .carriers.riff import RIFF_INFO
 from .carriers.sidecar import EMBEDDED
 from .carriers.tags import (

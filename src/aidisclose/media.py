@@ -7,11 +7,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from .carriers.base import MetadataStore
-from .carriers.bmff import BmffXmpStore
+from .carriers.bmff import BmffStore
 from .carriers.exif_iptc import IIM
 from .carriers.id3 import Id3Store, id3v2_size, mpeg_frame_length
 from .carriers.image import Exiv2ImageStore
-from .carriers.mp4tags import Mp4TagStore
 from .carriers.riff import RiffWaveStore
 from .carriers.sidecar import SidecarStore
 from .carriers.vorbis import VorbisCommentStore
@@ -58,10 +57,10 @@ _FORMATS: dict[MediaFormat, FormatInfo] = {
         FormatInfo(MediaFormat.FLAC, "audio/flac", VorbisCommentStore("flac")),
         FormatInfo(MediaFormat.OGG_VORBIS, "audio/ogg", VorbisCommentStore("ogg-vorbis")),
         FormatInfo(MediaFormat.OPUS, "audio/ogg; codecs=opus", VorbisCommentStore("opus")),
-        FormatInfo(MediaFormat.M4A, "audio/mp4", Mp4TagStore()),
-        FormatInfo(MediaFormat.MP4, "video/mp4", BmffXmpStore()),
-        FormatInfo(MediaFormat.MOV, "video/quicktime", BmffXmpStore()),
-        FormatInfo(MediaFormat.M4V, "video/x-m4v", BmffXmpStore()),
+        FormatInfo(MediaFormat.M4A, "audio/mp4", BmffStore()),
+        FormatInfo(MediaFormat.MP4, "video/mp4", BmffStore()),
+        FormatInfo(MediaFormat.MOV, "video/quicktime", BmffStore()),
+        FormatInfo(MediaFormat.M4V, "video/x-m4v", BmffStore()),
         FormatInfo(MediaFormat.MATROSKA, "video/x-matroska", SidecarStore()),
         FormatInfo(MediaFormat.MXF, "application/mxf", SidecarStore()),
         FormatInfo(MediaFormat.EXR, "image/x-exr", SidecarStore()),

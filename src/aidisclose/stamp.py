@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from .carriers.base import CarrierChanges, CarrierValues, MetadataStore
+from .carriers.bmff import BmffStore
 from .carriers.sidecar import SidecarStore, sidecar_path
 from .errors import DisclosureError
 from .fieldmap import encode_record
@@ -48,6 +49,7 @@ class StampResult:
     size_after: int
     bytes_written: int
     sidecar: Path | None = None
+    notes: tuple[str, ...] = ()
 
 
 def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
@@ -117,7 +119,14 @@ def stamp(
     check_writable(record, source)
     destination = _destination(source, Path(output_dir) if output_dir else None, in_place, overwrite)
     store = info.store
-    changes = encode_record(record, store.carriers)
+    carriers = store.writable_carriers(source) if isinstance(store, BmffStore) else store.carriers
+    notes: tuple[str, ...] = ()
+    if carriers != store.carriers:
+        notes = (
+            "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
+            "not written as MP4 item tags (that would move the media); the XMP box holds the whole record",
+        )
+    changes = encode_record(record, carriers)
     check_values = _record_checker(record, changes, source)
 
     def check_record(written_path: Path) -> None:
@@ -128,7 +137,7 @@ def stamp(
 
     if isinstance(store, SidecarStore):
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_values)
-    elif getattr(store, "edits_in_place", False):
+    elif isinstance(store, BmffStore):
         bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
     else:
         bytes_written = _stamp_rewrite(source, destination, store, changes, check_record)
@@ -138,13 +147,14 @@ def stamp(
         source=source,
         destination=destination,
         format=info.format.value,
-        carriers=store.carriers,
+        carriers=carriers,
         keys_written=sum(v is not None for v in flat),
         keys_removed=sum(v is None for v in flat),
         size_before=size_before,
         size_after=destination.stat().st_size,
         bytes_written=bytes_written,
         sidecar=sidecar,
+        notes=notes,
     )
 
 
@@ -179,7 +189,7 @@ def _stamp_rewrite(
 def _stamp_in_place(
     source: Path,
     destination: Path,
-    store: MetadataStore,
+    store: BmffStore,
     changes: CarrierChanges,
     check_record: Callable[[Path], None],
     verify: Verify,
@@ -189,7 +199,7 @@ def _stamp_in_place(
     if verify is Verify.full:
         check = _both(check_record, _essence_checker(source, store, store.essence_digest(source)))
     if destination == source:
-        written: list[tuple[int, int]] = store.edit_in_place(source, changes, check)  # type: ignore[attr-defined]
+        written = store.edit_in_place(source, changes, check)
         return sum(length for _, length in written)
     return replace_atomically(destination, lambda temp: store.write(source, temp, changes), check, mode_from=source)
 

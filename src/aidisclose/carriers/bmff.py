@@ -20,16 +20,19 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues, hash_ranges
+from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
 from .exiv2 import edit_packet, read_packet
+from .ilst import FREEFORM, MP4_TAGS, box, read_items, rebuild_moov_payload
+from .tags import tag_writes, unpack_record
 from .xmp import XMP
 
+RECORD_ATOM = FREEFORM + "RECORD"
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 #: Room left in a new packet so a later, slightly larger record fits the same slot.
 XMP_PADDING = 2048
@@ -166,10 +169,13 @@ def _pad_packet(packet: bytes, size: int) -> bytes:
     return packet[:cut] + filler + packet[cut:]
 
 
-def _box_header(kind: bytes, size: int) -> bytes:
-    if size <= 0xFFFFFFFF:
-        return struct.pack(">I4s", size, kind)
-    return struct.pack(">I4sQ", 1, kind, size)
+def _close_open_ended_box(edit: _Edit, boxes: list[Box], path: Path) -> None:
+    """Give a last box of size 0 ("to end of file") its explicit size, so appended boxes are not swallowed."""
+    last = boxes[-1] if boxes else None
+    if last is not None and last.to_end:
+        if last.header != 8 or last.size > 0xFFFFFFFF:
+            raise DisclosureError(path, "its last box runs to the end of the file and is too big to close")
+        edit.overwrite(last.offset, struct.pack(">I", last.size))
 
 
 class _Edit:
@@ -207,62 +213,87 @@ class _Edit:
         self.sync()
 
 
-class BmffXmpStore:
-    """XMP in MP4/MOV/M4V, edited where it stands (see the module docstring)."""
+def _first_moov(boxes: list[Box]) -> Box | None:
+    return next((b for b in boxes if b.kind == b"moov"), None)
 
-    carriers: tuple[str, ...] = (XMP,)
-    edits_in_place = True
+
+def moov_is_movable(boxes: list[Box]) -> bool:
+    """A new moov may be appended only when the old one is already after all media and nothing is fragmented.
+
+    Moving a moov that sits before the media would undo 'faststart' (progressive playback).
+    """
+    moov = _first_moov(boxes)
+    media = [b.offset for b in boxes if b.kind == b"mdat"]
+    fragmented = any(b.kind == b"moof" for b in boxes)
+    return moov is not None and not fragmented and all(offset < moov.offset for offset in media)
+
+
+class BmffStore:
+    """MP4/MOV/M4V/M4A: XMP in the top-level uuid box and iTunes items in moov, edited where they stand."""
+
+    carriers: tuple[str, ...] = (XMP, MP4_TAGS)
+
+    def writable_carriers(self, path: Path) -> tuple[str, ...]:
+        """Both carriers, or XMP alone when the moov cannot move without undoing faststart."""
+        return self.carriers if moov_is_movable(check_structure(path)) else (XMP,)
 
     def read(self, path: Path) -> CarrierValues:
-        layout = xmp_layout(path, check_structure(path))
-        if not layout.live:
-            return {XMP: {}}
-        box, start = layout.live[0]
-        return {XMP: read_packet(_read_range(path, start, box.end).rstrip(b"\0 \n"), path)}
+        boxes = check_structure(path)
+        layout = xmp_layout(path, boxes)
+        values: CarrierValues = {XMP: {}, MP4_TAGS: {}}
+        if layout.live:
+            live_box, start = layout.live[0]
+            values[XMP] = read_packet(_read_range(path, start, live_box.end).rstrip(b"\0 \n"), path)
+        moov = _first_moov(boxes)
+        if moov is not None:
+            for key, items in read_items(_read_range(path, moov.payload, moov.end)).items():
+                if key == RECORD_ATOM:
+                    values[MP4_TAGS].update(unpack_record(text_list(items)[0] if items else None))
+                else:
+                    values[MP4_TAGS][key] = items
+        return values
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        """A stamped copy: the file is copied (shutil lets the kernel do it) and edited in place."""
+        """A stamped copy: the file is copied (shutil lets the kernel do it), then edited in place."""
         shutil.copyfile(source, target)
         self.edit_in_place(target, changes, lambda _path: None)
 
     def edit_in_place(
         self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
     ) -> list[tuple[int, int]]:
-        """Apply ``changes`` crash-safely; ``check(path)`` runs once the new box is live.
+        """Apply ``changes`` crash-safely; ``check(path)`` runs once the new boxes are live.
 
         Returns the (offset, length) ranges that were written.
         """
         boxes = check_structure(path)
         layout = xmp_layout(path, boxes)
+        media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
         old_packet = None
         if layout.live:
-            box, start = layout.live[0]
-            old_packet = _read_range(path, start, box.end).rstrip(b"\0 \n")
+            live_box, start = layout.live[0]
+            old_packet = _read_range(path, start, live_box.end).rstrip(b"\0 \n")
         packet = edit_packet(old_packet, path, changes)
-        media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
+        new_moov, old_moov = self._new_moov(path, boxes, changes.get(MP4_TAGS, {}))
         needed = 8 + 16 + len(packet)
         slot = next((s for s in layout.spare if s.header == 8 and s.size >= needed), None)
-        original_size = path.stat().st_size
         with open(path, "r+b") as handle:
-            edit = _Edit(handle, original_size)
+            edit = _Edit(handle, path.stat().st_size)
             try:
+                # 1. Write what no reader looks at yet: a retired XMP box's payload, or past the end.
                 if slot is not None:
-                    # Fill the retired box while it is still 'free', then make it live in one write.
                     edit.overwrite(slot.payload + 16, _pad_packet(packet, slot.size - 24), keep_undo=False)
-                    edit.sync()
-                    edit.overwrite(slot.offset + 4, b"uuid")
                 else:
-                    last = boxes[-1] if boxes else None
-                    if last is not None and last.to_end:
-                        if last.header != 8 or last.size > 0xFFFFFFFF:
-                            raise DisclosureError(
-                                path, "its last box runs to the end of the file and is too big to close"
-                            )
-                        edit.overwrite(last.offset, struct.pack(">I", last.size))
+                    _close_open_ended_box(edit, boxes, path)
                     body = XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)
-                    edit.append(_box_header(b"uuid", 8 + len(body)) + body)
+                    edit.append(box(b"uuid", body))
+                if new_moov is not None:
+                    edit.append(new_moov)
                 edit.sync()
-                for old, _ in layout.live:
+                # 2. Switch: the reused slot goes live, old boxes are retired (4-byte type writes).
+                if slot is not None:
+                    edit.overwrite(slot.offset + 4, b"uuid")
+                retired = [old for old, _ in layout.live] + ([old_moov] if old_moov is not None else [])
+                for old in retired:
                     edit.overwrite(old.offset + 4, b"free")
                 touched = list(overlaps(edit.written, media))
                 if touched:  # cannot happen by construction; refuse rather than trust it
@@ -275,6 +306,20 @@ class BmffXmpStore:
                 edit.rollback()
                 raise
         return edit.written
+
+    def _new_moov(
+        self, path: Path, boxes: list[Box], changes: Mapping[str, Stored | None]
+    ) -> tuple[bytes | None, Box | None]:
+        """The rebuilt moov box to append and the old one it replaces, or (None, None) when no item changes."""
+        moov = _first_moov(boxes)
+        if not changes or moov is None:
+            return None, None
+        if not moov_is_movable(boxes):
+            raise DisclosureError(path, "its moov box is before the media; item tags cannot be written in place")
+        payload = _read_range(path, moov.payload, moov.end)
+        current = read_items(payload).get(RECORD_ATOM)
+        writes = tag_writes(changes, text_list(current)[0] if current else None, RECORD_ATOM)
+        return box(b"moov", rebuild_moov_payload(payload, writes)), moov
 
     def essence_digest(self, path: Path) -> str:
         """SHA-256 over every top-level ``mdat`` payload (the whole media: O(file))."""

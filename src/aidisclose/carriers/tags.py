@@ -4,22 +4,16 @@ All three hold a key with a list of strings. Human-readable ``AIDISCLOSE_*``
 keys carry the key fields; formats without XMP also carry the whole record as
 one JSON text (``RECORD_KEY``), which their store packs from per-field keys
 ``RECORD_KEY/<field>`` so that every field keeps its own style.
-``MutagenTagStore`` is the read/write both such stores share.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from mutagen import MutagenError
-
-from ..errors import DisclosureError
 from ..vocab import IPTC_DST_BASE, source_type_from_uri
-from .base import CarrierChanges, CarrierValues, StorageStyle, Stored, text_list
+from .base import StorageStyle, Stored, text_list
 
 RECORD_KEY = "AIDISCLOSE_RECORD"
 
@@ -150,62 +144,3 @@ def tag_writes(
         packed = pack_record(current_record, record_changes)
         writes[record_key] = [packed] if packed is not None else None
     return writes
-
-
-class MutagenTagStore:
-    """Read and write one carrier of text tags that mutagen edits as a key -> values mapping.
-
-    Subclasses say how to open the file, which keys are ours, and (if needed)
-    how text becomes a tag value; the record JSON is packed here for all.
-    """
-
-    carrier: str
-    record_key: str
-
-    @property
-    def carriers(self) -> tuple[str, ...]:
-        return (self.carrier,)
-
-    def _open(self, path: Path) -> Any:
-        raise NotImplementedError
-
-    def _our_key(self, key: str) -> str | None:
-        """The key as the field map spells it, or None for tags that are not ours to read."""
-        raise NotImplementedError
-
-    def _to_tag(self, key: str, values: list[str]) -> list[Any]:
-        return values
-
-    def read(self, path: Path) -> CarrierValues:
-        tags = self._open(path).tags
-        values: dict[str, Stored] = {}
-        for key, items in tags.items() if tags is not None else []:
-            name = self._our_key(key)
-            if name == self.record_key:
-                values.update(unpack_record(_texts(items)[0] if items else None))
-            elif name is not None:
-                values[name] = _texts(items)
-        return {self.carrier: values}
-
-    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        shutil.copyfile(source, target)
-        audio = self._open(target)
-        if audio.tags is None:
-            audio.add_tags()
-        tags = audio.tags
-        current = tags.get(self.record_key)
-        record_text = _texts(current)[0] if current else None
-        for key, values in tag_writes(changes.get(self.carrier, {}), record_text, self.record_key).items():
-            if key in tags:
-                del tags[key]
-            if values is not None:
-                tags[key] = self._to_tag(key, values)
-        try:
-            audio.save()
-        except (MutagenError, OSError) as exc:
-            raise DisclosureError(source, f"cannot write the {self.carrier} tags: {exc}") from None
-
-
-def _texts(items: list[Any]) -> list[str]:
-    """Tag values as text: Vorbis comments are text already, MP4 freeform atoms are UTF-8 bytes."""
-    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in items]

@@ -10,6 +10,7 @@ packet grows, so page bodies are hashed, not whole pages).
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,17 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from ..errors import DisclosureError
-from .base import hash_ranges
+from .base import CarrierChanges, CarrierValues, Stored, hash_ranges
 from .id3 import id3v2_size
-from .tags import RECORD_KEY, MutagenTagStore
+from .tags import RECORD_KEY, tag_writes, unpack_record
 
 VORBIS = "vorbis"
 _OPENERS: dict[str, Any] = {"flac": FLAC, "ogg-vorbis": OggVorbis, "opus": OggOpus}
 _HEADER_PACKETS = {"ogg-vorbis": 3, "opus": 2}
 
 
-class VorbisCommentStore(MutagenTagStore):
-    carrier = VORBIS
-    record_key = RECORD_KEY
+class VorbisCommentStore:
+    carriers: tuple[str, ...] = (VORBIS,)
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -42,9 +42,33 @@ class VorbisCommentStore(MutagenTagStore):
         except (MutagenError, struct.error, ValueError, EOFError, IndexError) as exc:
             raise DisclosureError(path, f"cannot read the {self.kind} headers ({exc}); the file is damaged") from None
 
-    def _our_key(self, key: str) -> str | None:
-        upper = key.upper()  # Vorbis comment names are case-insensitive
-        return upper if upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT" else None
+    def read(self, path: Path) -> CarrierValues:
+        tags = self._open(path).tags
+        values: dict[str, Stored] = {}
+        for key, items in tags.items() if tags is not None else []:
+            upper = key.upper()  # Vorbis comment names are case-insensitive
+            if upper == RECORD_KEY:
+                values.update(unpack_record(items[0] if items else None))
+            elif upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT":
+                values[upper] = list(items)
+        return {VORBIS: values}
+
+    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
+        shutil.copyfile(source, target)
+        audio = self._open(target)
+        if audio.tags is None:
+            audio.add_tags()
+        tags = audio.tags
+        current = tags.get(RECORD_KEY)
+        for key, values in tag_writes(changes.get(VORBIS, {}), current[0] if current else None, RECORD_KEY).items():
+            if key in tags:
+                del tags[key]
+            if values is not None:
+                tags[key] = values
+        try:
+            audio.save()
+        except (MutagenError, OSError) as exc:
+            raise DisclosureError(source, f"cannot write the Vorbis comments: {exc}") from None
 
     def essence_digest(self, path: Path) -> str:
         if self.kind == "flac":
