@@ -207,11 +207,10 @@ def _stamp_in_place(
 def _stamp_sidecar(
     source: Path,
     destination: Path,
-    store: MetadataStore,
+    store: SidecarStore,
     changes: CarrierChanges,
     check_values: Callable[[CarrierValues], None],
 ) -> tuple[Path, int]:
-    assert isinstance(store, SidecarStore)
     copied = 0
     if destination != source:
         copied = replace_atomically(
