@@ -107,7 +107,10 @@ def stamp_command(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Files to stamp: JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V; Matroska/WebM, MXF, EXR and DPX get a NAME.EXT.xmp sidecar.",
+            help=(
+                "Files to stamp: JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V; "
+                "Matroska/WebM, MXF, EXR and DPX get a NAME.EXT.xmp sidecar."
+            ),
             show_default=False,
         ),
     ],
