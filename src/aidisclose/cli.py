@@ -143,9 +143,13 @@ def stamp_command(
 ) -> None:
     """Write a disclosure record into each file.
 
-    Every write goes to a temporary file that is read back and checked (the
-    record comes back from every carrier, the decoded pixels are unchanged)
-    before it replaces anything. One bad file does not stop the others.
+    Images and audio are written to a temporary file that is read back and
+    checked (the record comes back from every carrier, the decoded pixels or
+    samples are unchanged) before it replaces anything. MP4/MOV/M4V/M4A are
+    edited in place in a crash-safe order that writes a few KB and never a
+    media byte, so multi-GB files stamp in well under a second. Formats
+    without a writer get a NAME.EXT.xmp sidecar. One bad file does not stop
+    the others.
 
     [bold]Examples[/bold]
 
