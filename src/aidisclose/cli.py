@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .check import DEFAULT_POLICY, check_paths, report_json_schema
 from .errors import DisclosureError
 from .inspect import InspectResult, inspect_file
+from .policy import builtin_names, builtin_text, load_policy
 from .record import (
     RECORD_TEMPLATE,
     DisclosureRecord,
@@ -24,6 +26,7 @@ from .record import (
     record_json_schema,
     validate_record,
 )
+from .report import ReportFormat, write_report
 from .stamp import StampResult, Verify, check_target_choice, stamp
 
 EXIT_OK = 0
@@ -35,7 +38,8 @@ app = typer.Typer(
     help=(
         "Write AI-usage, consent and attribution metadata into images, audio and video, "
         "and read it back.\n\n"
-        "Exit codes: 0 all went well; 2 a usage error or a file that could not be read or written."
+        "Exit codes: 0 all went well; 1 a policy failure (check); 2 a usage error or a file that could not be "
+        "read or written."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -315,9 +319,132 @@ def _print_inspect(result: InspectResult) -> None:
 
 
 @app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of the disclosure record."""
-    _print_json(record_json_schema())
+def schema_command(
+    report: Annotated[bool, typer.Option("--report", help="The schema of `check --format json` instead.")] = False,
+) -> None:
+    """Print the JSON Schema of the disclosure record (or of the check report)."""
+    _print_json(report_json_schema() if report else record_json_schema())
+
+
+@app.command("check")
+def check_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
+    policies: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="A built-in policy name or a policy TOML file; repeatable. Default: genai-production. "
+            "See `aidisclose policy list`.",
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    report_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="text for people; json, csv, junit for machines; html for QC."),
+    ] = ReportFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Check files against policies: a verdict per file, then the failing rules with expected vs found.
+
+    Exit codes: 0 every file passes; 1 a policy failure; 2 a usage error or a file that could not be
+    read (it is still a row in the report). Files in folders that are not media are listed as skipped.
+
+    [bold]Examples[/bold]
+
+      aidisclose check delivery/ --policy genai-production --policy eu-ai-act-art50
+
+      aidisclose check delivery/ --format junit --output aidisclose.xml
+
+      aidisclose check delivery/ --format html --output qc-report.html
+    """
+    try:
+        loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        _error(DisclosureError(path, "no such file or folder"))
+    report = check_paths([p for p in paths if p.exists()], loaded, strict)
+    if output is not None:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                write_report(report, report_format, stream, color=False)
+        except OSError as exc:
+            _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
+            raise typer.Exit(EXIT_ERROR) from None
+        stderr.print(f"wrote {report_format.value} report to {output}", highlight=False)
+    else:
+        write_report(report, report_format, sys.stdout, color=report_format is ReportFormat.text and stdout.is_terminal)
+    for file in report.files:
+        if file.verdict.value == "error":
+            _error(DisclosureError(None, file.reason or file.path))
+    raise typer.Exit(EXIT_ERROR if missing else report.exit_code)
+
+
+policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("list")
+def policy_list() -> None:
+    """The built-in policies, with their descriptions."""
+    for name in builtin_names():
+        policy = load_policy(name)
+        stdout.print(f"{name:18} {len(policy.rules):3} rules  {policy.description}", markup=False, highlight=False)
+
+
+@policy_app.command("show")
+def policy_show(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
+    """Print a built-in policy's TOML."""
+    try:
+        sys.stdout.write(builtin_text(name))
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@policy_app.command("init")
+def policy_init(
+    name: Annotated[str, typer.Argument(help="The built-in policy to start from.")] = DEFAULT_POLICY,
+    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("policy.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a policy that extends a built-in one, ready for your own rules and levels."""
+    try:
+        load_policy(name)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    if path.exists() and not force:
+        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
+        raise typer.Exit(EXIT_ERROR)
+    path.write_text(policy_template(name), encoding="utf-8")
+    stderr.print(f"wrote {path}; check with: aidisclose check FILES --policy {path}", markup=False, highlight=False)
+
+
+def policy_template(name: str) -> str:
+    rules = "\n".join(f'# {r.id} = "{r.level.value}"' for r in load_policy(name).rules)
+    return f"""# A studio policy built on the built-in '{name}' (see `aidisclose policy show {name}`).
+# Change a rule's level (error, warning, info, off) under [levels], or add [[rules]].
+
+[policy]
+name = "my-{name}"
+description = "Studio rules on top of {name}"
+extends = "{name}"
+
+[levels]
+{rules}
+
+# [[rules]]
+# id = "studio.asset-id"
+# level = "error"
+# message = "Every deliverable needs our asset id."
+# test = {{ field = "asset_id", matches = "^[A-Z]+[0-9]{{3}}_V[0-9]{{3}}$" }}
+"""
 
 
 @app.command("init")

@@ -21,3 +21,7 @@ class DisclosureError(Exception):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+class UnsupportedFormat(DisclosureError):
+    """The file's content is not a format aidisclose reads (told apart from damaged files)."""

@@ -15,7 +15,7 @@ from .carriers.riff import RiffWaveStore
 from .carriers.sidecar import SidecarStore
 from .carriers.vorbis import VorbisCommentStore
 from .carriers.xmp import XMP
-from .errors import DisclosureError
+from .errors import DisclosureError, UnsupportedFormat
 
 
 class MediaFormat(StrEnum):
@@ -146,5 +146,5 @@ def detect(path: Path) -> FormatInfo:
         raise DisclosureError(path, "is empty (0 bytes)")
     found = sniff(head)
     if found is None:
-        raise DisclosureError(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
+        raise UnsupportedFormat(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
     return _FORMATS[found]

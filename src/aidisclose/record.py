@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from .errors import DisclosureError
+from .tomllines import line_for, toml_key_lines
 from .vocab import (
     RETIRED_SOURCE_TYPES,
     ConsentStatus,
@@ -224,11 +225,11 @@ def validate_record(
     try:
         return DisclosureRecord.model_validate(data)
     except ValidationError as exc:
-        lines = _toml_key_lines(text) if text else {}
+        lines = toml_key_lines(text) if text else {}
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         where = ".".join(str(p) for p in loc) or "record"
-        line = _line_for(loc, lines)
+        line = line_for(loc, lines)
         at = f" (line {line})" if line else ""
         more = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
         msg = err["msg"]
@@ -248,48 +249,6 @@ def check_writable(record: DisclosureRecord, source: str | Path | None = None) -
             f"digital_source_type {dst.value!r} is retired by IPTC",
             f"use {RETIRED_SOURCE_TYPES[dst].value!r}",
         )
-
-
-_TABLE = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?")
-_KEY = re.compile(r"^([A-Za-z0-9_\-.\"' ]+?)\s*=")
-
-
-def _toml_key_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each key path in a TOML text to its line number, for error messages."""
-    lines: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    array_counts: dict[tuple[str, ...], int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        match = _TABLE.match(stripped)
-        if match:
-            names = tuple(p.strip().strip("\"'") for p in match.group(1).split("."))
-            if stripped.startswith("[["):
-                index = array_counts.get(names, -1) + 1
-                array_counts[names] = index
-                table = (*names, index)
-            else:
-                table = names
-            lines.setdefault(table, number)
-            continue
-        match = _KEY.match(stripped)
-        if match:
-            key = tuple(p.strip().strip("\"'") for p in match.group(1).split("."))
-            lines.setdefault((*table, *key), number)
-    return lines
-
-
-def _line_for(loc: tuple[Any, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
-    """The line of the key at ``loc``, else of the first key written under it, else of its parent."""
-    if loc in lines:
-        return lines[loc]
-    below = [line for path, line in lines.items() if path[: len(loc)] == loc]
-    if below:
-        return min(below)
-    for end in range(len(loc) - 1, 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
 
 
 def apply_override(data: dict[str, Any], item: str) -> None:

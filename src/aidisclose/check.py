@@ -1,0 +1,206 @@
+"""Check files against policies: a verdict per file, a result per rule, one report for the batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .errors import DisclosureError, UnsupportedFormat
+from .inspect import InspectResult, inspect_file
+from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
+
+DEFAULT_POLICY = "genai-production"
+
+
+class Verdict(StrEnum):
+    passed = "pass"
+    failed = "fail"
+    error = "error"  # the file could not be read: exit code 2
+    skipped = "skipped"  # met while walking a folder, but not a media file aidisclose reads
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RuleOutcome(_Model):
+    policy: str
+    rule: str
+    level: str
+    outcome: Outcome
+    message: str
+    expected: str
+    actual: Any = None
+    field: str | None = None
+    carrier: str | None = Field(default=None, description="Where the value came from (carrier:key)")
+
+
+class FileCheck(_Model):
+    path: str
+    verdict: Verdict
+    format: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    reason: str | None = Field(default=None, description="Why the file could not be checked (error, skipped)")
+    record: dict[str, Any] | None = None
+    results: list[RuleOutcome] = []
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(r.outcome == outcome for r in self.results)
+
+
+class PolicyInfo(_Model):
+    name: str
+    description: str
+    sha256: str
+    sources: list[str]
+
+
+class Summary(_Model):
+    files: int
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+
+
+class CheckReport(_Model):
+    """The JSON report of `aidisclose check` (stable; see `aidisclose schema --report`)."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"$id": "https://aidisclose.org/schema/report/1.json"})
+
+    report_version: int = 1
+    tool: str = "aidisclose"
+    tool_version: str = __version__
+    started_at: str
+    duration_s: float
+    strict: bool
+    policies: list[PolicyInfo]
+    summary: Summary
+    files: list[FileCheck]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all pass; 1 a policy failure; 2 a file that could not be read."""
+        if self.summary.errors:
+            return 2
+        return 1 if self.summary.failed else 0
+
+
+def policy_subject(result: InspectResult) -> tuple[dict[str, Any], dict[str, str]]:
+    """What rules read: the record's fields, plus ``provenance`` facts; and each field's carrier."""
+    prov = result.provenance
+    subject = result.record.to_json_dict()
+    subject["provenance"] = {
+        "carriers": prov.carriers,
+        "stamped_by_aidisclose": prov.stamped_by_aidisclose,
+        "sources": prov.sources,
+        "conflict_count": len(prov.conflicts),
+        "problem_count": len(prov.problems),
+        "sidecar": prov.sidecar,
+    }
+    return subject, prov.sources
+
+
+def _outcome(result: RuleResult) -> RuleOutcome:
+    return RuleOutcome(
+        policy=result.policy,
+        rule=result.rule,
+        level=result.level.value,
+        outcome=result.outcome,
+        message=result.message,
+        expected=result.expected,
+        actual=result.actual,
+        field=result.field,
+        carrier=result.carrier,
+    )
+
+
+def check_file(path: Path, policies: list[Policy], strict: bool = False, named: bool = True) -> FileCheck:
+    """One file's verdict: read every carrier, run every rule of every policy.
+
+    A file met while walking a folder that is not media at all is skipped; any
+    other file that cannot be read is an error.
+    """
+    try:
+        inspected = inspect_file(path, technical=False)
+    except UnsupportedFormat as err:
+        verdict = Verdict.error if named else Verdict.skipped
+        return FileCheck(path=str(path), verdict=verdict, reason=err.one_line())
+    except DisclosureError as err:
+        return FileCheck(path=str(path), verdict=Verdict.error, reason=err.one_line())
+    subject, sources = policy_subject(inspected)
+    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=False)]
+    failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
+    verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+    return FileCheck(
+        path=str(path),
+        verdict=verdict,
+        format=inspected.format,
+        sha256=inspected.sha256,
+        size=inspected.size,
+        record=inspected.record.to_json_dict(),
+        results=results,
+    )
+
+
+def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Every file to check, and whether it was named (not found in a folder). Symlinks are not followed."""
+    for path in paths:
+        if not path.is_dir():
+            yield path, True
+            continue
+        for found in sorted(path.rglob("*")):
+            relative = found.relative_to(path).parts
+            if any(part.startswith(".") for part in relative) or found.is_symlink() or not found.is_file():
+                continue
+            if found.suffix == ".xmp" and found.with_suffix("").exists():
+                continue  # a sidecar is read with its media file
+            yield found, False
+
+
+def check_paths(
+    paths: Iterable[Path],
+    policies: list[Policy] | None = None,
+    strict: bool = False,
+    on_file: Callable[[FileCheck], None] | None = None,
+) -> CheckReport:
+    """Check files and folders (walked recursively) against ``policies`` (default: genai-production)."""
+    policies = policies if policies is not None else [load_policy(DEFAULT_POLICY)]
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    files: list[FileCheck] = []
+    for path, named in walk(paths):
+        checked = check_file(path, policies, strict, named)
+        files.append(checked)
+        if on_file:
+            on_file(checked)
+    summary = Summary(
+        files=len(files),
+        passed=sum(f.verdict is Verdict.passed for f in files),
+        failed=sum(f.verdict is Verdict.failed for f in files),
+        errors=sum(f.verdict is Verdict.error for f in files),
+        skipped=sum(f.verdict is Verdict.skipped for f in files),
+    )
+    return CheckReport(
+        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_s=round(time.perf_counter() - clock, 3),
+        strict=strict,
+        policies=[
+            PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources))
+            for p in policies
+        ],
+        summary=summary,
+        files=files,
+    )
+
+
+def report_json_schema() -> dict[str, Any]:
+    return CheckReport.model_json_schema()

@@ -1,0 +1,411 @@
+"""The policy engine: rules as data (TOML), evaluated against a rebuilt record and its provenance.
+
+A rule is ``id``, ``level`` (error, warning, info, or off), ``message``, an
+optional ``when`` and a ``test``. Conditions and tests are expressions, each a
+small table (MediaConch's model; yamllint's levels):
+
+- ``{field = "a.b", exists = true}``, ``equals = V``, ``one_of = [..]``,
+  ``matches = "regex"``, ``not_matches = "regex"``, ``count_gte = N``;
+- dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
+  or ``"@other.field"``;
+- lists: ``{field = "likeness", all = EXPR}`` / ``any = EXPR``, where EXPR's
+  fields are read from each item (``@`` paths still read from the whole record);
+- groups: ``{and = [..]}``, ``{or = [..]}``, ``{not = EXPR}``.
+
+Fields under ``c2pa.`` are "not applicable" while the file's C2PA state is
+unknown; a rule whose outcome hangs on them reports n/a, not a failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import DisclosureError
+from ..tomllines import line_for, toml_key_lines
+
+_MISSING: Any = object()
+_COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
+_DATES = ("before", "after", "on_or_before", "on_or_after")
+_LISTS = ("all", "any")
+_GROUPS = ("and", "or", "not")
+_RULE_KEYS = {"id", "level", "message", "when", "test", "pillar", "description"}
+
+
+class Level(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    off = "off"
+
+
+class Outcome(StrEnum):
+    passed = "pass"
+    failed = "fail"
+    warned = "warn"
+    not_applicable = "n/a"
+
+
+class NotApplicable(Exception):
+    """The rule depends on something this file or this version cannot tell."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    ok: bool
+    expected: str
+    actual: Any
+    field: str | None
+
+
+@dataclass
+class Context:
+    root: dict[str, Any]
+    c2pa_known: bool
+
+
+# -- expressions -------------------------------------------------------------------
+
+
+def _resolve(data: Any, path: str, ctx: Context) -> Any:
+    if path.startswith("@"):
+        data, path = ctx.root, path[1:]
+    if path.split(".", 1)[0] == "c2pa" and not ctx.c2pa_known:
+        raise NotApplicable("C2PA content credentials are not read by this version of aidisclose")
+    for part in path.split("."):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _show(value: Any) -> Any:
+    return "missing" if value is _MISSING else value
+
+
+def evaluate(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
+    """Evaluate one expression against ``data`` (the record, or one list item)."""
+    if "and" in expr or "or" in expr:
+        return _group(expr, data, ctx)
+    if "not" in expr:
+        inner = evaluate(expr["not"], data, ctx)
+        return Evaluation(not inner.ok, f"not ({inner.expected})", inner.actual, inner.field)
+    path = expr["field"]
+    value = _resolve(data, path, ctx)
+    for op in _LISTS:
+        if op in expr:
+            return _over_list(op, expr[op], path, value, ctx)
+    op = next(k for k in (*_COMPARISONS, *_DATES) if k in expr)
+    target = expr[op]
+    if op == "exists":
+        return Evaluation(
+            (value is not _MISSING) == bool(target), "present" if target else "absent", _show(value), path
+        )
+    if op == "equals":
+        return Evaluation(value == target, f"= {target!r}", _show(value), path)
+    if op == "one_of":
+        return Evaluation(value in target, f"one of {', '.join(map(str, target))}", _show(value), path)
+    if op in ("matches", "not_matches"):
+        found = isinstance(value, str) and re.search(target, value) is not None
+        ok = found if op == "matches" else not found
+        return Evaluation(ok, f"{'matching' if op == 'matches' else 'not matching'} /{target}/", _show(value), path)
+    if op == "count_gte":
+        count = len(value) if isinstance(value, list) else 0
+        return Evaluation(count >= target, f"at least {target}", count, path)
+    return _compare_dates(op, target, path, value, ctx)
+
+
+def _group(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
+    kind = "and" if "and" in expr else "or"
+    results: list[Evaluation] = []
+    skipped = 0
+    for part in expr[kind]:
+        try:
+            results.append(evaluate(part, data, ctx))
+        except NotApplicable:
+            skipped += 1  # an unknowable branch counts as not met, unless every branch is unknowable
+    if not results or (kind == "and" and skipped):
+        raise NotApplicable("depends on C2PA content credentials, which this version does not read")
+    joiner = " and " if kind == "and" else " or "
+    expected = joiner.join(r.expected for r in results)
+    ok = all(r.ok for r in results) if kind == "and" else any(r.ok for r in results)
+    blame = next((r for r in results if not r.ok), results[0])
+    return Evaluation(ok, expected, blame.actual, blame.field)
+
+
+def _over_list(op: str, inner: dict[str, Any], path: str, value: Any, ctx: Context) -> Evaluation:
+    items = value if isinstance(value, list) else []
+    results = [(index, evaluate(inner, item, ctx)) for index, item in enumerate(items)]
+    if op == "all":
+        bad = next(((i, r) for i, r in results if not r.ok), None)
+        if bad is None:
+            return Evaluation(True, f"every {path}: {_inner_expected(inner, ctx)}", f"{len(items)} item(s)", path)
+        index, result = bad
+        return Evaluation(False, f"every {path}: {result.expected}", result.actual, f"{path}.{index}.{result.field}")
+    hit = any(r.ok for _, r in results)
+    actual = f"{len(items)} item(s), none matching" if not hit else f"{len(items)} item(s)"
+    return Evaluation(hit, f"some {path}: {_inner_expected(inner, ctx)}", actual, path)
+
+
+def _inner_expected(inner: dict[str, Any], ctx: Context) -> str:
+    try:
+        return evaluate(inner, {}, ctx).expected
+    except NotApplicable:
+        return "(C2PA)"
+
+
+def _compare_dates(op: str, target: Any, path: str, value: Any, ctx: Context) -> Evaluation:
+    other = _resolve(ctx.root, target[1:], ctx) if isinstance(target, str) and target.startswith("@") else target
+    label = (
+        f"{op.replace('_', ' ')} {target}"
+        if not str(target).startswith("@")
+        else f"{op.replace('_', ' ')} {target[1:]}"
+    )
+    left, right = _as_datetime(value), _as_datetime(other if isinstance(other, str) else None)
+    if left is None or right is None:
+        return Evaluation(False, f"{label} ({_show(other)})", _show(value), path)
+    ok = {
+        "before": left < right,
+        "after": left > right,
+        "on_or_before": left <= right,
+        "on_or_after": left >= right,
+    }[op]
+    return Evaluation(ok, f"{label} ({other})", value, path)
+
+
+# -- policies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    message: str
+    test: dict[str, Any]
+    when: dict[str, Any] | None = None
+    pillar: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    rules: tuple[Rule, ...]
+    sha256: str
+    sources: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    policy: str
+    rule: str
+    level: Level
+    outcome: Outcome
+    message: str
+    expected: str
+    actual: Any
+    field: str | None
+    carrier: str | None
+
+
+BUILTIN_DIR = "profiles"
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files(__package__).joinpath(BUILTIN_DIR)
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_text(name: str) -> str:
+    if name not in builtin_names():
+        raise DisclosureError(
+            name, "is not a built-in policy or a file", f"built-in policies: {', '.join(builtin_names())}"
+        )
+    return resources.files(__package__).joinpath(BUILTIN_DIR, f"{name}.toml").read_text(encoding="utf-8")
+
+
+def load_policy(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Policy:
+    """A built-in policy by name, or a policy TOML file (which may ``extends`` another)."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DisclosureError(path, f"cannot read the policy: {exc.strerror or exc}") from None
+        source = str(path)
+    else:
+        text, source = builtin_text(str(name_or_path)), f"builtin:{name_or_path}"
+    if source in _seen:
+        raise DisclosureError(source, "extends itself (a cycle through " + " -> ".join(_seen) + ")")
+    return parse_policy(text, source, base_dir=path.parent if not source.startswith("builtin:") else None, seen=_seen)
+
+
+def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tuple[str, ...] = ()) -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DisclosureError(source, f"not valid TOML: {exc}") from None
+    lines = toml_key_lines(text)
+
+    def fail(where: tuple[str | int, ...], reason: str) -> DisclosureError:
+        line = line_for(where, lines)
+        return DisclosureError(source, f"{reason}{f' (line {line})' if line else ''}")
+
+    meta = data.get("policy", {})
+    unknown = set(data) - {"policy", "rules", "levels"}
+    if unknown:
+        raise fail(
+            (sorted(unknown)[0],), f"unknown table {sorted(unknown)[0]!r}; expected [policy], [[rules]], [levels]"
+        )
+    name = meta.get("name") or Path(source.removeprefix("builtin:")).stem
+    base: Policy | None = None
+    if "extends" in meta:
+        parent = meta["extends"]
+        parent_ref = (base_dir / parent) if base_dir and parent.endswith(".toml") else parent
+        base = load_policy(parent_ref, (*seen, source))
+    rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
+    defined_here: set[str] = set()
+    for index, raw in enumerate(data.get("rules", [])):
+        rule = _parse_rule(raw, index, fail)
+        if rule.id in defined_here:
+            raise fail(("rules", index), f"rule {rule.id!r} is defined twice")
+        defined_here.add(rule.id)
+        rules[rule.id] = rule  # a rule of the extended policy with the same id is replaced
+    for rule_id, level in data.get("levels", {}).items():
+        if rule_id not in rules:
+            raise fail(("levels", rule_id), f"[levels] names rule {rule_id!r}, which the policy does not have")
+        if level not in Level.__members__:
+            raise fail(("levels", rule_id), f"rule {rule_id!r}: level {level!r} is not error, warning, info or off")
+        old = rules[rule_id]
+        rules[rule_id] = Rule(old.id, Level(level), old.message, old.test, old.when, old.pillar)
+    digest = hashlib.sha256(((base.sha256 if base else "") + text).encode()).hexdigest()
+    return Policy(
+        name=name,
+        description=meta.get("description", ""),
+        rules=tuple(r for r in rules.values() if r.level is not Level.off),
+        sha256=digest,
+        sources=(*(base.sources if base else ()), source),
+    )
+
+
+def _parse_rule(raw: Any, index: int, fail: Any) -> Rule:
+    where: tuple[str | int, ...] = ("rules", index)
+    if not isinstance(raw, dict):
+        raise fail(where, f"rule #{index + 1} is not a table")
+    rule_id = raw.get("id")
+    label = f"rule {rule_id!r}" if rule_id else f"rule #{index + 1}"
+    if not isinstance(rule_id, str) or not rule_id:
+        raise fail(where, f"{label} has no id")
+    extra = set(raw) - _RULE_KEYS
+    if extra:
+        raise fail((*where, sorted(extra)[0]), f"{label}: unknown key {sorted(extra)[0]!r}")
+    for required in ("test", "message"):
+        if required not in raw:
+            raise fail(where, f"{label} has no {required}")
+    level = raw.get("level", "error")
+    if level not in Level.__members__:
+        raise fail((*where, "level"), f"{label}: level {level!r} is not error, warning, info or off")
+    for part in ("when", "test"):
+        if part in raw:
+            problem = check_expression(raw[part])
+            if problem:
+                raise fail((*where, part), f"{label}: {part}: {problem}")
+    return Rule(rule_id, Level(level), raw["message"], raw["test"], raw.get("when"), raw.get("pillar"))
+
+
+def check_expression(expr: Any) -> str | None:
+    """Why ``expr`` is not a valid expression, or None."""
+    if not isinstance(expr, dict):
+        return 'an expression must be a table like {field = "ai_used", equals = true}'
+    groups = [k for k in _GROUPS if k in expr]
+    if groups:
+        if len(expr) != 1:
+            return f"'{groups[0]}' must stand alone in its table"
+        inner = expr[groups[0]]
+        parts = [inner] if groups[0] == "not" else inner
+        if groups[0] != "not" and (not isinstance(inner, list) or not inner):
+            return f"'{groups[0]}' takes a non-empty list of expressions"
+        return next((p for p in map(check_expression, parts) if p), None)
+    if not isinstance(expr.get("field"), str):
+        return "missing 'field'"
+    ops = [k for k in expr if k != "field"]
+    known = (*_COMPARISONS, *_DATES, *_LISTS)
+    if len(ops) != 1 or ops[0] not in known:
+        return f"needs exactly one test of {', '.join(known)}; got {', '.join(ops) or 'none'}"
+    op, target = ops[0], expr[ops[0]]
+    if op in _LISTS:
+        return check_expression(target)
+    if op in ("matches", "not_matches"):
+        try:
+            re.compile(target)
+        except (re.error, TypeError) as exc:
+            return f"bad regular expression {target!r}: {exc}"
+    if op == "one_of" and not isinstance(target, list):
+        return "'one_of' takes a list"
+    if op == "count_gte" and not isinstance(target, int):
+        return "'count_gte' takes a whole number"
+    return None
+
+
+# -- running ------------------------------------------------------------------------
+
+
+def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str], c2pa_known: bool) -> list[RuleResult]:
+    """Every rule's result for one file. ``subject`` is the record as JSON plus ``provenance``."""
+    ctx = Context(subject, c2pa_known)
+    results = []
+    for rule in policy.rules:
+        try:
+            if rule.when is not None and not evaluate(rule.when, subject, ctx).ok:
+                results.append(_result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources))
+                continue
+            found = evaluate(rule.test, subject, ctx)
+        except NotApplicable as why:
+            results.append(_result(policy, rule, Outcome.not_applicable, str(why), "-", None, sources))
+            continue
+        outcome = Outcome.passed
+        if not found.ok:
+            outcome = Outcome.failed if rule.level is Level.error else Outcome.warned
+        results.append(_result(policy, rule, outcome, found.expected, found.actual, found.field, sources))
+    return results
+
+
+def _result(
+    policy: Policy,
+    rule: Rule,
+    outcome: Outcome,
+    expected: str,
+    actual: Any,
+    field_path: str | None,
+    sources: dict[str, str],
+) -> RuleResult:
+    top = field_path.split(".", 1)[0] if field_path else None
+    return RuleResult(
+        policy=policy.name,
+        rule=rule.id,
+        level=rule.level,
+        outcome=outcome,
+        message=rule.message,
+        expected=expected,
+        actual=actual,
+        field=field_path,
+        carrier=sources.get(top) if top else None,
+    )

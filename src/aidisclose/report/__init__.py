@@ -1,0 +1,38 @@
+"""Reports of `aidisclose check`: one formatter per format, chosen by ``ReportFormat``.
+
+Every report states the tool version, each policy's name and sha256, the run
+time and each file's sha256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TextIO
+
+from ..check import CheckReport
+from .html import write_html
+from .machine import write_csv, write_json, write_junit
+from .text import write_text
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    junit = "junit"
+    html = "html"
+
+
+#: format -> write(report, stream, color)
+FORMATTERS: dict[ReportFormat, Callable[[CheckReport, TextIO, bool], None]] = {
+    ReportFormat.text: write_text,
+    ReportFormat.json: write_json,
+    ReportFormat.csv: write_csv,
+    ReportFormat.junit: write_junit,
+    ReportFormat.html: write_html,
+}
+
+
+def write_report(report: CheckReport, fmt: ReportFormat, stream: TextIO, color: bool = False) -> None:
+    FORMATTERS[fmt](report, stream, color)

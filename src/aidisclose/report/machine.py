@@ -1,0 +1,107 @@
+"""Reports for machines: JSON (schema'd), CSV (one row per file x rule), JUnit XML (for CI dashboards)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from typing import Any, TextIO
+
+from ..check import CheckReport, Verdict
+from ..policy import Outcome
+
+CSV_COLUMNS = [
+    "file", "sha256", "format", "verdict", "policy", "policy_sha256", "rule", "level", "outcome",
+    "message", "expected", "actual", "field", "carrier", "tool_version", "started_at",
+]  # fmt: skip
+
+
+def write_json(report: CheckReport, stream: TextIO, color: bool) -> None:
+    stream.write(report.model_dump_json(indent=2) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def write_csv(report: CheckReport, stream: TextIO, color: bool) -> None:
+    hashes = {p.name: p.sha256 for p in report.policies}
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    common = {"tool_version": report.tool_version, "started_at": report.started_at}
+    for file in report.files:
+        base = {
+            "file": file.path,
+            "sha256": file.sha256 or "",
+            "format": file.format or "",
+            "verdict": file.verdict.value,
+        }
+        if not file.results:  # unreadable or skipped: one row that says why
+            writer.writerow({**base, **common, "outcome": file.verdict.value, "message": file.reason or ""})
+            continue
+        for r in file.results:
+            writer.writerow(
+                {
+                    **base,
+                    **common,
+                    "policy": r.policy,
+                    "policy_sha256": hashes.get(r.policy, ""),
+                    "rule": r.rule,
+                    "level": r.level,
+                    "outcome": r.outcome.value,
+                    "message": r.message,
+                    "expected": r.expected,
+                    "actual": _cell(r.actual),
+                    "field": _cell(r.field),
+                    "carrier": _cell(r.carrier),
+                }
+            )
+
+
+def write_junit(report: CheckReport, stream: TextIO, color: bool) -> None:
+    """A testsuite per file, a testcase per rule: failures are policy failures (and warnings with --strict)."""
+    suites = ET.Element("testsuites", name="aidisclose check", time=f"{report.duration_s:.3f}")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    policies = "; ".join(f"{p.name} sha256={p.sha256}" for p in report.policies)
+    for file in report.files:
+        suite = ET.SubElement(suites, "testsuite", name=file.path, timestamp=report.started_at)
+        props = ET.SubElement(suite, "properties")
+        for name, text in (
+            ("sha256", file.sha256 or ""),
+            ("tool_version", report.tool_version),
+            ("policies", policies),
+        ):
+            ET.SubElement(props, "property", name=name, value=text)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        if file.verdict in (Verdict.error, Verdict.skipped):
+            case = ET.SubElement(suite, "testcase", classname="aidisclose", name="read")
+            if file.verdict is Verdict.error:
+                ET.SubElement(case, "error", message=file.reason or "").text = file.reason
+                counts["errors"] += 1
+            else:
+                ET.SubElement(case, "skipped", message=file.reason or "")
+                counts["skipped"] += 1
+            counts["tests"] += 1
+        for r in file.results:
+            case = ET.SubElement(suite, "testcase", classname=r.policy, name=r.rule)
+            detail = f"{r.message} Expected {r.expected}; found {_cell(r.actual)}" + (
+                f" (from {r.carrier})" if r.carrier else ""
+            )
+            if r.outcome is Outcome.failed or (r.outcome is Outcome.warned and report.strict):
+                ET.SubElement(case, "failure", message=r.message, type=r.level).text = detail
+                counts["failures"] += 1
+            elif r.outcome is Outcome.not_applicable:
+                ET.SubElement(case, "skipped", message=r.expected)
+                counts["skipped"] += 1
+            elif r.outcome is Outcome.warned:
+                ET.SubElement(case, "system-out").text = f"warning: {detail}"
+            counts["tests"] += 1
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    ET.indent(suites)
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n")
