@@ -15,6 +15,7 @@ from rich.table import Table
 
 from . import __version__
 from .check import DEFAULT_POLICY, check_paths, report_json_schema
+from .display import show_value
 from .errors import DisclosureError
 from .inspect import InspectResult, inspect_file
 from .policy import builtin_names, builtin_text, load_policy
@@ -235,22 +236,6 @@ def inspect_command(
     raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
 
 
-def _show(value: Any) -> str:
-    """A record value for people: objects as ``key: value`` lines, one list item per line."""
-    if isinstance(value, dict):
-        return "\n".join(
-            f"{k}:\n  " + _show(v).replace("\n", "\n  ") if isinstance(v, dict) else f"{k}: {_show(v)}"
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        if all(isinstance(v, str) for v in value):
-            return "; ".join(value)
-        return "\n".join("- " + _show(v).replace("\n", "\n  ") for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _technical_line(facts: dict[str, Any]) -> str:
     """``MPEG-4, 0.5 s; video MPEG-4 Visual 64x48 10 fps; audio AAC 22050 Hz 1 ch``."""
     if "error" in facts:
@@ -302,17 +287,18 @@ def _print_inspect(result: InspectResult) -> None:
         table.add_column("value", overflow="fold")
         table.add_column("from", style="dim", no_wrap=True)
         for name, value in values.items():
-            table.add_row(name, _show(value), _short_source(prov.sources.get(name, "")))
+            table.add_row(name, show_value(value), _short_source(prov.sources.get(name, "")))
         stdout.print(table)
     for c in prov.conflicts:
         stdout.print(
-            f"  [yellow]conflict[/yellow] {c.field}: {_short_source(c.source)} says {_show(c.value)!r}, "
-            f"{_short_source(c.other_source)} says {_show(c.other_value)!r}",
+            f"  [yellow]conflict[/yellow] {c.field}: {_short_source(c.source)} says {show_value(c.value)!r}, "
+            f"{_short_source(c.other_source)} says {show_value(c.other_value)!r}",
             highlight=False,
         )
     for p in prov.problems:
         stdout.print(
-            f"  [yellow]ignored[/yellow] {p.field} from {_short_source(p.source)}: {_show(p.value)!r} ({p.reason})",
+            f"  [yellow]ignored[/yellow] {p.field} from {_short_source(p.source)}: "
+            f"{show_value(p.value)!r} ({p.reason})",
             highlight=False,
         )
     stdout.print()
@@ -398,7 +384,7 @@ def policy_list() -> None:
 
 
 @policy_app.command("show")
-def policy_show(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
+def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
     """Print a built-in policy's TOML."""
     try:
         sys.stdout.write(builtin_text(name))

@@ -147,7 +147,10 @@ def _group(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
     joiner = " and " if kind == "and" else " or "
     expected = joiner.join(r.expected for r in results)
     ok = all(r.ok for r in results) if kind == "and" else any(r.ok for r in results)
-    blame = next((r for r in results if not r.ok), results[0])
+    # 'and' blames its first failing part; 'or' its last, which by the usual idiom
+    # ("exempt, or else meets the requirement") is the requirement.
+    failing = [r for r in results if not r.ok] or results
+    blame = failing[0] if kind == "and" else failing[-1]
     return Evaluation(ok, expected, blame.actual, blame.field)
 
 

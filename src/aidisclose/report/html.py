@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import shutil
 import subprocess
 from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..check import CheckReport, FileCheck, Verdict
+from ..check import CheckReport, FileCheck, RuleOutcome, Verdict
+from ..display import show_value
 from ..policy import Outcome
 
 THUMB = 192
@@ -30,15 +30,17 @@ header h1{margin:0 0 6px;font-size:20px} header p{margin:2px 0;color:#c9cfdb}
 main{padding:20px 28px;max-width:1200px}
 .summary span{display:inline-block;margin-right:14px;font-weight:600}
 .file{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;margin:16px 0;padding:16px;display:grid;
-grid-template-columns:200px 1fr;gap:18px}
-.thumb{width:192px;min-height:60px;display:flex;align-items:center;justify-content:center;background:#e8ebf0;
-border-radius:6px;color:#667;font-size:12px} .thumb img{max-width:192px;border-radius:6px}
+grid-template-columns:200px minmax(0,1fr);gap:18px}
+.thumb{width:192px;min-height:60px;align-self:start;display:flex;align-items:center;justify-content:center;
+background:#e8ebf0;border-radius:6px;color:#667;font-size:12px} .thumb img{max-width:192px;border-radius:6px}
 .file h2{font-size:15px;margin:0 0 6px;word-break:break-all}
 .badge{display:inline-block;border-radius:4px;padding:1px 8px;font-size:12px;font-weight:700;color:#fff}
 .pass{background:#1f8a4c}.fail{background:#c62828}.error{background:#7b1fa2}.skipped{background:#8a8f99}
 .warn{background:#d98e04}.na{background:#8a8f99}
-table{border-collapse:collapse;width:100%;margin-top:8px;font-size:13px}
-td,th{border-bottom:1px solid #e3e6eb;padding:4px 6px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin-top:8px;font-size:13px;table-layout:fixed}
+td,th{border-bottom:1px solid #e3e6eb;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;
+white-space:pre-wrap} .record th{width:170px}
+.rules tr>*:nth-child(1){width:54px} .rules tr>*:nth-child(2){width:36%} .rules tr>*:nth-child(5){width:18%}
 th{color:#556;font-weight:600} code{font-size:12px;word-break:break-all}
 .meta{color:#667;font-size:12px} details{margin-top:6px}
 .signoff{background:#fff;border:2px solid #1d2330;border-radius:8px;padding:16px;margin:24px 0}
@@ -72,9 +74,7 @@ def thumbnail(path: Path, fmt: str | None) -> str | None:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return escape(show_value(value))
 
 
 def _badge(kind: str, label: str) -> str:
@@ -94,24 +94,32 @@ def _file(file: FileCheck) -> str:
     record = file.record or {}
     rows = "".join(f"<tr><th>{k}</th><td>{_text(record[k])}</td></tr>" for k in _KEY_FIELDS if k in record)
     out.append(f'<table class="record">{rows or "<tr><td>no disclosure metadata</td></tr>"}</table>')
-    shown = [r for r in file.results if r.outcome is not Outcome.not_applicable]
-    shown.sort(key=lambda r: {Outcome.failed: 0, Outcome.warned: 1}.get(r.outcome, 2))
-    kinds = {Outcome.passed: "pass", Outcome.failed: "fail", Outcome.warned: "warn"}
-    cells = "".join(
-        f"<tr class='rule' data-outcome='{r.outcome.value}'><td>{_badge(kinds[r.outcome], r.outcome.value)}</td>"
-        f"<td><code>{escape(r.rule)}</code><br>{escape(r.message)}</td><td>{escape(r.expected)}</td>"
-        f"<td>{_text(r.actual)}</td><td class='meta'>{_text(r.carrier)}</td></tr>"
-        for r in shown
-    )
-    out.append(f"<table><tr><th></th><th>rule</th><th>expected</th><th>found</th><th>from</th></tr>{cells}</table>")
-    not_applicable = [r for r in file.results if r.outcome is Outcome.not_applicable]
-    if not_applicable:
-        items = "".join(f"<li><code>{escape(r.rule)}</code>: {escape(r.expected)}</li>" for r in not_applicable)
-        out.append(
-            f"<details><summary>{len(not_applicable)} rule(s) not applicable</summary><ul>{items}</ul></details>"
-        )
+    problems = [r for r in file.results if r.outcome in (Outcome.failed, Outcome.warned)]
+    problems.sort(key=lambda r: r.outcome is not Outcome.failed)
+    if problems:
+        head = "<tr><td></td><th>rule</th><th>expected</th><th>found</th><th>from</th></tr>"
+        out.append(f"<table class='rules'>{head}{''.join(_rule_row(r) for r in problems)}</table>")
+    for outcome, label in ((Outcome.passed, "passed"), (Outcome.not_applicable, "not applicable")):
+        group = [r for r in file.results if r.outcome is outcome]
+        if group:
+            rows = "".join(_rule_row(r) for r in group)
+            summary = f"<summary>{len(group)} rule(s) {label}</summary>"
+            out.append(f"<details>{summary}<table class='rules'>{rows}</table></details>")
     out.append("</div></section>")
     return "".join(out)
+
+
+_KIND = {Outcome.passed: "pass", Outcome.failed: "fail", Outcome.warned: "warn", Outcome.not_applicable: "na"}
+#: Files a reviewer must look at come first.
+_ORDER = {Verdict.error: 0, Verdict.failed: 1, Verdict.passed: 2, Verdict.skipped: 3}
+
+
+def _rule_row(r: RuleOutcome) -> str:
+    return (
+        f"<tr class='rule' data-outcome='{r.outcome.value}'><td>{_badge(_KIND[r.outcome], r.outcome.value)}</td>"
+        f"<td><code>{escape(r.rule)}</code><br>{escape(r.message)}</td><td>{escape(r.expected)}</td>"
+        f"<td>{_text(r.actual)}</td><td class='meta'>{_text(r.carrier)}</td></tr>"
+    )
 
 
 def write_html(report: CheckReport, stream: TextIO, color: bool) -> None:
@@ -128,7 +136,7 @@ def write_html(report: CheckReport, stream: TextIO, color: bool) -> None:
         f"<span style='color:#c62828'>{s.failed} failed</span><span>{s.errors} unreadable</span>"
         f"<span>{s.skipped} skipped</span></p>"
     )
-    for file in report.files:
+    for file in sorted(report.files, key=lambda f: _ORDER[f.verdict]):
         stream.write(_file(file))
     stream.write(
         "<section class='signoff'><h2>QC sign-off</h2>"

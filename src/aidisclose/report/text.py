@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console
 
 from ..check import CheckReport, FileCheck, Verdict
+from ..display import show_value
 from ..policy import Outcome
 
 _VERDICT_STYLE = {
@@ -17,10 +17,6 @@ _VERDICT_STYLE = {
     Verdict.skipped: "dim",
 }
 _OUTCOME_STYLE = {Outcome.failed: "red", Outcome.warned: "yellow"}
-
-
-def _value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def write_text(report: CheckReport, stream: TextIO, color: bool) -> None:
@@ -49,6 +45,9 @@ def _file(console: Console, file: FileCheck) -> None:
         style = _OUTCOME_STYLE[result.outcome]
         console.print(f"        [{style}]{result.outcome.value:4}[/] {result.rule}: {result.message}", markup=True)
         where = f" (from {result.carrier})" if result.carrier else ""
+        found = show_value(result.actual)
         console.print(
-            f"             expected {result.expected}; found {_value(result.actual)}{where}", markup=False, style="dim"
+            f"             expected {result.expected}; found {found}{where}",
+            markup=False,
+            style="dim",
         )

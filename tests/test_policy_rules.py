@@ -1,0 +1,249 @@
+"""Every rule of every built-in profile: a record that passes it and one that fails it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from aidisclose import load_record
+from aidisclose.policy import Outcome, builtin_names, load_policy, run_policy
+
+from .conftest import EXAMPLE_RECORD
+
+BASE = load_record(EXAMPLE_RECORD).to_json_dict()
+DST_FROM_XMP = "xmp:Xmp.iptcExt.DigitalSourceType"
+DELETE = object()
+
+
+def subject(changes: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The example record with ``changes`` ("a.b.0.c" paths; DELETE removes) plus provenance, as check builds it."""
+    data = copy.deepcopy(BASE)
+    for path, value in (changes or {}).items():
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+        if value is DELETE:
+            target.pop(last, None)
+        elif isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    data["provenance"] = {
+        "conflict_count": 0,
+        "problem_count": 0,
+        "sources": {"digital_source_type": DST_FROM_XMP, "ai_used": "xmp:Xmp.aidisclose.AiUsed"},
+        **(provenance or {}),
+    }
+    return data
+
+
+def outcome_of(profile: str, rule_id: str, data: dict[str, Any]) -> tuple[Outcome, Any, str]:
+    policy = load_policy(profile)
+    (result,) = [
+        r for r in run_policy(policy, data, data["provenance"]["sources"], c2pa_known=False) if r.rule == rule_id
+    ]
+    return result.outcome, result.actual, result.expected
+
+
+SYNTHETIC_PERFORMER = {
+    "likeness.0.replica_type": "synthetic-performer",
+    "synthetic_content.synthetic_person": True,
+    "synthetic_content.union_notice_reference": "SAG-NOTICE-17",
+}
+DOCUMENTARY_RECREATION = {"genre": "documentary", "synthetic_content.real_person_recreation": True}
+
+# (profile, rule, changes that pass, changes that fail, outcome on failure, actual value reported on failure)
+CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
+    ("genai-production", "attribution.ai-used-declared", {}, {"ai_used": DELETE}, Outcome.failed, "missing"),
+    (
+        "genai-production",
+        "attribution.ai-source-type",
+        {},
+        {"digital_source_type": "digitalCapture"},
+        Outcome.failed,
+        "digitalCapture",
+    ),
+    ("genai-production", "attribution.ai-systems-named", {}, {"ai_systems": []}, Outcome.failed, 0),
+    (
+        "genai-production",
+        "attribution.no-ai-source-type-without-ai",
+        {"ai_used": False, "digital_source_type": "digitalCapture"},
+        {"ai_used": False},
+        Outcome.failed,
+        "compositeWithTrainedAlgorithmicMedia",
+    ),
+    ("genai-production", "attribution.credit-line", {}, {"ai_credit_line": DELETE}, Outcome.warned, "missing"),
+    ("genai-production", "attribution.training-mining", {}, {"training_mining": DELETE}, Outcome.warned, "missing"),
+    (
+        "genai-production",
+        "consent.likeness-granted",
+        {},
+        {"likeness.0.consent.status": "pending"},
+        Outcome.failed,
+        "pending",
+    ),
+    (
+        "genai-production",
+        "consent.deceased-by-estate",
+        {"likeness.0.deceased": True, "likeness.0.consent.granted_by": "estate"},
+        {"likeness.0.deceased": True},
+        Outcome.failed,
+        "self",
+    ),
+    (
+        "genai-production",
+        "consent.before-generation",
+        {},
+        {"likeness.0.consent.date": "2026-10-05"},
+        Outcome.failed,
+        "2026-10-05",
+    ),
+    (
+        "genai-production",
+        "consent.training-data-provenance",
+        {},
+        {"training_data.provenance": "unknown"},
+        Outcome.warned,
+        "unknown",
+    ),
+    (
+        "genai-production",
+        "oversight.final-approval-reference",
+        {},
+        {"approval_reference": DELETE},
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        "genai-production",
+        "oversight.final-review-approved",
+        {},
+        {"human_review.status": "pending"},
+        Outcome.failed,
+        "pending",
+    ),
+    (
+        "genai-production",
+        "oversight.review-after-generation",
+        {},
+        {"human_review.date": "2026-09-30T09:00:00Z"},
+        Outcome.failed,
+        "2026-09-30T09:00:00Z",
+    ),
+    (
+        "genai-production",
+        "oversight.likeness-approval",
+        {},
+        {"approval_reference": DELETE, "deliverable": "temp"},
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        "genai-production",
+        "transparency.synthetic-performer",
+        SYNTHETIC_PERFORMER,
+        {**SYNTHETIC_PERFORMER, "synthetic_content.union_notice_reference": DELETE},
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        "genai-production",
+        "transparency.real-person-recreation",
+        DOCUMENTARY_RECREATION,
+        {**DOCUMENTARY_RECREATION, "synthetic_content.audience_disclosure": False},
+        Outcome.failed,
+        False,
+    ),
+    (
+        "genai-production",
+        "transparency.prompts-personal-data",
+        {},
+        {"prompts.0.text": "sky like in the photo jo@example.com sent"},
+        Outcome.warned,
+        "sky like in the photo jo@example.com sent",
+    ),
+    ("eu-ai-act-art50", "eu.ai-use-declared", {}, {"ai_used": DELETE}, Outcome.failed, "missing"),
+    ("eu-ai-act-art50", "eu.mark-is-ai-term", {}, {"digital_source_type": "humanEdits"}, Outcome.failed, "humanEdits"),
+    (
+        "eu-ai-act-art50",
+        "eu.deep-fake-disclosed",
+        {"synthetic_content.real_person_recreation": True},
+        {"synthetic_content.real_person_recreation": True, "synthetic_content.audience_disclosure": False},
+        Outcome.failed,
+        False,
+    ),
+    ("ca-sb942", "sb942.ai-marked", {}, {"digital_source_type": "humanEdits"}, Outcome.failed, "humanEdits"),
+    ("ca-sb942", "sb942.provider", {}, {"ai_systems.1.provider": DELETE}, Outcome.failed, "missing"),
+    ("ca-sb942", "sb942.system-name-and-version", {}, {"ai_systems.0.version": DELETE}, Outcome.failed, "missing"),
+    ("ca-sb942", "sb942.creation-time", {}, {"generated_at": DELETE}, Outcome.failed, "missing"),
+    ("ca-sb942", "sb942.unique-id", {}, {"asset_id": DELETE}, Outcome.failed, "missing"),
+]
+
+# Rules whose pass/fail is decided by provenance rather than by the record.
+PROVENANCE_CASES = [
+    ("genai-production", "metadata.carriers-agree", {}, {"conflict_count": 1}, Outcome.failed, 1),
+    (
+        "eu-ai-act-art50",
+        "eu.machine-readable-mark",
+        {},
+        {"sources": {"digital_source_type": "vorbis:AIDISCLOSE_RECORD/digital_source_type"}},
+        Outcome.failed,
+        "vorbis:AIDISCLOSE_RECORD/digital_source_type",
+    ),
+]
+
+# Rules that read the C2PA state: not applicable until this version reads C2PA.
+C2PA_RULES = [
+    ("genai-production", "metadata.c2pa-source-type-agrees"),
+    ("genai-production", "metadata.c2pa-not-tampered"),
+    ("c2pa-strict", "c2pa.manifest-present"),
+    ("c2pa-strict", "c2pa.manifest-valid"),
+    ("c2pa-strict", "c2pa.signer-trusted"),
+]
+
+
+def test_every_builtin_rule_has_a_case() -> None:
+    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES} | set(C2PA_RULES)
+    every = {(name, rule.id) for name in builtin_names() for rule in load_policy(name).rules}
+    assert every == covered
+
+
+@pytest.mark.parametrize(
+    ("profile", "rule", "passing", "failing", "outcome", "actual"), CASES, ids=[c[1] for c in CASES]
+)
+def test_rule_passes_and_fails(
+    profile: str, rule: str, passing: dict[str, Any], failing: dict[str, Any], outcome: Outcome, actual: Any
+) -> None:
+    assert outcome_of(profile, rule, subject(passing))[0] is Outcome.passed
+    found, reported, expected = outcome_of(profile, rule, subject(failing))
+    assert found is outcome
+    assert reported == actual
+    assert expected
+
+
+@pytest.mark.parametrize(
+    ("profile", "rule", "passing", "failing", "outcome", "actual"),
+    PROVENANCE_CASES,
+    ids=[c[1] for c in PROVENANCE_CASES],
+)
+def test_provenance_rule_passes_and_fails(
+    profile: str, rule: str, passing: dict[str, Any], failing: dict[str, Any], outcome: Outcome, actual: Any
+) -> None:
+    assert outcome_of(profile, rule, subject(provenance=passing))[0] is Outcome.passed
+    found, reported, _ = outcome_of(profile, rule, subject(provenance=failing))
+    assert (found, reported) == (outcome, actual)
+
+
+@pytest.mark.parametrize(("profile", "rule"), C2PA_RULES, ids=[r for _, r in C2PA_RULES])
+def test_c2pa_rules_are_not_applicable_yet(profile: str, rule: str) -> None:
+    found, _, why = outcome_of(profile, rule, subject())
+    assert found is Outcome.not_applicable
+    assert "C2PA" in why
+
+
+def test_rules_whose_condition_is_not_met_are_not_applicable() -> None:
+    found, _, why = outcome_of("genai-production", "transparency.synthetic-performer", subject())
+    assert (found, why) == (Outcome.not_applicable, "condition not met")
