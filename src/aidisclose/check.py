@@ -95,9 +95,13 @@ class CheckReport(_Model):
 
 
 def policy_subject(result: InspectResult) -> tuple[dict[str, Any], dict[str, str]]:
-    """What rules read: the record's fields, plus ``provenance`` facts; and each field's carrier."""
+    """What rules read: the record's fields, ``provenance`` facts and ``c2pa``; and each field's carrier."""
     prov = result.provenance
     subject = result.record.to_json_dict()
+    c2pa: dict[str, Any] = {"state": result.c2pa.state, "codes": result.c2pa.codes}
+    if result.c2pa.digital_source_types:
+        c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
+    subject["c2pa"] = c2pa
     subject["provenance"] = {
         "carriers": prov.carriers,
         "stamped_by_aidisclose": prov.stamped_by_aidisclose,
@@ -123,14 +127,16 @@ def _outcome(result: RuleResult) -> RuleOutcome:
     )
 
 
-def check_file(path: Path, policies: list[Policy], strict: bool = False, named: bool = True) -> FileCheck:
+def check_file(
+    path: Path, policies: list[Policy], strict: bool = False, named: bool = True, trust_anchors: bytes | None = None
+) -> FileCheck:
     """One file's verdict: read every carrier, run every rule of every policy.
 
     A file met while walking a folder that is not media at all is skipped; any
     other file that cannot be read is an error.
     """
     try:
-        inspected = inspect_file(path, technical=False)
+        inspected = inspect_file(path, technical=False, trust_anchors=trust_anchors)
     except UnsupportedFormat as err:
         verdict = Verdict.error if named else Verdict.skipped
         return FileCheck(path=str(path), verdict=verdict, reason=err.one_line())
@@ -171,6 +177,7 @@ def check_paths(
     policies: list[Policy] | None = None,
     strict: bool = False,
     on_file: Callable[[FileCheck], None] | None = None,
+    trust_anchors: bytes | None = None,
 ) -> CheckReport:
     """Check files and folders (walked recursively) against ``policies`` (default: genai-production)."""
     policies = policies if policies is not None else [load_policy(DEFAULT_POLICY)]
@@ -178,7 +185,7 @@ def check_paths(
     clock = time.perf_counter()
     files: list[FileCheck] = []
     for path, named in walk(paths):
-        checked = check_file(path, policies, strict, named)
+        checked = check_file(path, policies, strict, named, trust_anchors)
         files.append(checked)
         if on_file:
             on_file(checked)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import DEFAULT_POLICY, check_paths, report_json_schema
 from .display import show_value
 from .errors import DisclosureError
@@ -144,6 +145,28 @@ def stamp_command(
             "'full' also hashes all media before and after. Other formats always compare the decoded essence.",
         ),
     ] = Verify.touched,
+    sign_flag: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Sign a C2PA manifest last, over the stamped file (embedded, or NAME.EXT.c2pa where the SDK "
+            "cannot embed). Certificate and key from --sign-cert/--sign-key, AIDISCLOSE_SIGN_CERT/"
+            "AIDISCLOSE_SIGN_KEY, or --sign-config.",
+        ),
+    ] = False,
+    sign_cert: Annotated[Path | None, typer.Option("--sign-cert", help="PEM chain: signing certificate first.")] = None,
+    sign_key: Annotated[
+        Path | None, typer.Option("--sign-key", help="PEM private key (ES256/384/512, PS256, Ed25519).")
+    ] = None,
+    sign_config: Annotated[
+        Path | None, typer.Option("--sign-config", help="TOML with cert, key and tsa_url (paths relative to it).")
+    ] = None,
+    tsa_url: Annotated[
+        str | None, typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature.")
+    ] = None,
+    redact: Annotated[
+        str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
+    ] = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -165,13 +188,30 @@ def stamp_command(
     try:
         check_target_choice(output, in_place)
         record = _load(record_path, overrides or [])
+        signing = None
+        if sign_flag or sign_cert or sign_key or sign_config:
+            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url)
+        redactions = frozenset(p.strip() for p in (redact or "").split(",") if p.strip())
+        if redactions - REDACTABLE:
+            raise DisclosureError(
+                "--redact", f"{', '.join(sorted(redactions - REDACTABLE))} cannot be redacted", "use prompts, persons"
+            )
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
 
     results, failures = _each(
         files,
-        lambda path: stamp(path, record, output_dir=output, in_place=in_place, overwrite=overwrite, verify=verify),
+        lambda path: stamp(
+            path,
+            record,
+            output_dir=output,
+            in_place=in_place,
+            overwrite=overwrite,
+            verify=verify,
+            signing=signing,
+            redact=redactions,
+        ),
     )
     if output_format is OutputFormat.json:
         _print_json(_batch_json("stamped", [_stamp_json(r) for r in results], failures))
@@ -214,12 +254,33 @@ def _stamp_json(result: StampResult) -> dict[str, Any]:
         "bytes_written": result.bytes_written,
         "sidecar": str(result.sidecar) if result.sidecar else None,
         "notes": list(result.notes),
+        "c2pa_manifest": str(result.manifest) if result.manifest else None,
     }
+
+
+TrustOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust",
+        envvar="AIDISCLOSE_TRUST_ANCHORS",
+        help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
+    ),
+]
+
+
+def _anchors(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
 
 
 @app.command("inspect")
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files to read.", show_default=False)],
+    trust: TrustOption = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Rebuild the disclosure record from each file and show where every value came from.
@@ -227,7 +288,12 @@ def inspect_command(
     Reads every carrier (XMP, IPTC IIM, ...) without changing the file, and
     reports carriers that disagree and values that are not valid.
     """
-    results, failures = _each(files, inspect_file)
+    try:
+        anchors = _anchors(trust)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    results, failures = _each(files, lambda path: inspect_file(path, trust_anchors=anchors))
     if output_format is OutputFormat.json:
         _print_json(_batch_json("files", [r.to_json_dict() for r in results], failures))
     else:
@@ -277,6 +343,18 @@ def _print_inspect(result: InspectResult) -> None:
     facts = _technical_line(prov.technical)
     if facts:
         stdout.print(f"  media: {facts}", highlight=False)
+    c2pa = result.c2pa
+    if c2pa.state != "none":
+        colour = {"trusted": "green", "valid": "green", "invalid": "red"}[c2pa.state]
+        who = c2pa.signer.get("common_name", "?")
+        where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
+        label = c2pa.state + (" (signer not trusted: give --trust)" if c2pa.state == "valid" else "")
+        when = f" at {c2pa.signed_at}" if c2pa.signed_at else ""
+        stdout.print(f"  c2pa: [{colour}]{label}[/{colour}]{where}, signed by {who}{when}")
+        if c2pa.message:
+            stdout.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
+        if c2pa.ingredients:
+            stdout.print(f"        {len(c2pa.ingredients)} earlier manifest(s) kept as ingredients", highlight=False)
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
     if not values:
@@ -332,6 +410,7 @@ def check_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
     ] = None,
+    trust: TrustOption = None,
 ) -> None:
     """Check files against policies: a verdict per file, then the failing rules with expected vs found.
 
@@ -348,13 +427,14 @@ def check_command(
     """
     try:
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
+        anchors = _anchors(trust)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         _error(DisclosureError(path, "no such file or folder"))
-    report = check_paths([p for p in paths if p.exists()], loaded, strict)
+    report = check_paths([p for p in paths if p.exists()], loaded, strict, trust_anchors=anchors)
     if output is not None:
         try:
             with open(output, "w", encoding="utf-8", newline="") as stream:
@@ -452,6 +532,34 @@ def init_command(
         raise typer.Exit(EXIT_ERROR) from None
     stderr.print(
         f"wrote {path}; edit it, then: aidisclose stamp FILE --record {path} --output out/",
+        markup=False,
+        highlight=False,
+    )
+
+
+keys_app = typer.Typer(help="Make C2PA signing keys for testing.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(
+    folder: Annotated[Path, typer.Argument(help="Where to write chain.pem, key.pem and ca.pem.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace keys already there.")] = False,
+) -> None:
+    """Make a local TEST CA and signing certificate (UNTRUSTED, for testing only).
+
+    chain.pem (signing certificate + CA) and key.pem sign; ca.pem is the trust anchor to pass to
+    --trust. Never use them for deliveries: get a certificate from a CA for that.
+    """
+    if (folder / "key.pem").exists() and not force:
+        _error(DisclosureError(folder / "key.pem", "already exists", "pass --force to replace it"))
+        raise typer.Exit(EXIT_ERROR)
+    paths = make_test_ca(folder)
+    stderr.print(
+        f"wrote TEST-ONLY, UNTRUSTED keys: {paths['chain']} {paths['key']} {paths['ca']}\n"
+        f"sign:   aidisclose stamp FILE -r record.toml -o out/ --sign --sign-cert {paths['chain']} "
+        f"--sign-key {paths['key']}\n"
+        f"verify: aidisclose inspect out/FILE --trust {paths['ca']}",
         markup=False,
         highlight=False,
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import __version__
 from .carriers.base import CarrierValues
+from .carriers.c2pa import HASH_MISMATCH, REDACTABLE, C2paInfo, read_manifest, redacted
 from .carriers.sidecar import SidecarStore, sidecar_path
 from .carriers.xmp import XMP, own_key
 from .fieldmap import read_fields
@@ -58,6 +59,7 @@ class InspectResult(_Result):
     sha256: str
     record: DisclosureRecord
     provenance: Provenance
+    c2pa: C2paInfo = C2paInfo()
     tool_version: str = __version__
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -138,10 +140,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def inspect_file(path: str | Path, technical: bool = True) -> InspectResult:
+def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes | None = None) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
-    ``technical`` adds MediaInfo facts (container, duration, codecs) to the provenance.
+    ``technical`` adds MediaInfo facts (container, duration, codecs) to the
+    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted.
     """
     path = Path(path)
     info = detect(path)
@@ -152,6 +155,10 @@ def inspect_file(path: str | Path, technical: bool = True) -> InspectResult:
         extra["sidecar"] = str(sidecar_path(path))
     if technical:
         extra["technical"] = technical_facts(path)
+    c2pa = read_manifest(path, info.mime, trust_anchors)
+    if c2pa.state != "none":
+        c2pa = _explain(c2pa, record)
+        extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
     return InspectResult(
         path=str(path),
         format=info.format.value,
@@ -159,4 +166,37 @@ def inspect_file(path: str | Path, technical: bool = True) -> InspectResult:
         sha256=file_sha256(path),
         record=record,
         provenance=provenance.model_copy(update=extra),
+        c2pa=c2pa,
     )
+
+
+def _manifest_conflicts(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -> list[Conflict]:
+    """The manifest's digital source type against the one the metadata carriers hold."""
+    ours = record.digital_source_type
+    if ours is None or not c2pa.digital_source_types or ours.value in c2pa.digital_source_types:
+        return []
+    return [
+        Conflict(
+            field="digital_source_type",
+            source=provenance.sources.get("digital_source_type", ""),
+            value=ours.value,
+            other_source="c2pa:c2pa.actions",
+            other_value=c2pa.digital_source_types[-1],
+        )
+    ]
+
+
+def _explain(c2pa: C2paInfo, record: DisclosureRecord) -> C2paInfo:
+    """Say what a hash mismatch means: metadata edited after signing, or the content itself."""
+    if c2pa.state != "invalid" or not any(code in HASH_MISMATCH for code in c2pa.codes) or c2pa.message:
+        return c2pa
+    everything = frozenset(REDACTABLE)
+    signed = redacted(c2pa.record or {}, everything)
+    current = redacted(record.to_json_dict(), everything)
+    if c2pa.record is not None and signed != current:
+        message = (
+            "metadata was changed after signing: the carriers no longer hold the signed record; stamp and sign again"
+        )
+    else:
+        message = "the content changed after signing: the signed hash no longer matches the file"
+    return c2pa.model_copy(update={"message": message})

@@ -21,6 +21,16 @@ from pathlib import Path
 
 from .carriers.base import CarrierChanges, CarrierValues, MetadataStore
 from .carriers.bmff import BmffStore
+from .carriers.c2pa import (
+    SigningIdentity,
+    build_manifest,
+    can_embed,
+    needs_parent,
+    read_manifest,
+    read_manifest_with,
+    sidecar_manifest_path,
+    sign,
+)
 from .carriers.sidecar import SidecarStore, sidecar_path
 from .errors import DisclosureError
 from .fieldmap import encode_record
@@ -49,6 +59,7 @@ class StampResult:
     size_after: int
     bytes_written: int
     sidecar: Path | None = None
+    manifest: Path | None = None  # where the C2PA manifest went: the file itself or NAME.EXT.c2pa
     notes: tuple[str, ...] = ()
 
 
@@ -107,12 +118,15 @@ def stamp(
     in_place: bool = False,
     overwrite: bool = False,
     verify: Verify = Verify.touched,
+    signing: SigningIdentity | None = None,
+    redact: frozenset[str] = frozenset(),
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
     Nothing replaces the original until the record reads back from every
     carrier and the essence is shown unchanged (see ``Verify`` for files
-    edited in place).
+    edited in place). With ``signing``, a C2PA manifest is signed last, over
+    the written file (``redact`` leaves ``prompts`` and/or ``persons`` out of it).
     """
     source = Path(path)
     info = detect(source)
@@ -134,13 +148,29 @@ def stamp(
 
     size_before = source.stat().st_size
     sidecar = None
+    manifest_file = None
+    embed = signing is not None and can_embed(info.mime) and not isinstance(store, SidecarStore)
+    manifest = None
+    parent = None
+    if signing is not None:
+        signed_before = read_manifest(source, info.mime).state != "none"
+        parent = source if needs_parent(record.to_json_dict(), signed_before) else None
+        manifest = build_manifest(record.to_json_dict(), destination.name, redact, parent=parent is not None)
 
-    if isinstance(store, SidecarStore):
+    if embed:
+        assert signing is not None and manifest is not None
+        bytes_written = _stamp_signed(
+            source, destination, store, changes, check_record, info.mime, manifest, signing, parent
+        )
+    elif isinstance(store, SidecarStore):
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_values)
     elif isinstance(store, BmffStore):
         bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
     else:
         bytes_written = _stamp_rewrite(source, destination, store, changes, check_record)
+    if signing is not None and not embed:
+        assert manifest is not None
+        manifest_file = _sign_sidecar(destination, info.mime, manifest, signing, with_parent=parent is not None)
 
     flat = [v for keys in changes.values() for v in keys.values()]
     return StampResult(
@@ -154,6 +184,7 @@ def stamp(
         size_after=destination.stat().st_size,
         bytes_written=bytes_written,
         sidecar=sidecar,
+        manifest=manifest_file or (destination if embed else None),
         notes=notes,
     )
 
@@ -229,3 +260,62 @@ def _stamp_sidecar(
         mode_from=sidecar_path(source) if sidecar_path(source).exists() else source,
     )
     return target, copied + size
+
+
+def _stamp_signed(
+    source: Path,
+    destination: Path,
+    store: MetadataStore,
+    changes: CarrierChanges,
+    check_record: Callable[[Path], None],
+    mime: str,
+    manifest: dict[str, object],
+    signing: SigningIdentity,
+    parent: Path | None,
+) -> int:
+    """Metadata carriers first, then the manifest signed over the result, checked, then renamed into place."""
+    check_essence = _essence_checker(source, store, store.essence_digest(source))
+
+    def produce(temp: Path) -> None:
+        unsigned = temp.with_name(temp.name + ".unsigned")
+        try:
+            store.write(source, unsigned, changes)
+            sign(unsigned, temp, mime, manifest, signing, parent=parent, subject=source)
+        finally:
+            unsigned.unlink(missing_ok=True)
+
+    def check_manifest(temp: Path) -> None:
+        found = read_manifest(temp, mime)
+        if found.state not in ("valid", "trusted"):
+            raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
+
+    return replace_atomically(
+        destination, produce, _both(check_essence, check_record, check_manifest), mode_from=source
+    )
+
+
+def _sign_sidecar(
+    media: Path, mime: str, manifest: dict[str, object], signing: SigningIdentity, with_parent: bool
+) -> Path:
+    """A NAME.EXT.c2pa manifest store over the final media file, for formats the SDK cannot embed into.
+
+    The stamped file itself stands as the parent ingredient where the manifest says it was edited.
+    """
+    target = sidecar_manifest_path(media)
+    check_can_replace(target)
+
+    def produce(temp: Path) -> None:
+        scratch = temp.with_name(temp.name + ".copy")  # the SDK writes a copy of the media we do not need
+        try:
+            parent = media if with_parent else None
+            temp.write_bytes(sign(media, scratch, mime, manifest, signing, parent=parent, embed=False, subject=media))
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    def check(temp: Path) -> None:
+        found = read_manifest_with(media, mime, temp)
+        if found.state not in ("valid", "trusted"):
+            raise DisclosureError(media, f"the new C2PA sidecar does not validate ({', '.join(found.codes)})")
+
+    replace_atomically(target, produce, check, mode_from=media)
+    return target

@@ -1,0 +1,385 @@
+"""C2PA content credentials through the official SDK (c2pa-python): sign last, read and validate.
+
+The manifest carries ``c2pa.actions`` (written as ``c2pa.actions.v2``) with the
+IPTC digital source type and the AI system as software agent,
+``cawg.training-mining`` from the record, and ``org.aidisclose.record``: the
+whole disclosure record (optionally with personal data left out). A manifest
+already in the file is kept as the new one's ``parentOf`` ingredient. Formats
+the SDK cannot embed into get a sidecar ``NAME.EXT.c2pa``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import c2pa as sdk
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from pydantic import BaseModel, ConfigDict
+
+from .. import __version__
+from ..errors import DisclosureError
+from ..vocab import IPTC_DST_BASE, TrainingMining, source_type_from_uri
+
+RECORD_LABEL = "org.aidisclose.record"
+#: Digital source types of content made from scratch (action c2pa.created); others edit captured media.
+_CREATED = {
+    "trainedAlgorithmicMedia",
+    "algorithmicMedia",
+    "digitalCreation",
+    "dataDrivenMedia",
+    "trainedAlgorithmicData",
+}
+_CAWG_USE = {
+    TrainingMining.allowed: "allowed",
+    TrainingMining.not_allowed: "notAllowed",
+    TrainingMining.constrained: "constrained",
+}
+_CAWG_ENTRIES = ("cawg.ai_generative_training", "cawg.ai_training", "cawg.ai_inference", "cawg.data_mining")
+#: SDK codes that mean the signed bytes changed after signing.
+HASH_MISMATCH = ("assertion.dataHash.mismatch", "assertion.bmffHash.mismatch", "assertion.boxesHash.mismatch")
+REDACTABLE = frozenset({"prompts", "persons"})
+#: Temporary label pairing the c2pa.opened action with the parent ingredient (the SDK replaces it).
+PARENT_LABEL = "aidisclose-parent"
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+
+def sidecar_manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".c2pa")
+
+
+# -- signing identity -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A PEM certificate chain (signer first) and its private key, plus an optional timestamp authority."""
+
+    cert_chain: bytes
+    private_key: bytes
+    alg: str
+    tsa_url: str | None = None
+
+    @classmethod
+    def from_files(cls, cert: Path, key: Path, tsa_url: str | None = None) -> SigningIdentity:
+        try:
+            chain, pem = cert.read_bytes(), key.read_bytes()
+        except OSError as exc:
+            raise DisclosureError(exc.filename, f"cannot read the signing {exc.strerror or exc}") from None
+        return cls(chain, pem, _algorithm(pem, key), tsa_url)
+
+    def signer(self) -> Any:
+        info = sdk.C2paSignerInfo(
+            alg=self.alg.encode(),
+            sign_cert=self.cert_chain,
+            private_key=self.private_key,
+            ta_url=self.tsa_url.encode() if self.tsa_url else None,
+        )
+        try:
+            return sdk.Signer.from_info(info)
+        except sdk.C2paError as exc:
+            raise DisclosureError("signing key", f"the C2PA SDK refused the certificate or key: {exc}") from None
+
+
+def _algorithm(pem: bytes, where: Path) -> str:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise DisclosureError(where, f"is not an unencrypted PEM private key ({exc})") from None
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        curves = {"secp256r1": "es256", "secp384r1": "es384", "secp521r1": "es512"}
+        if key.curve.name in curves:
+            return curves[key.curve.name]
+    if isinstance(key, rsa.RSAPrivateKey):
+        return "ps256"
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    raise DisclosureError(where, "key type is not one C2PA signs with (ES256/ES384/ES512, PS256, Ed25519)")
+
+
+def identity_from_settings(
+    cert: Path | None, key: Path | None, config: Path | None = None, tsa_url: str | None = None
+) -> SigningIdentity:
+    """Options first, then ``AIDISCLOSE_SIGN_CERT`` / ``AIDISCLOSE_SIGN_KEY``, then a TOML config file."""
+    import tomllib
+
+    cert = cert or _env_path("AIDISCLOSE_SIGN_CERT")
+    key = key or _env_path("AIDISCLOSE_SIGN_KEY")
+    if (cert is None or key is None) and config is not None:
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DisclosureError(config, f"cannot read the signing config: {exc}") from None
+        base = config.parent
+        cert = cert or (base / data["cert"] if "cert" in data else None)
+        key = key or (base / data["key"] if "key" in data else None)
+        tsa_url = tsa_url or data.get("tsa_url")
+    if cert is None or key is None:
+        raise DisclosureError(
+            "--sign",
+            "no signing certificate and key",
+            "pass --sign-cert and --sign-key, set AIDISCLOSE_SIGN_CERT and AIDISCLOSE_SIGN_KEY, "
+            "or make test ones with `aidisclose keys init DIR`",
+        )
+    return SigningIdentity.from_files(cert, key, tsa_url)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def make_test_ca(folder: Path) -> dict[str, Path]:
+    """A local test CA and signing certificate with the extensions C2PA requires. Untrusted, for testing only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    org = "aidisclose TEST ONLY - untrusted, not for production"
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, common), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+        )
+
+    def usage(sign: bool, ca: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(sign, False, False, False, False, ca, ca, False, False)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("aidisclose TEST CA (untrusted)"))
+        .issuer_name(name("aidisclose TEST CA (untrusted)"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage(sign=False, ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("aidisclose TEST signer (untrusted)"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(sign=True, ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = {"chain": folder / "chain.pem", "key": folder / "key.pem", "ca": folder / "ca.pem"}
+    paths["chain"].write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
+    paths["ca"].write_bytes(ca_cert.public_bytes(pem))
+    paths["key"].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths["key"].chmod(0o600)
+    (folder / "README.txt").write_text(
+        "TEST ONLY - UNTRUSTED. Made by `aidisclose keys init`.\n"
+        "chain.pem: signing certificate + test CA; key.pem: its private key; ca.pem: the trust anchor.\n"
+        "Manifests signed with these read as 'valid' (untrusted), or 'trusted' only with --trust ca.pem.\n"
+        "Never use them for deliveries.\n"
+    )
+    return paths
+
+
+# -- the manifest -------------------------------------------------------------------
+
+
+def redacted(record: dict[str, Any], redact: frozenset[str]) -> dict[str, Any]:
+    """The record without prompts and/or the names of people, for the manifest."""
+    data: dict[str, Any] = json.loads(json.dumps(record))
+    if "prompts" in redact:
+        data.pop("prompts", None)
+    if "persons" in redact:
+        data.pop("creators", None)
+        data.pop("rights_holders", None)
+        for prompt in data.get("prompts", []):
+            prompt.pop("writer", None)
+        for item in data.get("likeness", []):
+            item["person"] = "[redacted]"
+        for key, person in (("human_review", "reviewer"), ("qc", "by")):
+            if isinstance(data.get(key), dict):
+                data[key].pop(person, None)
+    return data
+
+
+def needs_parent(record: dict[str, Any], source_has_manifest: bool) -> bool:
+    """Whether the stamped file is an edit of the original (which then becomes the parentOf ingredient).
+
+    Only content generated from nothing, with no earlier manifest, is a plain creation.
+    """
+    return source_has_manifest or record.get("digital_source_type") not in _CREATED
+
+
+def build_manifest(record: dict[str, Any], title: str, redact: frozenset[str], parent: bool) -> dict[str, Any]:
+    """The manifest definition: actions, training and mining, and the (redacted) record."""
+    source_type = record.get("digital_source_type")
+    action: dict[str, Any] = {"action": "c2pa.edited" if parent else "c2pa.created"}
+    if source_type:
+        action["digitalSourceType"] = IPTC_DST_BASE + source_type
+    systems = record.get("ai_systems") or []
+    if systems:
+        agent = {"name": systems[0]["name"]}
+        if systems[0].get("version"):
+            agent["version"] = systems[0]["version"]
+        action["softwareAgent"] = agent
+    if record.get("usage_description"):
+        action["parameters"] = {"description": record["usage_description"]}
+    opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_LABEL]}}
+    actions = [opened, action] if parent else [action]
+    assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": actions}}]
+    if record.get("training_mining"):
+        use = _CAWG_USE[TrainingMining(record["training_mining"])]
+        entry: dict[str, Any] = {"use": use}
+        if use == "constrained" and record.get("usage_terms"):
+            entry["constraint_info"] = record["usage_terms"]
+        assertions.append({"label": "cawg.training-mining", "data": {"entries": dict.fromkeys(_CAWG_ENTRIES, entry)}})
+    assertions.append({"label": RECORD_LABEL, "data": redacted(record, redact)})
+    return {
+        "claim_generator_info": [{"name": "aidisclose", "version": __version__}],
+        "title": title,
+        "assertions": assertions,
+    }
+
+
+def can_embed(mime: str) -> bool:
+    return mime.split(";")[0] in sdk.Builder.get_supported_mime_types()
+
+
+def sign(
+    source: Path,
+    target: Path,
+    mime: str,
+    manifest: dict[str, Any],
+    identity: SigningIdentity,
+    parent: Path | None = None,
+    embed: bool = True,
+    subject: Path | None = None,
+) -> bytes:
+    """Sign ``source`` into ``target`` (embedded), or return the manifest store for a sidecar.
+
+    ``parent`` (the original file) becomes the parentOf ingredient; errors name ``subject``.
+    """
+    mime = mime.split(";")[0]
+    try:
+        with sdk.Builder.from_json(json.dumps(manifest)) as builder:
+            if parent is not None:
+                ingredient = {"title": parent.name, "relationship": "parentOf", "label": PARENT_LABEL}
+                with open(parent, "rb") as stream:
+                    builder.add_ingredient(ingredient, mime, stream)
+            if not embed:
+                builder.set_no_embed()
+            signer = identity.signer()
+            try:
+                with open(source, "rb") as src, open(target, "w+b") as dst:
+                    store: bytes = builder.sign(signer, mime, src, dst)
+            finally:
+                signer.close()
+    except sdk.C2paError as exc:
+        raise DisclosureError(subject or source, f"C2PA signing failed: {' '.join(str(exc).split())}") from None
+    return store
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+class C2paInfo(BaseModel):
+    """What the manifest store says, for inspect and the policy engine."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str = "none"  # exactly one of none, invalid, valid, trusted
+    codes: list[str] = []
+    message: str | None = None
+    active_manifest: str | None = None
+    signer: dict[str, str] = {}
+    signed_at: str | None = None
+    actions: list[dict[str, Any]] = []
+    digital_source_types: list[str] = []
+    ingredients: list[dict[str, Any]] = []
+    record: dict[str, Any] | None = None
+    sidecar: str | None = None
+
+
+def _context(trust_anchors: bytes | None) -> Any:
+    if not trust_anchors:
+        return None
+    settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": trust_anchors.decode()}}
+    return sdk.Context.from_dict(settings)
+
+
+def read_manifest(path: Path, mime: str, trust_anchors: bytes | None = None) -> C2paInfo:
+    """The validation state and contents of the file's manifest store (embedded or sidecar)."""
+    return read_manifest_with(path, mime, sidecar_manifest_path(path), trust_anchors)
+
+
+def read_manifest_with(path: Path, mime: str, sidecar: Path, trust_anchors: bytes | None = None) -> C2paInfo:
+    """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
+    mime = mime.split(";")[0]
+    context = _context(trust_anchors)
+    try:
+        if sidecar.exists():
+            with open(path, "rb") as stream:
+                reader = sdk.Reader(mime, stream, manifest_data=sidecar.read_bytes(), context=context)
+                return _info(reader, trust_anchors, str(sidecar))
+        if not can_embed(mime):
+            return C2paInfo()
+        reader = sdk.Reader.try_create(str(path), context=context)
+        if reader is None:
+            return C2paInfo()
+        return _info(reader, trust_anchors, None)
+    except sdk.C2paError as exc:
+        return C2paInfo(
+            state="invalid",
+            codes=["manifest.unreadable"],
+            message=f"the manifest store cannot be read: {' '.join(str(exc).split())}",
+            sidecar=str(sidecar) if sidecar.exists() else None,
+        )
+
+
+def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2paInfo:
+    with reader:
+        state = (reader.get_validation_state() or "Invalid").lower()
+        report = json.loads(reader.json())
+        active = reader.get_active_manifest() or {}
+    if state == "trusted" and not trust_anchors:
+        state = "valid"  # never say trusted without anchors given by the user
+    codes = [s["code"] for s in report.get("validation_status") or [] if "code" in s]
+    actions: list[dict[str, Any]] = []
+    record = None
+    for assertion in active.get("assertions", []):
+        if assertion.get("label", "").startswith("c2pa.actions"):
+            actions += assertion.get("data", {}).get("actions", [])
+        elif assertion.get("label") == RECORD_LABEL:
+            record = assertion.get("data")
+    signature = active.get("signature_info") or {}
+    return C2paInfo(
+        state=state,
+        codes=codes,
+        active_manifest=report.get("active_manifest"),
+        signer={k: str(signature[k]) for k in ("issuer", "common_name", "alg") if signature.get(k)},
+        signed_at=signature.get("time"),
+        actions=actions,
+        digital_source_types=[
+            source_type_from_uri(a["digitalSourceType"]) for a in actions if a.get("digitalSourceType")
+        ],
+        ingredients=[
+            {k: i.get(k) for k in ("title", "relationship", "active_manifest") if i.get(k)}
+            for i in active.get("ingredients", [])
+        ],
+        record=record,
+        sidecar=sidecar,
+    )
