@@ -17,8 +17,12 @@ DST_FROM_XMP = "xmp:Xmp.iptcExt.DigitalSourceType"
 DELETE = object()
 
 
-def subject(changes: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The example record with ``changes`` ("a.b.0.c" paths; DELETE removes) plus provenance, as check builds it."""
+def subject(
+    changes: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    c2pa: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The example record with ``changes`` ("a.b.0.c"; DELETE removes), provenance and c2pa, as check builds it."""
     data = copy.deepcopy(BASE)
     for path, value in (changes or {}).items():
         *parents, last = path.split(".")
@@ -37,14 +41,14 @@ def subject(changes: dict[str, Any] | None = None, provenance: dict[str, Any] | 
         "sources": {"digital_source_type": DST_FROM_XMP, "ai_used": "xmp:Xmp.aidisclose.AiUsed"},
         **(provenance or {}),
     }
+    data["c2pa"] = c2pa or {"state": "none", "codes": []}
     return data
 
 
-def outcome_of(profile: str, rule_id: str, data: dict[str, Any]) -> tuple[Outcome, Any, str]:
+def outcome_of(profile: str, rule_id: str, data: dict[str, Any], c2pa_known: bool = True) -> tuple[Outcome, Any, str]:
     policy = load_policy(profile)
-    (result,) = [
-        r for r in run_policy(policy, data, data["provenance"]["sources"], c2pa_known=False) if r.rule == rule_id
-    ]
+    sources = data["provenance"]["sources"]
+    (result,) = [r for r in run_policy(policy, data, sources, c2pa_known=c2pa_known) if r.rule == rule_id]
     return result.outcome, result.actual, result.expected
 
 
@@ -195,14 +199,26 @@ PROVENANCE_CASES = [
     ),
 ]
 
-# Rules that read the C2PA state: not applicable until this version reads C2PA.
-C2PA_RULES = [
-    ("genai-production", "metadata.c2pa-source-type-agrees"),
-    ("genai-production", "metadata.c2pa-not-tampered"),
-    ("c2pa-strict", "c2pa.manifest-present"),
-    ("c2pa-strict", "c2pa.manifest-valid"),
-    ("c2pa-strict", "c2pa.signer-trusted"),
+VALID = {
+    "state": "valid",
+    "codes": ["signingCredential.untrusted"],
+    "digital_source_type": "compositeWithTrainedAlgorithmicMedia",
+}
+# Rules that read the C2PA state: (profile, rule, c2pa that passes, c2pa that fails, actual reported on failure)
+C2PA_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Any]] = [
+    (
+        "genai-production",
+        "metadata.c2pa-source-type-agrees",
+        VALID,
+        {**VALID, "digital_source_type": "trainedAlgorithmicMedia"},
+        "trainedAlgorithmicMedia",
+    ),
+    ("genai-production", "metadata.c2pa-not-tampered", {"state": "none"}, {"state": "invalid"}, "invalid"),
+    ("c2pa-strict", "c2pa.manifest-present", VALID, {"state": "none"}, "none"),
+    ("c2pa-strict", "c2pa.manifest-valid", VALID, {"state": "invalid"}, "invalid"),
+    ("c2pa-strict", "c2pa.signer-trusted", {**VALID, "state": "trusted"}, VALID, "valid"),
 ]
+C2PA_RULES = [(p, r) for p, r, *_ in C2PA_CASES]
 
 
 def test_every_builtin_rule_has_a_case() -> None:
@@ -237,11 +253,28 @@ def test_provenance_rule_passes_and_fails(
     assert (found, reported) == (outcome, actual)
 
 
+@pytest.mark.parametrize(
+    ("profile", "rule", "passing", "failing", "actual"), C2PA_CASES, ids=[c[1] for c in C2PA_CASES]
+)
+def test_c2pa_rule_passes_and_fails(
+    profile: str, rule: str, passing: dict[str, Any], failing: dict[str, Any], actual: Any
+) -> None:
+    assert outcome_of(profile, rule, subject(c2pa=passing))[0] is Outcome.passed
+    found, reported, _ = outcome_of(profile, rule, subject(c2pa=failing))
+    assert (found, reported) == (Outcome.failed, actual)
+
+
 @pytest.mark.parametrize(("profile", "rule"), C2PA_RULES, ids=[r for _, r in C2PA_RULES])
-def test_c2pa_rules_are_not_applicable_yet(profile: str, rule: str) -> None:
-    found, _, why = outcome_of(profile, rule, subject())
+def test_c2pa_rules_are_not_applicable_when_c2pa_is_unknown(profile: str, rule: str) -> None:
+    found, _, why = outcome_of(profile, rule, subject(c2pa=VALID), c2pa_known=False)
     assert found is Outcome.not_applicable
     assert "C2PA" in why
+
+
+def test_eu_mark_may_come_from_c2pa() -> None:
+    vorbis_only = {"sources": {"digital_source_type": "vorbis:AIDISCLOSE_RECORD/digital_source_type"}}
+    found, _, _ = outcome_of("eu-ai-act-art50", "eu.machine-readable-mark", subject(provenance=vorbis_only, c2pa=VALID))
+    assert found is Outcome.passed
 
 
 def test_rules_whose_condition_is_not_met_are_not_applicable() -> None:

@@ -143,7 +143,7 @@ def check_file(
     except DisclosureError as err:
         return FileCheck(path=str(path), verdict=Verdict.error, reason=err.one_line())
     subject, sources = policy_subject(inspected)
-    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=False)]
+    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=True)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
     return FileCheck(

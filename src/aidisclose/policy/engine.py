@@ -4,7 +4,7 @@ A rule is ``id``, ``level`` (error, warning, info, or off), ``message``, an
 optional ``when`` and a ``test``. Conditions and tests are expressions, each a
 small table (MediaConch's model; yamllint's levels):
 
-- ``{field = "a.b", exists = true}``, ``equals = V``, ``one_of = [..]``,
+- ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
   ``matches = "regex"``, ``not_matches = "regex"``, ``count_gte = N``;
 - dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
   or ``"@other.field"``;
@@ -120,6 +120,9 @@ def evaluate(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
             (value is not _MISSING) == bool(target), "present" if target else "absent", _show(value), path
         )
     if op == "equals":
+        if isinstance(target, str) and target.startswith("@"):
+            other = _resolve(ctx.root, target, ctx)
+            return Evaluation(value == other, f"= {target[1:]} ({_show(other)})", _show(value), path)
         return Evaluation(value == target, f"= {target!r}", _show(value), path)
     if op == "one_of":
         return Evaluation(value in target, f"one of {', '.join(map(str, target))}", _show(value), path)
