@@ -36,7 +36,8 @@ src, dst, chain, key, mode = sys.argv[1:6]
 manifest = {"claim_generator_info": [{"name": "bench", "version": "1"}],
             "assertions": [{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created",
             "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"}]}}]}
-info = c2pa.C2paSignerInfo(alg=b"es256", sign_cert=open(chain, "rb").read(), private_key=open(key, "rb").read(), ta_url=None)
+cert_pem, key_pem = open(chain, "rb").read(), open(key, "rb").read()
+info = c2pa.C2paSignerInfo(alg=b"es256", sign_cert=cert_pem, private_key=key_pem, ta_url=None)
 signer = c2pa.Signer.from_info(info)
 context = None
 if mode == "no-thumb":
