@@ -148,29 +148,18 @@ def stamp(
 
     size_before = source.stat().st_size
     sidecar = None
-    manifest_file = None
-    embed = signing is not None and can_embed(info.mime) and not isinstance(store, SidecarStore)
-    manifest = None
-    parent = None
-    if signing is not None:
-        signed_before = read_manifest(source, info.mime).state != "none"
-        parent = source if needs_parent(record.to_json_dict(), signed_before) else None
-        manifest = build_manifest(record.to_json_dict(), destination.name, redact, parent=parent is not None)
-
-    if embed:
-        assert signing is not None and manifest is not None
-        bytes_written = _stamp_signed(
-            source, destination, store, changes, check_record, info.mime, manifest, signing, parent
-        )
+    plan = _plan_signing(source, destination, info.mime, store, record, signing, redact)
+    if plan is not None and plan.embed:
+        bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.mime, plan)
     elif isinstance(store, SidecarStore):
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_values)
     elif isinstance(store, BmffStore):
         bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
     else:
         bytes_written = _stamp_rewrite(source, destination, store, changes, check_record)
-    if signing is not None and not embed:
-        assert manifest is not None
-        manifest_file = _sign_sidecar(destination, info.mime, manifest, signing, with_parent=parent is not None)
+    manifest_file = None
+    if plan is not None:
+        manifest_file = destination if plan.embed else _sign_sidecar(destination, info.mime, plan)
 
     flat = [v for keys in changes.values() for v in keys.values()]
     return StampResult(
@@ -184,8 +173,37 @@ def stamp(
         size_after=destination.stat().st_size,
         bytes_written=bytes_written,
         sidecar=sidecar,
-        manifest=manifest_file or (destination if embed else None),
+        manifest=manifest_file,
         notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class _SigningPlan:
+    identity: SigningIdentity
+    manifest: dict[str, object]
+    parent: Path | None  # the original file, as parentOf ingredient, when the stamped file is an edit of it
+    embed: bool  # in the file itself; otherwise a NAME.EXT.c2pa sidecar
+
+
+def _plan_signing(
+    source: Path,
+    destination: Path,
+    mime: str,
+    store: MetadataStore,
+    record: DisclosureRecord,
+    signing: SigningIdentity | None,
+    redact: frozenset[str],
+) -> _SigningPlan | None:
+    if signing is None:
+        return None
+    data = record.to_json_dict()
+    parent = source if needs_parent(data, read_manifest(source, mime).state != "none") else None
+    return _SigningPlan(
+        identity=signing,
+        manifest=build_manifest(data, destination.name, redact, parent=parent is not None),
+        parent=parent,
+        embed=can_embed(mime) and not isinstance(store, SidecarStore),
     )
 
 
@@ -269,9 +287,7 @@ def _stamp_signed(
     changes: CarrierChanges,
     check_record: Callable[[Path], None],
     mime: str,
-    manifest: dict[str, object],
-    signing: SigningIdentity,
-    parent: Path | None,
+    plan: _SigningPlan,
 ) -> int:
     """Metadata carriers first, then the manifest signed over the result, checked, then renamed into place."""
     check_essence = _essence_checker(source, store, store.essence_digest(source))
@@ -280,7 +296,7 @@ def _stamp_signed(
         unsigned = temp.with_name(temp.name + ".unsigned")
         try:
             store.write(source, unsigned, changes)
-            sign(unsigned, temp, mime, manifest, signing, parent=parent, subject=source)
+            sign(unsigned, temp, mime, plan.manifest, plan.identity, parent=plan.parent, subject=source)
         finally:
             unsigned.unlink(missing_ok=True)
 
@@ -294,9 +310,7 @@ def _stamp_signed(
     )
 
 
-def _sign_sidecar(
-    media: Path, mime: str, manifest: dict[str, object], signing: SigningIdentity, with_parent: bool
-) -> Path:
+def _sign_sidecar(media: Path, mime: str, plan: _SigningPlan) -> Path:
     """A NAME.EXT.c2pa manifest store over the final media file, for formats the SDK cannot embed into.
 
     The stamped file itself stands as the parent ingredient where the manifest says it was edited.
@@ -307,8 +321,11 @@ def _sign_sidecar(
     def produce(temp: Path) -> None:
         scratch = temp.with_name(temp.name + ".copy")  # the SDK writes a copy of the media we do not need
         try:
-            parent = media if with_parent else None
-            temp.write_bytes(sign(media, scratch, mime, manifest, signing, parent=parent, embed=False, subject=media))
+            parent = media if plan.parent is not None else None
+            manifest_store = sign(
+                media, scratch, mime, plan.manifest, plan.identity, parent=parent, embed=False, subject=media
+            )
+            temp.write_bytes(manifest_store)
         finally:
             scratch.unlink(missing_ok=True)
 
