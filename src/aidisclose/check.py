@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
+from .batch import Item, WalkOptions, map_in_order, walk
 from .errors import DisclosureError, UnsupportedFormat
 from .inspect import InspectResult, inspect_file
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
@@ -157,19 +159,10 @@ def check_file(
     )
 
 
-def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Every file to check, and whether it was named (not found in a folder). Symlinks are not followed."""
-    for path in paths:
-        if not path.is_dir():
-            yield path, True
-            continue
-        for found in sorted(path.rglob("*")):
-            relative = found.relative_to(path).parts
-            if any(part.startswith(".") for part in relative) or found.is_symlink() or not found.is_file():
-                continue
-            if found.suffix == ".xmp" and found.with_suffix("").exists():
-                continue  # a sidecar is read with its media file
-            yield found, False
+def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None) -> FileCheck:
+    if item.skip:
+        return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=f"{item.path}: {item.skip}")
+    return check_file(item.path, policies, strict, item.named, trust_anchors)
 
 
 def check_paths(
@@ -178,17 +171,21 @@ def check_paths(
     strict: bool = False,
     on_file: Callable[[FileCheck], None] | None = None,
     trust_anchors: bytes | None = None,
+    jobs: int = 1,
+    walk_options: WalkOptions | None = None,
+    items: list[Item] | None = None,
 ) -> CheckReport:
-    """Check files and folders (walked recursively) against ``policies`` (default: genai-production)."""
+    """Check files and folders (walked recursively) against ``policies`` (default: genai-production).
+
+    ``jobs`` processes share the work; the report lists files in walk order whatever ``jobs`` is.
+    ``items`` may be given pre-walked (to size a progress bar); otherwise ``paths`` are walked.
+    """
     policies = policies if policies is not None else [load_policy(DEFAULT_POLICY)]
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
-    files: list[FileCheck] = []
-    for path, named in walk(paths):
-        checked = check_file(path, policies, strict, named, trust_anchors)
-        files.append(checked)
-        if on_file:
-            on_file(checked)
+    todo = items if items is not None else list(walk(paths, walk_options or WalkOptions()))
+    work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
+    files = map_in_order(work, todo, jobs, on_file)
     summary = Summary(
         files=len(files),
         passed=sum(f.verdict is Verdict.passed for f in files),

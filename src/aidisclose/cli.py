@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import __version__
+from .batch import WalkOptions, default_jobs, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import DEFAULT_POLICY, check_paths, report_json_schema
 from .display import show_value
@@ -84,6 +87,42 @@ def _batch_json(key: str, items: list[dict[str, Any]], failures: Failures) -> di
         key: items,
         "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
     }
+
+
+JobsOption = Annotated[
+    int, typer.Option("--jobs", "-j", help="Processes to share the work (default: the number of CPUs).")
+]
+IncludeOption = Annotated[
+    list[str] | None, typer.Option("--include", help="In folders, only files matching this glob (path or name).")
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="In folders, leave out files matching this glob.")
+]
+FollowOption = Annotated[
+    bool, typer.Option("--follow-symlinks", help="Follow symlinks in folders (link loops are detected).")
+]
+
+
+def _walk_options(include: list[str] | None, exclude: list[str] | None, follow: bool) -> WalkOptions:
+    return WalkOptions(tuple(include or ()), tuple(exclude or ()), follow)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[object], None]]:
+    """A progress bar on stderr, only when stderr is a terminal and there is more than one file."""
+    if not stderr.is_terminal or total < 2:
+        yield lambda _result: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda _result: progress.advance(task)
+
+
+def _summary(counts: dict[str, int], files: int, seconds: float) -> None:
+    rate = f", {files / seconds:.0f} files/s" if seconds > 0 and files else ""
+    parts = ", ".join(f"{n} {name}" for name, n in counts.items())
+    stderr.print(f"{files} file(s): {parts} in {seconds:.2f} s{rate}", highlight=False)
 
 
 def _print_json(data: Any) -> None:
@@ -411,6 +450,10 @@ def check_command(
         Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
     ] = None,
     trust: TrustOption = None,
+    jobs: JobsOption = 0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
 ) -> None:
     """Check files against policies: a verdict per file, then the failing rules with expected vs found.
 
@@ -434,7 +477,11 @@ def check_command(
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         _error(DisclosureError(path, "no such file or folder"))
-    report = check_paths([p for p in paths if p.exists()], loaded, strict, trust_anchors=anchors)
+    items = list(walk([p for p in paths if p.exists()], _walk_options(include, exclude, follow_symlinks)))
+    with _progress(len(items), "checking") as advance:
+        report = check_paths(
+            [], loaded, strict, on_file=advance, trust_anchors=anchors, jobs=jobs or default_jobs(), items=items
+        )
     if output is not None:
         try:
             with open(output, "w", encoding="utf-8", newline="") as stream:
@@ -448,6 +495,10 @@ def check_command(
     for file in report.files:
         if file.verdict.value == "error":
             _error(DisclosureError(None, file.reason or file.path))
+    if output is not None or report_format is not ReportFormat.text:
+        s = report.summary
+        counts = {"passed": s.passed, "failed": s.failed, "errors": s.errors, "skipped": s.skipped}
+        _summary(counts, s.files, report.duration_s)
     raise typer.Exit(EXIT_ERROR if missing else report.exit_code)
 
 
