@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .batch import WalkOptions, default_jobs, walk
+from .batch import WalkOptions, default_jobs, map_in_order, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import DEFAULT_POLICY, check_paths, report_json_schema
 from .display import show_value
@@ -25,14 +26,15 @@ from .inspect import InspectResult, inspect_file
 from .policy import builtin_names, builtin_text, load_policy
 from .record import (
     RECORD_TEMPLATE,
-    DisclosureRecord,
     apply_override,
-    load_record,
+    load_record_data,
+    load_records_manifest,
+    merge_record_data,
     record_json_schema,
     validate_record,
 )
 from .report import ReportFormat, write_report
-from .stamp import StampResult, Verify, check_target_choice, stamp
+from .stamp import StampOutcome, StampResult, StampTask, Verify, check_target_choice, run_stamp_task
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -153,7 +155,8 @@ def stamp_command(
         list[Path],
         typer.Argument(
             help=(
-                "Files to stamp: JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V; "
+                "Files and folders to stamp (folders are walked; with --output the tree is mirrored): "
+                "JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V; "
                 "Matroska/WebM, MXF, EXR and DPX get a NAME.EXT.xmp sidecar."
             ),
             show_default=False,
@@ -176,6 +179,19 @@ def stamp_command(
     ] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")] = False,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            help="Per-file records: CSV (a 'path' column + one column per field) or JSON {path: {fields}}, "
+            "paths relative to the folder given; laid over --record.",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be stamped; write nothing.")] = False,
+    jobs: JobsOption = 0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
     verify: Annotated[
         Verify,
         typer.Option(
@@ -226,58 +242,83 @@ def stamp_command(
     """
     try:
         check_target_choice(output, in_place)
-        record = _load(record_path, overrides or [])
         signing = None
         if sign_flag or sign_cert or sign_key or sign_config:
             signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url)
         redactions = frozenset(p.strip() for p in (redact or "").split(",") if p.strip())
         if redactions - REDACTABLE:
+            unknown = ", ".join(sorted(redactions - REDACTABLE))
+            raise DisclosureError("--redact", f"{unknown} cannot be redacted", "use prompts, persons")
+        base, text = load_record_data(record_path) if record_path else ({}, None)
+        manifest = load_records_manifest(records) if records else {}
+        if not record_path and not manifest and not overrides:
             raise DisclosureError(
-                "--redact", f"{', '.join(sorted(redactions - REDACTABLE))} cannot be redacted", "use prompts, persons"
+                "stamp", "no record given", "pass --record FILE, --records MANIFEST or --set field=value"
             )
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
 
-    results, failures = _each(
-        files,
-        lambda path: stamp(
-            path,
-            record,
-            output_dir=output,
-            in_place=in_place,
-            overwrite=overwrite,
-            verify=verify,
-            signing=signing,
-            redact=redactions,
-        ),
-    )
+    items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
+    tasks, failures = [], []
+    for item in items:
+        if item.skip:
+            continue
+        try:
+            data = merge_record_data(base, manifest.get(item.relative.as_posix(), {}))
+            if records and not record_path and item.relative.as_posix() not in manifest:
+                raise DisclosureError(item.path, f"has no entry in {records}", "add a row for it, or give --record")
+            for item_override in overrides or []:
+                apply_override(data, item_override)
+            record = validate_record(data, source=record_path or records or "--set", text=text)
+        except DisclosureError as err:
+            failures.append(err.one_line())
+            _error(err)
+            continue
+        folder = output / item.relative.parent if output is not None else None
+        task = StampTask(
+            item.path, record, folder, in_place, overwrite, verify, signing, redactions, dry_run, item.named
+        )
+        tasks.append(task)
+    clock = time.perf_counter()
+    with _progress(len(tasks), "stamping") as advance:
+
+        def report(outcome: StampOutcome) -> None:
+            advance(outcome)
+            if outcome.error:
+                _error(DisclosureError(None, outcome.error))
+            elif output_format is OutputFormat.text and outcome.result is not None:
+                _print_stamped(outcome.result)
+
+        outcomes = map_in_order(run_stamp_task, tasks, jobs or default_jobs(), report)
+    results = [o.result for o in outcomes if o.result is not None]
+    failures += [o.error for o in outcomes if o.error]
     if output_format is OutputFormat.json:
-        _print_json(_batch_json("stamped", [_stamp_json(r) for r in results], failures))
-    else:
-        for r in results:
-            stdout.print(
-                f"stamped {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; "
-                f"{r.keys_written} values written)",
-                markup=False,
-                highlight=False,
-            )
-            for note in r.notes:
-                stderr.print(f"  note: {r.destination}: {note}", markup=False, highlight=False)
-    if len(files) > 1:
-        stderr.print(f"{len(results)} stamped, {len(failures)} failed", highlight=False)
+        _print_json(
+            {
+                "tool_version": __version__,
+                "stamped": [_stamp_json(r) for r in results],
+                "errors": [{"path": str(o.path), "error": o.error} for o in outcomes if o.error],
+            }
+        )
+    if len(items) > 1:
+        actions = ("stamped", "unchanged", "would stamp")
+        counts = {action: sum(r.action == action for r in results) for action in actions}
+        skipped = sum(o.skipped is not None for o in outcomes) + sum(i.skip is not None for i in items)
+        counts = {**{k: v for k, v in counts.items() if v}, "skipped": skipped, "failed": len(failures)}
+        _summary(counts, len(items), time.perf_counter() - clock)
     raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
 
 
-def _load(record_path: Path | None, overrides: list[str]) -> DisclosureRecord:
-    if record_path is not None:
-        return load_record(record_path, overrides)
-    if not overrides:
-        raise DisclosureError("stamp", "no record given", "pass --record FILE or at least one --set field=value")
-    data: dict[str, Any] = {}
-    for item in overrides:
-        apply_override(data, item)
-    return validate_record(data, source="--set")
+def _print_stamped(r: StampResult) -> None:
+    if r.action == "unchanged":
+        line = f"unchanged {r.destination} (already carries this record)"
+    else:
+        verb = "would stamp" if r.action == "would stamp" else "stamped"
+        line = f"{verb} {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; {r.keys_written} values)"
+    stdout.print(line, markup=False, highlight=False)
+    for note in r.notes:
+        stderr.print(f"  note: {r.destination}: {note}", markup=False, highlight=False)
 
 
 def _stamp_json(result: StampResult) -> dict[str, Any]:
@@ -293,6 +334,7 @@ def _stamp_json(result: StampResult) -> dict[str, Any]:
         "bytes_written": result.bytes_written,
         "sidecar": str(result.sidecar) if result.sidecar else None,
         "notes": list(result.notes),
+        "action": result.action,
         "c2pa_manifest": str(result.manifest) if result.manifest else None,
     }
 

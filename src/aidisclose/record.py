@@ -189,6 +189,14 @@ def load_record(path: str | Path, overrides: list[str] | None = None) -> Disclos
     Errors name the file, the field and, where it can be found, the line.
     """
     path = Path(path)
+    data, text = load_record_data(path)
+    for item in overrides or []:
+        apply_override(data, item)
+    return validate_record(data, source=path, text=text)
+
+
+def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The record file's data, not yet validated, and its TOML text (None for JSON) for line numbers."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -196,10 +204,60 @@ def load_record(path: str | Path, overrides: list[str] | None = None) -> Disclos
     except (OSError, UnicodeDecodeError) as exc:
         raise DisclosureError(path, f"cannot read the record: {exc}") from None
     is_json = path.suffix.lower() == ".json" or text.lstrip().startswith("{")
-    data = _parse_json(path, text) if is_json else _parse_toml(path, text)
-    for item in overrides or []:
-        apply_override(data, item)
-    return validate_record(data, source=path, text=None if is_json else text)
+    return (_parse_json(path, text), None) if is_json else (_parse_toml(path, text), text)
+
+
+def load_records_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    """Per-file record data keyed by relative path, from CSV (``path`` + dotted field columns) or JSON.
+
+    Paths must stay inside the delivery: no absolute paths and no ``..``.
+    """
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot read the records manifest: {exc.strerror or exc}") from None
+    entries: dict[str, dict[str, Any]] = {}
+    if path.suffix.lower() == ".json":
+        data = _parse_json(path, text)
+        for key, value in data.items():
+            if not isinstance(value, dict):
+                raise DisclosureError(path, f"entry {key!r} is not an object of record fields")
+            entries[_safe_relative(path, key)] = value
+        return entries
+    rows = csv.DictReader(text.splitlines())
+    if not rows.fieldnames or "path" not in rows.fieldnames:
+        raise DisclosureError(path, "a records CSV needs a 'path' column", "plus one column per field, e.g. ai_used")
+    for number, row in enumerate(rows, start=2):
+        record: dict[str, Any] = {}
+        for column, value in row.items():
+            if column != "path" and value not in (None, ""):
+                try:
+                    apply_override(record, f"{column}={value}")
+                except DisclosureError as err:
+                    raise DisclosureError(path, f"line {number}, column {column}: {err.reason}") from None
+        entries[_safe_relative(path, row["path"] or "", number)] = record
+    return entries
+
+
+def _safe_relative(manifest: Path, name: str, line: int | None = None) -> str:
+    where = f"line {line}: " if line else ""
+    relative = Path(name)
+    if not name or relative.is_absolute() or ".." in relative.parts:
+        raise DisclosureError(manifest, f"{where}path {name!r} must be relative to the delivery, without '..'")
+    return relative.as_posix()
+
+
+def merge_record_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it, tables merged key by key, lists and values replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_record_data(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:

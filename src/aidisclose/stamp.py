@@ -32,8 +32,8 @@ from .carriers.c2pa import (
     sign,
 )
 from .carriers.sidecar import SidecarStore, sidecar_path
-from .errors import DisclosureError
-from .fieldmap import encode_record
+from .errors import DisclosureError, UnsupportedFormat
+from .fieldmap import FIELD_MAP, encode_record
 from .inspect import rebuild_record
 from .media import detect
 from .record import DisclosureRecord, check_writable
@@ -61,6 +61,7 @@ class StampResult:
     sidecar: Path | None = None
     manifest: Path | None = None  # where the C2PA manifest went: the file itself or NAME.EXT.c2pa
     notes: tuple[str, ...] = ()
+    action: str = "stamped"  # stamped | unchanged (already carried this record) | would stamp (dry run)
 
 
 def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
@@ -71,7 +72,7 @@ def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
         raise DisclosureError("stamp", "say where the stamped files go", "pass --output DIR for copies or --in-place")
 
 
-def _destination(source: Path, output_dir: Path | None, in_place: bool, overwrite: bool) -> Path:
+def _destination(source: Path, output_dir: Path | None, in_place: bool, overwrite: bool, create: bool = True) -> Path:
     check_target_choice(output_dir, in_place)
     if in_place:
         check_can_replace(source)
@@ -79,7 +80,8 @@ def _destination(source: Path, output_dir: Path | None, in_place: bool, overwrit
     assert output_dir is not None
     if output_dir.exists() and not output_dir.is_dir():
         raise DisclosureError(output_dir, "--output must be a folder")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if create:
+        output_dir.mkdir(parents=True, exist_ok=True)
     destination = output_dir / source.name
     if destination.exists():
         if destination.resolve() == source.resolve():
@@ -120,6 +122,7 @@ def stamp(
     verify: Verify = Verify.touched,
     signing: SigningIdentity | None = None,
     redact: frozenset[str] = frozenset(),
+    dry_run: bool = False,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
@@ -127,11 +130,22 @@ def stamp(
     carrier and the essence is shown unchanged (see ``Verify`` for files
     edited in place). With ``signing``, a C2PA manifest is signed last, over
     the written file (``redact`` leaves ``prompts`` and/or ``persons`` out of it).
+
+    A target that already carries ``record`` over the same essence is left
+    alone (``action == "unchanged"``), so re-running a batch resumes it;
+    ``dry_run`` checks everything and writes nothing.
     """
     source = Path(path)
     info = detect(source)
     check_writable(record, source)
-    destination = _destination(source, Path(output_dir) if output_dir else None, in_place, overwrite)
+    target_dir = Path(output_dir) if output_dir else None
+    if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
+        done = target_dir / source.name
+        if carries(done, record, signed=signing is not None) and _same_essence(info.store, source, done):
+            return _unchanged(source, done, info.format.value, info.store.carriers)
+    if in_place and carries(source, record, signed=signing is not None):
+        return _unchanged(source, source, info.format.value, info.store.carriers)
+    destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     store = info.store
     carriers = store.writable_carriers(source) if isinstance(store, BmffStore) else store.carriers
     notes: tuple[str, ...] = ()
@@ -142,6 +156,22 @@ def stamp(
         )
     changes = encode_record(record, carriers)
     check_values = _record_checker(record, changes, source)
+    if dry_run:
+        info.store.essence_digest(source)  # a file that could not be stamped fails the dry run too
+        flat = [v for keys in changes.values() for v in keys.values()]
+        return StampResult(
+            source=source,
+            destination=destination,
+            format=info.format.value,
+            carriers=carriers,
+            keys_written=sum(v is not None for v in flat),
+            keys_removed=sum(v is None for v in flat),
+            size_before=source.stat().st_size,
+            size_after=source.stat().st_size,
+            bytes_written=0,
+            notes=notes,
+            action="would stamp",
+        )
 
     def check_record(written_path: Path) -> None:
         check_values(store.read(written_path))
@@ -175,6 +205,54 @@ def stamp(
         sidecar=sidecar,
         manifest=manifest_file,
         notes=notes,
+    )
+
+
+_OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
+
+
+def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
+    """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it).
+
+    Reads only the carriers (O(metadata)). Values from standard properties the record leaves out
+    (written by other tools) do not count; a value in our own namespace that the record leaves out
+    does, since stamping would remove it.
+    """
+    try:
+        info = detect(path)
+        found, provenance = rebuild_record(info.store.read(path))
+    except DisclosureError:
+        return False
+    if provenance.conflicts or provenance.problems:
+        return False
+    expected, actual = record.to_json_dict(), found.to_json_dict()
+    if any(actual.get(k) != v for k, v in expected.items()):
+        return False
+    if any(k not in expected and provenance.sources.get(k) in _OWNED_LABELS for k in actual):
+        return False
+    return not signed or read_manifest(path, info.mime).state in ("valid", "trusted")
+
+
+def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
+    try:
+        return store.essence_digest(one) == store.essence_digest(other)
+    except DisclosureError:
+        return False
+
+
+def _unchanged(source: Path, destination: Path, fmt: str, carriers: tuple[str, ...]) -> StampResult:
+    size = destination.stat().st_size
+    return StampResult(
+        source=source,
+        destination=destination,
+        format=fmt,
+        carriers=carriers,
+        keys_written=0,
+        keys_removed=0,
+        size_before=size,
+        size_after=size,
+        bytes_written=0,
+        action="unchanged",
     )
 
 
@@ -336,3 +414,49 @@ def _sign_sidecar(media: Path, mime: str, plan: _SigningPlan) -> Path:
 
     replace_atomically(target, produce, check, mode_from=media)
     return target
+
+
+@dataclass(frozen=True)
+class StampTask:
+    """One file of a batch, as a process of the pool receives it."""
+
+    path: Path
+    record: DisclosureRecord
+    output_dir: Path | None
+    in_place: bool
+    overwrite: bool = False
+    verify: Verify = Verify.touched
+    signing: SigningIdentity | None = None
+    redact: frozenset[str] = frozenset()
+    dry_run: bool = False
+    named: bool = True  # named on the command line, not met while walking a folder
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    path: Path
+    result: StampResult | None = None
+    error: str | None = None  # one line; exceptions do not cross process boundaries well
+    skipped: str | None = None  # a file in a folder that is not media
+
+
+def run_stamp_task(task: StampTask) -> StampOutcome:
+    try:
+        result = stamp(
+            task.path,
+            task.record,
+            output_dir=task.output_dir,
+            in_place=task.in_place,
+            overwrite=task.overwrite,
+            verify=task.verify,
+            signing=task.signing,
+            redact=task.redact,
+            dry_run=task.dry_run,
+        )
+    except UnsupportedFormat as err:
+        if task.named:
+            return StampOutcome(task.path, error=err.one_line())
+        return StampOutcome(task.path, skipped=err.one_line())
+    except DisclosureError as err:
+        return StampOutcome(task.path, error=err.one_line())
+    return StampOutcome(task.path, result=result)
