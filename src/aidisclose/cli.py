@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +23,7 @@ from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import DEFAULT_POLICY, check_paths, report_json_schema
 from .display import show_value
 from .errors import DisclosureError
-from .inspect import InspectResult, inspect_file
+from .inspect import InspectOutcome, InspectResult, inspect_item
 from .policy import builtin_names, builtin_text, load_policy
 from .record import (
     RECORD_TEMPLATE,
@@ -64,31 +65,6 @@ class OutputFormat(StrEnum):
 
 def _error(err: DisclosureError) -> None:
     stderr.print(f"aidisclose: error: {err.one_line()}", markup=False, highlight=False)
-
-
-T = TypeVar("T")
-Failures = list[tuple[Path, DisclosureError]]
-
-
-def _each(files: list[Path], action: Callable[[Path], T]) -> tuple[list[T], Failures]:
-    """Run ``action`` on every file; a file that fails is reported on stderr and does not stop the rest."""
-    results: list[T] = []
-    failures: Failures = []
-    for path in files:
-        try:
-            results.append(action(path))
-        except DisclosureError as err:
-            failures.append((path, err))
-            _error(err)
-    return results, failures
-
-
-def _batch_json(key: str, items: list[dict[str, Any]], failures: Failures) -> dict[str, Any]:
-    return {
-        "tool_version": __version__,
-        key: items,
-        "errors": [{"path": str(p), "error": e.one_line()} for p, e in failures],
-    }
 
 
 JobsOption = Annotated[
@@ -360,27 +336,47 @@ def _anchors(path: Path | None) -> bytes | None:
 
 @app.command("inspect")
 def inspect_command(
-    files: Annotated[list[Path], typer.Argument(help="Files to read.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
+    jobs: JobsOption = 0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Rebuild the disclosure record from each file and show where every value came from.
 
-    Reads every carrier (XMP, IPTC IIM, ...) without changing the file, and
-    reports carriers that disagree and values that are not valid.
+    Reads every carrier (XMP, IPTC IIM, ID3, Vorbis comments, MP4 items, sidecars, C2PA) without
+    changing the file, and reports carriers that disagree and values that are not valid.
     """
     try:
         anchors = _anchors(trust)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    results, failures = _each(files, lambda path: inspect_file(path, trust_anchors=anchors))
+    items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
+    with _progress(len(items), "reading") as advance:
+
+        def report(outcome: InspectOutcome) -> None:
+            advance(outcome)
+            if outcome.error:
+                _error(DisclosureError(None, outcome.error))
+
+        outcomes = map_in_order(partial(inspect_item, trust_anchors=anchors), items, jobs or default_jobs(), report)
+    results = [o.result for o in outcomes if o.result is not None]
     if output_format is OutputFormat.json:
-        _print_json(_batch_json("files", [r.to_json_dict() for r in results], failures))
+        _print_json(
+            {
+                "tool_version": __version__,
+                "files": [r.to_json_dict() for r in results],
+                "errors": [{"path": str(o.path), "error": o.error} for o in outcomes if o.error],
+                "skipped": [{"path": str(o.path), "reason": o.skipped} for o in outcomes if o.skipped],
+            }
+        )
     else:
         for result in results:
             _print_inspect(result)
-    raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
+    raise typer.Exit(EXIT_ERROR if any(o.error for o in outcomes) else EXIT_OK)
 
 
 def _technical_line(facts: dict[str, Any]) -> str:

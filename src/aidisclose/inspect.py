@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import __version__
+from .batch import Item
 from .carriers.base import CarrierValues
 from .carriers.c2pa import HASH_MISMATCH, REDACTABLE, C2paInfo, read_manifest, redacted
 from .carriers.sidecar import SidecarStore, sidecar_path
 from .carriers.xmp import XMP, own_key
+from .errors import DisclosureError, UnsupportedFormat
 from .fieldmap import read_fields
 from .media import detect
 from .record import DisclosureRecord
@@ -200,3 +203,29 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord) -> C2paInfo:
     else:
         message = "the content changed after signing: the signed hash no longer matches the file"
     return c2pa.model_copy(update={"message": message})
+
+
+@dataclass(frozen=True)
+class InspectOutcome:
+    """One file of a batch: its result, or why it could not be read (or was skipped)."""
+
+    path: Path
+    result: InspectResult | None = None
+    error: str | None = None
+    skipped: str | None = None
+
+
+def inspect_item(item: Item, trust_anchors: bytes | None = None, technical: bool = True) -> InspectOutcome:
+    """For process pools: never raises; a file met in a folder that is not media is skipped."""
+    if item.skip:
+        return InspectOutcome(item.path, skipped=f"{item.path}: {item.skip}")
+    try:
+        return InspectOutcome(item.path, result=inspect_file(item.path, technical, trust_anchors))
+    except UnsupportedFormat as err:
+        return (
+            InspectOutcome(item.path, error=err.one_line())
+            if item.named
+            else InspectOutcome(item.path, skipped=err.one_line())
+        )
+    except DisclosureError as err:
+        return InspectOutcome(item.path, error=err.one_line())

@@ -161,11 +161,11 @@ class JoinedAISystems(StorageStyle):
         raw_names, raw_versions = stored.get(self.keys[0]), stored.get(self.keys[1])
         names = (first_text(raw_names) or "").split(LIST_SEPARATOR) if raw_names is not None else []
         versions = (first_text(raw_versions) or "").split(LIST_SEPARATOR) if raw_versions else []
-        if not names:
-            return None
         if len(versions) != len(names):
             versions = [""] * len(names)
-        return [{"name": n, "version": v} if v else {"name": n} for n, v in zip(names, versions, strict=True)]
+        # A name holding the separator splits into blanks; blank parts carry nothing.
+        pairs = [(n, v) for n, v in zip(names, versions, strict=True) if n.strip()]
+        return [{"name": n, "version": v} if v else {"name": n} for n, v in pairs] or None
 
 
 class XmpPrompts(StorageStyle):
