@@ -80,6 +80,11 @@ def test_control_characters_are_refused() -> None:
     assert validate_record({"title": "two\r\nlines"}).title == "two\nlines"
 
 
+def test_numbers_in_text_fields_are_read_as_text() -> None:
+    record = validate_record({"ai_systems": [{"name": "Gen", "version": 4.2}], "asset_id": 17})
+    assert record.ai_systems[0].version == "4.2" and record.asset_id == "17"
+
+
 def test_newer_schema_version_is_refused_clearly() -> None:
     with pytest.raises(DisclosureError, match="schema_version 2 is not supported"):
         validate_record({"schema_version": 2})

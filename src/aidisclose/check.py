@@ -186,22 +186,28 @@ def check_paths(
     todo = items if items is not None else list(walk(paths, walk_options or WalkOptions()))
     work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
     files = map_in_order(work, todo, jobs, on_file)
-    summary = Summary(
-        files=len(files),
-        passed=sum(f.verdict is Verdict.passed for f in files),
-        failed=sum(f.verdict is Verdict.failed for f in files),
-        errors=sum(f.verdict is Verdict.error for f in files),
-        skipped=sum(f.verdict is Verdict.skipped for f in files),
-    )
+    return build_report(files, policies, strict, started, time.perf_counter() - clock)
+
+
+def build_report(
+    files: list[FileCheck], policies: list[Policy], strict: bool, started: dt.datetime, seconds: float
+) -> CheckReport:
+    """The report for ``files``: counts, policies with their hashes, the run's start and length."""
     return CheckReport(
         started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        duration_s=round(time.perf_counter() - clock, 3),
+        duration_s=round(seconds, 3),
         strict=strict,
         policies=[
             PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources))
             for p in policies
         ],
-        summary=summary,
+        summary=Summary(
+            files=len(files),
+            passed=sum(f.verdict is Verdict.passed for f in files),
+            failed=sum(f.verdict is Verdict.failed for f in files),
+            errors=sum(f.verdict is Verdict.error for f in files),
+            skipped=sum(f.verdict is Verdict.skipped for f in files),
+        ),
         files=files,
     )
 

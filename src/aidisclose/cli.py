@@ -20,7 +20,8 @@ from rich.table import Table
 from . import __version__
 from .batch import WalkOptions, default_jobs, map_in_order, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
-from .check import DEFAULT_POLICY, check_paths, report_json_schema
+from .check import DEFAULT_POLICY, CheckReport, FileCheck, check_paths, report_json_schema
+from .credits import collect_credits, credits_csv, credits_text
 from .display import show_value
 from .errors import DisclosureError
 from .inspect import InspectOutcome, InspectResult, inspect_item
@@ -36,6 +37,7 @@ from .record import (
 )
 from .report import ReportFormat, write_report
 from .stamp import StampOutcome, StampResult, StampTask, Verify, check_target_choice, run_stamp_task
+from .watch import watch
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -56,6 +58,12 @@ app = typer.Typer(
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
+
+
+class CreditsFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+    json = "json"
 
 
 class OutputFormat(StrEnum):
@@ -538,6 +546,76 @@ def check_command(
         counts = {"passed": s.passed, "failed": s.failed, "errors": s.errors, "skipped": s.skipped}
         _summary(counts, s.files, report.duration_s)
     raise typer.Exit(EXIT_ERROR if missing else report.exit_code)
+
+
+@app.command("credits")
+def credits_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders of a delivery.", show_default=False)],
+    credits_format: Annotated[
+        CreditsFormat, typer.Option("--format", "-f", help="text for end credits; csv or json for tools.")
+    ] = CreditsFormat.text,
+    jobs: JobsOption = 0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
+) -> None:
+    """Gather the AI credit lines and AI systems of a delivery into an end-credits list.
+
+    The same credit line or system (name + provider) found in many files, of any format, is listed once,
+    with its versions, purposes and the files it comes from.
+    """
+    found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), jobs or default_jobs())
+    for problem in found.unreadable:
+        _error(DisclosureError(None, problem))
+    if credits_format is CreditsFormat.json:
+        sys.stdout.write(found.model_dump_json(indent=2) + "\n")
+    elif credits_format is CreditsFormat.csv:
+        sys.stdout.write(credits_csv(found))
+    else:
+        sys.stdout.write(credits_text(found))
+    raise typer.Exit(EXIT_ERROR if found.unreadable else EXIT_OK)
+
+
+@app.command("watch")
+def watch_command(
+    folder: Annotated[Path, typer.Argument(help="The folder to watch (with its subfolders).")],
+    policies: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="Policy name or file; repeatable. Default: genai-production."),
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report", help="Write a JSON report per arrival into this folder.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    trust: TrustOption = None,
+    quiet: Annotated[
+        float, typer.Option("--settle", help="Seconds a file must stop changing before it is read.")
+    ] = 1.0,
+) -> None:
+    """Check each file as it lands in FOLDER or changes, once it has stopped growing. Ctrl-C stops."""
+    try:
+        if not folder.is_dir():
+            raise DisclosureError(folder, "is not a folder")
+        loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
+        anchors = _anchors(trust)
+        if report_dir is not None:
+            report_dir.mkdir(parents=True, exist_ok=True)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+
+    def checked(file: FileCheck, report: CheckReport) -> None:
+        style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
+        failing = [r.rule for r in file.results if r.outcome.value == "fail"]
+        detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
+        stdout.print(f"[{style}]{file.verdict.value.upper():5}[/{style}] {file.path}{detail}", highlight=False)
+        if report_dir is not None:
+            name = Path(file.path).name + "." + report.started_at.replace(":", "") + ".json"
+            (report_dir / name).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+
+    stderr.print(f"watching {folder} (Ctrl-C to stop)", highlight=False)
+    watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
+    stderr.print("stopped", highlight=False)
 
 
 policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True)

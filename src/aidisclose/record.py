@@ -44,6 +44,9 @@ _NOT_XML_CHAR = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]
 
 
 def _normalise_newlines(value: Any) -> Any:
+    # A version or id written unquoted (`version = 4.2`, `--set ai_systems.0.version=4.3`) is still text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, str):
         return value.replace("\r\n", "\n").replace("\r", "\n")
     return value
