@@ -237,3 +237,14 @@ def test_manifest_source_type_disagreeing_with_xmp_is_a_conflict(tmp_path: Path,
 def test_json_c2pa_state_is_none_for_an_unsigned_file() -> None:
     found = run_cli("inspect", JPEG, "-f", "json").json()["files"][0]["c2pa"]
     assert found["state"] == "none" and found["codes"] == []
+
+
+@pytest.mark.parametrize("source", EMBEDDED, ids=names)
+def test_header_prescan_never_hides_a_manifest(source: Path, tmp_path: Path, identity: SigningIdentity) -> None:
+    from aidisclose.carriers.c2pa import may_hold_manifest
+    from aidisclose.media import detect
+
+    mime = detect(source).mime
+    signed = signed_copy(source, tmp_path, identity)
+    assert may_hold_manifest(signed, mime)
+    assert c2pa.Reader.try_create(str(source)) is None  # the fixture is unsigned, so skipping the SDK loses nothing

@@ -62,6 +62,7 @@ def test_unknown_source_type_is_a_problem_not_a_crash(stamped_jpeg: Path) -> Non
     (problem,) = result.provenance.problems
     assert problem.field == "digital_source_type"
     assert problem.value == "http://example.com/madeUp"
+    assert problem.reason.startswith("Input should be ")  # the field's own message, no stray path
 
 
 def test_retired_source_type_is_read(stamped_jpeg: Path) -> None:

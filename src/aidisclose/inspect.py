@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from . import __version__
 from .batch import Item
@@ -71,10 +72,19 @@ class InspectResult(_Result):
         return data
 
 
+@functools.cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    """A validator for one record field, with the field's own annotation and validators."""
+    info = DisclosureRecord.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]  # built from the model at run time
+
+
 def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
     """(typed value, plain JSON value) of one field, or ValidationError."""
-    record = DisclosureRecord.model_validate({name: value})
-    return getattr(record, name), record.to_json_dict().get(name)
+    adapter = _field_adapter(name)
+    typed = adapter.validate_python(value)
+    plain = adapter.dump_python(typed, mode="json", exclude_none=True)
+    return typed, (None if plain == [] else plain)
 
 
 def _normalise(name: str, value: Any) -> Any:
@@ -86,7 +96,7 @@ def _normalise(name: str, value: Any) -> Any:
 
 def _reason(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"][1:])
+    where = ".".join(str(p) for p in err["loc"])  # relative to the field: its adapter validated it alone
     return f"{where + ': ' if where else ''}{err['msg']}"
 
 

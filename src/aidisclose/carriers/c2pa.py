@@ -356,6 +356,92 @@ def read_manifest(path: Path, mime: str, trust_anchors: bytes | None = None) -> 
     return read_manifest_with(path, mime, sidecar_manifest_path(path), trust_anchors)
 
 
+C2PA_BMFF_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
+
+
+def may_hold_manifest(path: Path, mime: str) -> bool:
+    """False only when a look at the headers proves there is no embedded manifest store.
+
+    The SDK scans the whole file to find none, which costs more than the rest of a read; this
+    looks where each format keeps the store (JPEG APP11, PNG caBX, RIFF C2PA, BMFF uuid, ID3
+    GEOB) and says True whenever it is not sure.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+            if mime == "image/jpeg":
+                return _jpeg_may_hold(head)
+            if mime == "image/png":
+                return _png_may_hold(handle)
+            if mime in ("audio/wav", "image/webp"):
+                return _riff_may_hold(handle)
+            if mime in ("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4"):
+                return _bmff_may_hold(path)
+            if mime == "audio/mpeg":  # the store is an ID3 GEOB frame: search the whole tag
+                from .id3 import id3v2_size
+
+                size = id3v2_size(head)
+                handle.seek(0)
+                return size > 0 and b"application/c2pa" in handle.read(size)
+    except (OSError, ValueError, IndexError, DisclosureError):
+        return True  # unsure: let the SDK look
+    return True
+
+
+def _jpeg_may_hold(head: bytes) -> bool:
+    position = 2
+    while position + 4 <= len(head):
+        if head[position] != 0xFF:
+            return True  # not a marker where one should be: let the SDK look
+        marker = head[position + 1]
+        if marker == 0xEB:  # APP11 carries JUMBF
+            return True
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: no APP11 came before
+            return False
+        position += 2 + int.from_bytes(head[position + 2 : position + 4], "big")
+    return True
+
+
+def _png_may_hold(handle: Any) -> bool:
+    handle.seek(8)
+    while True:
+        header = handle.read(8)
+        if len(header) < 8:
+            return True
+        length, kind = int.from_bytes(header[:4], "big"), header[4:]
+        if kind == b"caBX":
+            return True
+        if kind in (b"IDAT", b"IEND"):
+            return False
+        handle.seek(length + 4, 1)
+
+
+def _riff_may_hold(handle: Any) -> bool:
+    handle.seek(0, 2)
+    size = handle.tell()
+    position = 12
+    while position + 8 <= size:
+        handle.seek(position)
+        header = handle.read(8)
+        if header[:4] == b"C2PA":
+            return True
+        length = int.from_bytes(header[4:], "little")
+        position += 8 + length + (length & 1)
+    return False
+
+
+def _bmff_may_hold(path: Path) -> bool:
+    from .bmff import top_level_boxes
+
+    with open(path, "rb") as handle:
+        for box in top_level_boxes(path):
+            if box.kind == b"uuid":
+                handle.seek(box.payload)
+                if handle.read(16) == C2PA_BMFF_UUID:
+                    return True
+    return False
+
+
 def read_manifest_with(path: Path, mime: str, sidecar: Path, trust_anchors: bytes | None = None) -> C2paInfo:
     """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
     mime = mime.split(";")[0]
@@ -365,7 +451,7 @@ def read_manifest_with(path: Path, mime: str, sidecar: Path, trust_anchors: byte
             with open(path, "rb") as stream:
                 reader = sdk.Reader(mime, stream, manifest_data=sidecar.read_bytes(), context=context)
                 return _info(reader, trust_anchors, str(sidecar))
-        if not can_embed(mime):
+        if not can_embed(mime) or not may_hold_manifest(path, mime):
             return C2paInfo()
         reader = sdk.Reader.try_create(str(path), context=context)
         if reader is None:
