@@ -12,8 +12,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -109,30 +110,38 @@ def _walk_folder(root: Path, options: WalkOptions) -> Iterator[Item]:
         stack.extend(reversed(folders))  # depth first, in sorted order
 
 
+def imap_in_order(work: Callable[[T], R], items: Iterable[T], jobs: int = 1) -> Iterator[R]:
+    """``work`` over ``items`` on ``jobs`` processes, yielded in input order as they finish.
+
+    At most a few batches per process are in flight, so memory does not grow with the number
+    of items. ``work`` must be picklable (a module-level function or a partial of one).
+    """
+    if jobs <= 1:
+        yield from map(work, items)
+        return
+    window = jobs * 4
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def map_in_order(
     work: Callable[[T], R],
     items: list[T],
     jobs: int = 1,
     on_result: Callable[[R], None] | None = None,
 ) -> list[R]:
-    """``work`` over ``items`` on ``jobs`` processes; results come back, and stream, in input order.
-
-    ``work`` must be picklable (a module-level function or a partial of one).
-    """
+    """As ``imap_in_order``, collected into a list; ``on_result`` sees each result as it comes."""
     results: list[R] = []
-    if jobs <= 1 or len(items) <= 1:
-        stream: Iterable[R] = map(work, items)
-        for result in stream:
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return results
-    chunk = max(1, min(32, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for result in pool.map(work, items, chunksize=chunk):
-            results.append(result)
-            if on_result:
-                on_result(result)
+    for result in imap_in_order(work, items, jobs if len(items) > 1 else 1):
+        results.append(result)
+        if on_result:
+            on_result(result)
     return results
 
 

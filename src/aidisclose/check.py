@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .batch import Item, WalkOptions, map_in_order, walk
+from .batch import Item, WalkOptions, imap_in_order, walk
 from .errors import DisclosureError, UnsupportedFormat
 from .inspect import InspectResult, inspect_file
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
@@ -165,6 +166,18 @@ def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors:
     return check_file(item.path, policies, strict, item.named, trust_anchors)
 
 
+def iter_checks(
+    items: Iterable[Item],
+    policies: list[Policy],
+    strict: bool = False,
+    trust_anchors: bytes | None = None,
+    jobs: int = 1,
+) -> Iterator[FileCheck]:
+    """Each file's result, in walk order, as soon as it (and every file before it) is done."""
+    work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
+    return imap_in_order(work, items, jobs)
+
+
 def check_paths(
     paths: Iterable[Path],
     policies: list[Policy] | None = None,
@@ -179,14 +192,56 @@ def check_paths(
 
     ``jobs`` processes share the work; the report lists files in walk order whatever ``jobs`` is.
     ``items`` may be given pre-walked (to size a progress bar); otherwise ``paths`` are walked.
+    The whole report is kept in memory: for very large batches, ``iter_checks`` streams instead.
     """
     policies = policies if policies is not None else [load_policy(DEFAULT_POLICY)]
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     todo = items if items is not None else list(walk(paths, walk_options or WalkOptions()))
-    work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
-    files = map_in_order(work, todo, jobs, on_file)
+    files = []
+    for checked in iter_checks(todo, policies, strict, trust_anchors, jobs if len(todo) > 1 else 1):
+        files.append(checked)
+        if on_file:
+            on_file(checked)
     return build_report(files, policies, strict, started, time.perf_counter() - clock)
+
+
+def summarise(files: Iterable[FileCheck]) -> Summary:
+    return summary_of([f.verdict for f in files])
+
+
+def summary_of(verdicts: list[Verdict]) -> Summary:
+    return Summary(
+        files=len(verdicts),
+        passed=verdicts.count(Verdict.passed),
+        failed=verdicts.count(Verdict.failed),
+        errors=verdicts.count(Verdict.error),
+        skipped=verdicts.count(Verdict.skipped),
+    )
+
+
+def policy_infos(policies: list[Policy]) -> list[PolicyInfo]:
+    return [
+        PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources)) for p in policies
+    ]
+
+
+@dataclass(frozen=True)
+class ReportHead:
+    """What a report states before its first file: when, how strictly, against which policies."""
+
+    started_at: str
+    strict: bool
+    policies: list[PolicyInfo]
+    tool_version: str = __version__
+
+    @classmethod
+    def of(cls, report: CheckReport) -> ReportHead:
+        return cls(report.started_at, report.strict, report.policies, report.tool_version)
+
+
+def report_time(started: dt.datetime) -> str:
+    return started.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def build_report(
@@ -194,20 +249,11 @@ def build_report(
 ) -> CheckReport:
     """The report for ``files``: counts, policies with their hashes, the run's start and length."""
     return CheckReport(
-        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        started_at=report_time(started),
         duration_s=round(seconds, 3),
         strict=strict,
-        policies=[
-            PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources))
-            for p in policies
-        ],
-        summary=Summary(
-            files=len(files),
-            passed=sum(f.verdict is Verdict.passed for f in files),
-            failed=sum(f.verdict is Verdict.failed for f in files),
-            errors=sum(f.verdict is Verdict.error for f in files),
-            skipped=sum(f.verdict is Verdict.skipped for f in files),
-        ),
+        policies=policy_infos(policies),
+        summary=summarise(files),
         files=files,
     )
 

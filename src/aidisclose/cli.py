@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -20,7 +21,18 @@ from rich.table import Table
 from . import __version__
 from .batch import WalkOptions, default_jobs, map_in_order, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
-from .check import DEFAULT_POLICY, CheckReport, FileCheck, check_paths, report_json_schema
+from .check import (
+    DEFAULT_POLICY,
+    CheckReport,
+    FileCheck,
+    ReportHead,
+    Verdict,
+    build_report,
+    iter_checks,
+    policy_infos,
+    report_json_schema,
+    report_time,
+)
 from .credits import collect_credits, credits_csv, credits_text
 from .display import show_value
 from .errors import DisclosureError
@@ -35,7 +47,7 @@ from .record import (
     record_json_schema,
     validate_record,
 )
-from .report import ReportFormat, write_report
+from .report import STREAMERS, ReportFormat, write_report
 from .stamp import StampOutcome, StampResult, StampTask, Verify, check_target_choice, run_stamp_task
 from .watch import watch
 
@@ -524,28 +536,46 @@ def check_command(
     for path in missing:
         _error(DisclosureError(path, "no such file or folder"))
     items = list(walk([p for p in paths if p.exists()], _walk_options(include, exclude, follow_symlinks)))
-    with _progress(len(items), "checking") as advance:
-        report = check_paths(
-            [], loaded, strict, on_file=advance, trust_anchors=anchors, jobs=jobs or default_jobs(), items=items
-        )
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    head = ReportHead(report_time(started), strict, policy_infos(loaded))
+    color = output is None and report_format is ReportFormat.text and stdout.is_terminal
+    try:
+        stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
+        raise typer.Exit(EXIT_ERROR) from None
+    try:
+        with _progress(len(items), "checking") as advance:
+
+            def arrived(files: Iterator[FileCheck]) -> Iterator[FileCheck]:
+                for file in files:
+                    advance(file)
+                    if file.verdict is Verdict.error:
+                        _error(DisclosureError(None, file.reason or file.path))
+                    yield file
+
+            results = arrived(iter_checks(items, loaded, strict, anchors, jobs or default_jobs()))
+            if report_format in STREAMERS:  # written as results come: memory stays flat
+                summary = STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
+            else:
+                report = build_report(list(results), loaded, strict, started, time.perf_counter() - clock)
+                write_report(report, report_format, stream, color)
+                summary = report.summary
+    finally:
+        if output:
+            stream.close()
     if output is not None:
-        try:
-            with open(output, "w", encoding="utf-8", newline="") as stream:
-                write_report(report, report_format, stream, color=False)
-        except OSError as exc:
-            _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
-            raise typer.Exit(EXIT_ERROR) from None
         stderr.print(f"wrote {report_format.value} report to {output}", highlight=False)
-    else:
-        write_report(report, report_format, sys.stdout, color=report_format is ReportFormat.text and stdout.is_terminal)
-    for file in report.files:
-        if file.verdict.value == "error":
-            _error(DisclosureError(None, file.reason or file.path))
     if output is not None or report_format is not ReportFormat.text:
-        s = report.summary
-        counts = {"passed": s.passed, "failed": s.failed, "errors": s.errors, "skipped": s.skipped}
-        _summary(counts, s.files, report.duration_s)
-    raise typer.Exit(EXIT_ERROR if missing else report.exit_code)
+        counts = {
+            "passed": summary.passed,
+            "failed": summary.failed,
+            "errors": summary.errors,
+            "skipped": summary.skipped,
+        }
+        _summary(counts, summary.files, time.perf_counter() - clock)
+    exit_code = EXIT_ERROR if summary.errors else (EXIT_POLICY if summary.failed else EXIT_OK)
+    raise typer.Exit(EXIT_ERROR if missing else exit_code)
 
 
 @app.command("credits")

@@ -6,14 +6,14 @@ time and each file's sha256.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import TextIO
 
-from ..check import CheckReport
+from ..check import CheckReport, FileCheck, ReportHead, Summary
 from .html import write_html
-from .machine import write_csv, write_json, write_junit
-from .text import write_text
+from .machine import write_csv, write_csv_stream, write_json, write_json_stream, write_junit
+from .text import write_text, write_text_stream
 
 
 class ReportFormat(StrEnum):
@@ -36,3 +36,13 @@ FORMATTERS: dict[ReportFormat, Callable[[CheckReport, TextIO, bool], None]] = {
 
 def write_report(report: CheckReport, fmt: ReportFormat, stream: TextIO, color: bool = False) -> None:
     FORMATTERS[fmt](report, stream, color)
+
+
+#: Formats written file by file as results arrive, so memory stays flat however many files there are.
+#: (JUnit needs its totals first and HTML sorts failing files first: they keep the whole report.)
+StreamWriter = Callable[[Iterable[FileCheck], ReportHead, TextIO, bool, Callable[[], float]], Summary]
+STREAMERS: dict[ReportFormat, StreamWriter] = {
+    ReportFormat.text: write_text_stream,
+    ReportFormat.json: lambda files, head, stream, color, seconds: write_json_stream(files, head, stream, seconds),
+    ReportFormat.csv: lambda files, head, stream, color, seconds: write_csv_stream(files, head, stream, seconds),
+}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from ..check import CheckReport, Verdict
+from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
 from ..policy import Outcome
 
 CSV_COLUMNS = [
@@ -17,7 +18,25 @@ CSV_COLUMNS = [
 
 
 def write_json(report: CheckReport, stream: TextIO, color: bool) -> None:
-    stream.write(report.model_dump_json(indent=2) + "\n")
+    write_json_stream(report.files, ReportHead.of(report), stream, lambda: report.duration_s)
+
+
+def write_json_stream(
+    files: Iterable[FileCheck], head: ReportHead, stream: TextIO, seconds: Callable[[], float]
+) -> Summary:
+    """The JSON report written file by file (the summary and duration come last)."""
+    opening = {"report_version": 1, "tool": "aidisclose", "tool_version": head.tool_version,
+               "started_at": head.started_at, "strict": head.strict,
+               "policies": [p.model_dump(mode="json") for p in head.policies]}  # fmt: skip
+    stream.write(json.dumps(opening, indent=2)[:-2] + ',\n  "files": [')
+    verdicts = []
+    for index, file in enumerate(files):
+        stream.write(("," if index else "") + "\n" + file.model_dump_json(indent=2))
+        verdicts.append(file.verdict)
+    summary = summary_of(verdicts)
+    closing = {"summary": summary.model_dump(mode="json"), "duration_s": round(seconds(), 3)}
+    stream.write("\n  ],\n" + json.dumps(closing, indent=2)[2:] + "\n")
+    return summary
 
 
 def _cell(value: Any) -> str:
@@ -27,11 +46,20 @@ def _cell(value: Any) -> str:
 
 
 def write_csv(report: CheckReport, stream: TextIO, color: bool) -> None:
-    hashes = {p.name: p.sha256 for p in report.policies}
+    write_csv_stream(report.files, ReportHead.of(report), stream, lambda: report.duration_s)
+
+
+def write_csv_stream(
+    files: Iterable[FileCheck], head: ReportHead, stream: TextIO, seconds: Callable[[], float]
+) -> Summary:
+    """One row per file x rule, written as each file comes."""
+    hashes = {p.name: p.sha256 for p in head.policies}
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    common = {"tool_version": report.tool_version, "started_at": report.started_at}
-    for file in report.files:
+    common = {"tool_version": head.tool_version, "started_at": head.started_at}
+    verdicts = []
+    for file in files:
+        verdicts.append(file.verdict)
         base = {
             "file": file.path,
             "sha256": file.sha256 or "",
@@ -58,6 +86,7 @@ def write_csv(report: CheckReport, stream: TextIO, color: bool) -> None:
                     "carrier": _cell(r.carrier),
                 }
             )
+    return summary_of(verdicts)
 
 
 def write_junit(report: CheckReport, stream: TextIO, color: bool) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from rich.console import Console
 
-from ..check import CheckReport, FileCheck, Verdict
+from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
 from ..display import show_value
 from ..policy import Outcome
 
@@ -20,16 +21,26 @@ _OUTCOME_STYLE = {Outcome.failed: "red", Outcome.warned: "yellow"}
 
 
 def write_text(report: CheckReport, stream: TextIO, color: bool) -> None:
+    write_text_stream(report.files, ReportHead.of(report), stream, color, lambda: report.duration_s)
+
+
+def write_text_stream(
+    files: Iterable[FileCheck], head: ReportHead, stream: TextIO, color: bool, seconds: Callable[[], float]
+) -> Summary:
+    """Each file as it comes, then the summary; keeps only the verdicts in memory."""
     console = Console(file=stream, force_terminal=color, no_color=not color, soft_wrap=True, highlight=False)
-    for file in report.files:
+    verdicts = []
+    for file in files:
         _file(console, file)
-    policies = ", ".join(f"{p.name} (sha256 {p.sha256[:12]})" for p in report.policies)
-    s = report.summary
+        verdicts.append(file.verdict)
+    s = summary_of(verdicts)
+    policies = ", ".join(f"{p.name} (sha256 {p.sha256[:12]})" for p in head.policies)
     console.print(
         f"{s.files} file(s): [green]{s.passed} passed[/], [red]{s.failed} failed[/], "
-        f"{s.errors} unreadable, {s.skipped} skipped  |  {policies}{' | strict' if report.strict else ''}  |  "
-        f"aidisclose {report.tool_version}, {report.started_at}, {report.duration_s:.2f} s"
+        f"{s.errors} unreadable, {s.skipped} skipped  |  {policies}{' | strict' if head.strict else ''}  |  "
+        f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s"
     )
+    return s
 
 
 def _file(console: Console, file: FileCheck) -> None:
