@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .batch import WalkOptions, default_jobs, map_in_order, walk
+from .batch import WalkOptions, default_jobs, imap_in_order, map_in_order, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
@@ -36,7 +36,7 @@ from .check import (
 from .credits import collect_credits, credits_csv, credits_text
 from .display import show_value
 from .errors import DisclosureError
-from .inspect import InspectOutcome, InspectResult, inspect_item
+from .inspect import InspectResult, inspect_item
 from .policy import builtin_names, builtin_text, load_policy
 from .record import (
     RECORD_TEMPLATE,
@@ -375,28 +375,32 @@ def inspect_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
+    errors: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    as_json = output_format is OutputFormat.json
+    if as_json:
+        sys.stdout.write(f'{{\n  "tool_version": {json.dumps(__version__)},\n  "files": [')
     with _progress(len(items), "reading") as advance:
-
-        def report(outcome: InspectOutcome) -> None:
+        # Written as each file is read (in walk order), so memory stays flat however many files there are.
+        work = partial(inspect_item, trust_anchors=anchors)
+        written = 0
+        for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1):
             advance(outcome)
             if outcome.error:
                 _error(DisclosureError(None, outcome.error))
-
-        outcomes = map_in_order(partial(inspect_item, trust_anchors=anchors), items, jobs or default_jobs(), report)
-    results = [o.result for o in outcomes if o.result is not None]
-    if output_format is OutputFormat.json:
-        _print_json(
-            {
-                "tool_version": __version__,
-                "files": [r.to_json_dict() for r in results],
-                "errors": [{"path": str(o.path), "error": o.error} for o in outcomes if o.error],
-                "skipped": [{"path": str(o.path), "reason": o.skipped} for o in outcomes if o.skipped],
-            }
-        )
-    else:
-        for result in results:
-            _print_inspect(result)
-    raise typer.Exit(EXIT_ERROR if any(o.error for o in outcomes) else EXIT_OK)
+                errors.append({"path": str(outcome.path), "error": outcome.error})
+            elif outcome.skipped:
+                skipped.append({"path": str(outcome.path), "reason": outcome.skipped})
+            elif as_json and outcome.result is not None:
+                text = json.dumps(outcome.result.to_json_dict(), indent=2, ensure_ascii=False)
+                sys.stdout.write(("," if written else "") + "\n" + text)
+                written += 1
+            elif outcome.result is not None:
+                _print_inspect(outcome.result)
+    if as_json:
+        tail = json.dumps({"errors": errors, "skipped": skipped}, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n  ],\n" + tail[2:] + "\n")
+    raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 
 
 def _technical_line(facts: dict[str, Any]) -> str:

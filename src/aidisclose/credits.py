@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .batch import Item, WalkOptions, map_in_order, walk
+from .batch import Item, WalkOptions, imap_in_order, walk
 from .inspect import InspectOutcome, inspect_item
 
 
@@ -58,13 +58,16 @@ class _System:
 
 def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, jobs: int = 1) -> Credits:
     """Read every file (in parallel) and merge what it credits; the same credit from many files is listed once."""
-    outcomes = map_in_order(_inspect_for_credits, list(walk(paths, options)), jobs)
     lines: dict[str, tuple[str, list[str]]] = {}
     systems: dict[tuple[str, str], _System] = {}
-    with_ai = 0
-    for outcome in outcomes:
+    with_ai = read = 0
+    unreadable: list[str] = []
+    for outcome in imap_in_order(_inspect_for_credits, walk(paths, options), jobs):
+        if outcome.error:
+            unreadable.append(outcome.error)
         if outcome.result is None:
             continue
+        read += 1
         record, path = outcome.result.record, str(outcome.path)
         if record.ai_used or record.ai_systems:
             with_ai += 1
@@ -79,7 +82,7 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
             if path not in entry.files:
                 entry.files.append(path)
     return Credits(
-        files=sum(o.result is not None for o in outcomes),
+        files=read,
         files_with_ai=with_ai,
         credit_lines=[CreditLine(text=t, files=f) for t, f in sorted(lines.values(), key=lambda v: (-len(v[1]), v[0]))],
         systems=[
@@ -92,7 +95,7 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
             )
             for e in sorted(systems.values(), key=lambda e: e.name.casefold())
         ],
-        unreadable=[o.error for o in outcomes if o.error],
+        unreadable=unreadable,
     )
 
 
