@@ -156,9 +156,12 @@ def stamp(
         )
     changes = encode_record(record, carriers)
     check_values = _record_checker(record, changes, source)
-    if dry_run:
-        info.store.essence_digest(source)  # a file that could not be stamped fails the dry run too
-        flat = [v for keys in changes.values() for v in keys.values()]
+    flat = [v for keys in changes.values() for v in keys.values()]
+    size_before = source.stat().st_size
+
+    def result(
+        action: str, bytes_written: int, sidecar: Path | None = None, manifest: Path | None = None
+    ) -> StampResult:
         return StampResult(
             source=source,
             destination=destination,
@@ -166,17 +169,22 @@ def stamp(
             carriers=carriers,
             keys_written=sum(v is not None for v in flat),
             keys_removed=sum(v is None for v in flat),
-            size_before=source.stat().st_size,
-            size_after=source.stat().st_size,
-            bytes_written=0,
+            size_before=size_before,
+            size_after=destination.stat().st_size if destination.exists() else size_before,
+            bytes_written=bytes_written,
+            sidecar=sidecar,
+            manifest=manifest,
             notes=notes,
-            action="would stamp",
+            action=action,
         )
+
+    if dry_run:
+        info.store.essence_digest(source)  # a file that could not be stamped fails the dry run too
+        return result("would stamp", 0)
 
     def check_record(written_path: Path) -> None:
         check_values(store.read(written_path))
 
-    size_before = source.stat().st_size
     sidecar = None
     plan = _plan_signing(source, destination, info.mime, store, record, signing, redact)
     if plan is not None and plan.embed:
@@ -190,22 +198,7 @@ def stamp(
     manifest_file = None
     if plan is not None:
         manifest_file = destination if plan.embed else _sign_sidecar(destination, info.mime, plan)
-
-    flat = [v for keys in changes.values() for v in keys.values()]
-    return StampResult(
-        source=source,
-        destination=destination,
-        format=info.format.value,
-        carriers=carriers,
-        keys_written=sum(v is not None for v in flat),
-        keys_removed=sum(v is None for v in flat),
-        size_before=size_before,
-        size_after=destination.stat().st_size,
-        bytes_written=bytes_written,
-        sidecar=sidecar,
-        manifest=manifest_file,
-        notes=notes,
-    )
+    return result("stamped", bytes_written, sidecar, manifest_file)
 
 
 _OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
