@@ -21,7 +21,7 @@ $(READY): pyproject.toml
 demo: $(READY)
 	rm -rf demo-out
 	$(BIN)/aidisclose stamp fixtures/images/* fixtures/audio/* fixtures/video/* --record fixtures/example-record.toml --output demo-out
-	$(BIN)/aidisclose inspect $$(ls demo-out/* | grep -v '\.xmp$$')
+	$(BIN)/aidisclose inspect demo-out
 
 system-deps:
 	bash scripts/install-system-deps.sh

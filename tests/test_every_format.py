@@ -35,6 +35,7 @@ def test_generated_record_round_trips(fixture: Path, record: DisclosureRecord, t
     assert report.exit_code == 0, report.stderr
     (result,) = report.json()["files"]
     assert validate_record(result["record"]) == record
+    assert result["provenance"]["stamped_by_aidisclose"] is True
     assert result["provenance"]["conflicts"] == []
     assert result["provenance"]["problems"] == []
 

@@ -15,7 +15,6 @@ from .batch import Item
 from .carriers.base import CarrierValues
 from .carriers.c2pa import HASH_MISMATCH, REDACTABLE, C2paInfo, read_manifest, redacted
 from .carriers.sidecar import SidecarStore, sidecar_path
-from .carriers.xmp import XMP, own_key
 from .errors import DisclosureError, UnsupportedFormat
 from .fieldmap import read_fields
 from .media import detect
@@ -137,7 +136,7 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
                 )
     provenance = Provenance(
         carriers=sorted(c for c, keys in stored.items() if keys),
-        stamped_by_aidisclose=own_key("schema_version") in stored.get(XMP, {}),
+        stamped_by_aidisclose="schema_version" in sources,  # only aidisclose writes it, in any carrier
         sources=sources,
         conflicts=conflicts,
         problems=problems,

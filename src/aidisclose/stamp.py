@@ -216,8 +216,8 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
         found, provenance = rebuild_record(info.store.read(path))
     except DisclosureError:
         return False
-    if provenance.conflicts or provenance.problems:
-        return False
+    if provenance.conflicts or provenance.problems or "schema_version" not in provenance.sources:
+        return False  # conflicting, invalid, or never stamped (every rebuilt record has a default schema_version)
     expected, actual = record.to_json_dict(), found.to_json_dict()
     if any(actual.get(k) != v for k, v in expected.items()):
         return False
