@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import c2pa as sdk
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
@@ -48,7 +43,14 @@ HASH_MISMATCH = ("assertion.dataHash.mismatch", "assertion.bmffHash.mismatch", "
 REDACTABLE = frozenset({"prompts", "persons"})
 #: Temporary label pairing the c2pa.opened action with the parent ingredient (the SDK replaces it).
 PARENT_LABEL = "aidisclose-parent"
-DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+DOCUMENT_SIGNING_OID = "1.3.6.1.5.5.7.3.36"
+
+
+def _sdk() -> Any:
+    """The C2PA SDK, loaded on first use: most files read never need it (see ``may_hold_manifest``)."""
+    import c2pa
+
+    return c2pa
 
 
 def sidecar_manifest_path(path: Path) -> Path:
@@ -76,19 +78,22 @@ class SigningIdentity:
         return cls(chain, pem, _algorithm(pem, key), tsa_url)
 
     def signer(self) -> Any:
-        info = sdk.C2paSignerInfo(
+        info = _sdk().C2paSignerInfo(
             alg=self.alg.encode(),
             sign_cert=self.cert_chain,
             private_key=self.private_key,
             ta_url=self.tsa_url.encode() if self.tsa_url else None,
         )
         try:
-            return sdk.Signer.from_info(info)
-        except sdk.C2paError as exc:
+            return _sdk().Signer.from_info(info)
+        except _sdk().C2paError as exc:
             raise DisclosureError("signing key", f"the C2PA SDK refused the certificate or key: {exc}") from None
 
 
 def _algorithm(pem: bytes, where: Path) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -138,7 +143,13 @@ def _env_path(name: str) -> Path | None:
 
 def make_test_ca(folder: Path) -> dict[str, Path]:
     """A local test CA and signing certificate with the extensions C2PA requires. Untrusted, for testing only."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
     folder.mkdir(parents=True, exist_ok=True)
+    document_signing = ObjectIdentifier(DOCUMENT_SIGNING_OID)
     now = dt.datetime.now(dt.UTC)
     org = "aidisclose TEST ONLY - untrusted, not for production"
 
@@ -175,7 +186,10 @@ def make_test_ca(folder: Path) -> dict[str, Path]:
         .not_valid_after(now + dt.timedelta(days=825))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage(sign=True, ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, document_signing]),
+            critical=False,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -256,7 +270,8 @@ def build_manifest(record: dict[str, Any], title: str, redact: frozenset[str], p
 
 
 def can_embed(mime: str) -> bool:
-    return mime.split(";")[0] in sdk.Builder.get_supported_mime_types()
+    """Formats we embed manifests into: those the SDK supports that aidisclose signs and checks."""
+    return mime.split(";")[0] in _EXTENSIONS
 
 
 def sign(
@@ -275,7 +290,7 @@ def sign(
     """
     mime = mime.split(";")[0]
     try:
-        with sdk.Builder.from_json(json.dumps(manifest)) as builder:
+        with _sdk().Builder.from_json(json.dumps(manifest)) as builder:
             if parent is not None:
                 ingredient = {"title": parent.name, "relationship": "parentOf", "label": PARENT_LABEL}
                 with open(parent, "rb") as stream:
@@ -291,7 +306,7 @@ def sign(
                         store = builder.sign(signer, mime, src, dst)
             finally:
                 signer.close()
-    except sdk.C2paError as exc:
+    except _sdk().C2paError as exc:
         raise DisclosureError(subject or source, f"C2PA signing failed: {' '.join(str(exc).split())}") from None
     return store
 
@@ -348,7 +363,7 @@ def _context(trust_anchors: bytes | None) -> Any:
     if not trust_anchors:
         return None
     settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": trust_anchors.decode()}}
-    return sdk.Context.from_dict(settings)
+    return _sdk().Context.from_dict(settings)
 
 
 def read_manifest(path: Path, mime: str, trust_anchors: bytes | None = None) -> C2paInfo:
@@ -449,15 +464,15 @@ def read_manifest_with(path: Path, mime: str, sidecar: Path, trust_anchors: byte
     try:
         if sidecar.exists():
             with open(path, "rb") as stream:
-                reader = sdk.Reader(mime, stream, manifest_data=sidecar.read_bytes(), context=context)
+                reader = _sdk().Reader(mime, stream, manifest_data=sidecar.read_bytes(), context=context)
                 return _info(reader, trust_anchors, str(sidecar))
         if not can_embed(mime) or not may_hold_manifest(path, mime):
             return C2paInfo()
-        reader = sdk.Reader.try_create(str(path), context=context)
+        reader = _sdk().Reader.try_create(str(path), context=context)
         if reader is None:
             return C2paInfo()
         return _info(reader, trust_anchors, None)
-    except sdk.C2paError as exc:
+    except _sdk().C2paError as exc:
         return C2paInfo(
             state="invalid",
             codes=["manifest.unreadable"],
