@@ -155,6 +155,17 @@ def test_watch_picks_up_a_file_copied_in_slowly(tmp_path: Path) -> None:
     assert "PASS" in out
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_watch_stops_cleanly(stop_signal: signal.Signals, tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [str(AIDISCLOSE), "watch", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(1.5)
+    child.send_signal(stop_signal)
+    _, err = child.communicate(timeout=20)
+    assert child.returncode == 0 and "stopped" in err
+
+
 def test_credits_deduplicate_across_formats(tmp_path: Path) -> None:
     for media in SOURCES:
         stamp(media, load_record(EXAMPLE_RECORD), output_dir=tmp_path)

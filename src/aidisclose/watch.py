@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -72,13 +73,17 @@ def watch(
     quiet: float = 1.0,
     stop: threading.Event | None = None,
 ) -> None:
-    """Check files arriving in ``folder`` (recursively) until ``stop`` is set or Ctrl-C."""
+    """Check files arriving in ``folder`` (recursively) until ``stop`` is set, Ctrl-C or SIGTERM."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # Services and pipelines stop with SIGTERM: finish the file in hand, then stop as for Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     arrivals = _Arrivals(folder.resolve())
     observer = Observer()
     observer.schedule(arrivals, str(folder.resolve()), recursive=True)
     observer.start()
     try:
-        while not (stop and stop.is_set()):
+        while not stop.is_set():
             for path in arrivals.settled(quiet):
                 started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
                 checked = check_file(path, policies, strict, named=False, trust_anchors=trust_anchors)
