@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck system-deps fixtures clean
+.PHONY: venv demo test lint typecheck system-deps fixtures fuzz reliability clean
 
 venv: $(READY)
 
@@ -34,6 +34,15 @@ typecheck: $(READY)
 
 test: $(READY) system-deps lint typecheck
 	$(BIN)/pytest
+
+# Longer hunts than CI's: coverage-guided fuzzing (crashing inputs land in tests/regressions/),
+# and the README's reliability table.
+fuzz: $(READY)
+	$(BIN)/python -m pip install --quiet atheris
+	$(BIN)/python scripts/fuzz/fuzz_readers.py -max_total_time=$${FUZZ_SECONDS:-600}
+
+reliability: $(READY)
+	$(BIN)/python scripts/reliability_report.py
 
 fixtures: $(READY)
 	$(BIN)/python scripts/make_fixtures.py

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .batch import Item, WalkOptions, imap_in_order, walk
-from .errors import DisclosureError, UnsupportedFormat
+from .errors import DisclosureError, UnsupportedFormat, unexpected
 from .inspect import InspectResult, inspect_file
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
 
@@ -145,6 +145,8 @@ def check_file(
         return FileCheck(path=str(path), verdict=verdict, reason=err.one_line())
     except DisclosureError as err:
         return FileCheck(path=str(path), verdict=Verdict.error, reason=err.one_line())
+    except Exception as exc:  # a bug must not stop the batch; the line says it is one
+        return FileCheck(path=str(path), verdict=Verdict.error, reason=unexpected(path, exc))
     subject, sources = policy_subject(inspected)
     results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=True)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}

@@ -267,11 +267,15 @@ def stamp_command(
             for item_override in overrides or []:
                 apply_override(data, item_override)
             record = validate_record(data, source=record_path or records or "--set", text=text)
+            folder = None
+            if output is not None:
+                folder = output / item.relative.parent
+                if not folder.resolve().is_relative_to(output.resolve()):
+                    raise DisclosureError(item.path, f"its output folder {folder} leads outside {output} (a symlink)")
         except DisclosureError as err:
             failures.append(err.one_line())
             _error(err)
             continue
-        folder = output / item.relative.parent if output is not None else None
         task = StampTask(
             item.path, record, folder, in_place, overwrite, verify, signing, redactions, dry_run, item.named
         )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class DisclosureError(Exception):
@@ -25,3 +31,32 @@ class DisclosureError(Exception):
 
 class UnsupportedFormat(DisclosureError):
     """The file's content is not a format aidisclose reads (told apart from damaged files)."""
+
+
+def os_errors_reported(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function whose first argument is a path: an OSError in it becomes a DisclosureError.
+
+    Disk full, a permission lost mid-run, an I/O error: one line naming the
+    file, never a traceback. Writers leave the file unchanged when they fail
+    (temp file or rollback journal), so the line can say so.
+    """
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except OSError as exc:
+                subject = args[0] if args and isinstance(args[0], (str, Path)) else exc.filename
+                raise DisclosureError(subject, f"{doing} failed: {exc.strerror or exc}") from None
+
+        return wrapper
+
+    return decorate
+
+
+def unexpected(subject: str | Path, exc: BaseException) -> str:
+    """The one line for an exception aidisclose did not expect: a bug, told without a traceback."""
+    return DisclosureError(
+        subject, f"unexpected {type(exc).__name__}: {exc}", "a bug in aidisclose: please report it with this file"
+    ).one_line()

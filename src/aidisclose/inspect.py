@@ -15,7 +15,7 @@ from .batch import Item
 from .carriers.base import CarrierValues
 from .carriers.c2pa import HASH_MISMATCH, REDACTABLE, C2paInfo, read_manifest, redacted
 from .carriers.sidecar import SidecarStore, sidecar_path
-from .errors import DisclosureError, UnsupportedFormat
+from .errors import DisclosureError, UnsupportedFormat, os_errors_reported, unexpected
 from .fieldmap import read_fields
 from .media import detect
 from .record import DisclosureRecord
@@ -152,6 +152,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@os_errors_reported("reading")
 def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes | None = None) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
@@ -238,3 +239,5 @@ def inspect_item(item: Item, trust_anchors: bytes | None = None, technical: bool
         )
     except DisclosureError as err:
         return InspectOutcome(item.path, error=err.one_line())
+    except Exception as exc:  # a bug must not stop the batch; the line says it is one
+        return InspectOutcome(item.path, error=unexpected(item.path, exc))

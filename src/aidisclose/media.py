@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -92,7 +93,7 @@ def sniff(head: bytes) -> MediaFormat | None:
         return MediaFormat.WEBP
     if head[:4] == b"fLaC":
         return MediaFormat.FLAC
-    if head[:4] == b"OggS" and len(head) > 27 + head[26]:
+    if head[:4] == b"OggS" and len(head) > 27 and len(head) > 27 + head[26]:
         packet = head[27 + head[26] :]
         if packet.startswith(b"\x01vorbis"):
             return MediaFormat.OGG_VORBIS
@@ -130,11 +131,19 @@ def _read_head(path: Path) -> bytes:
     return head
 
 
+def _special_kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")]
+    return next((name for test, name in kinds if test(mode)), "socket" if stat.S_ISSOCK(mode) else "special file")
+
+
 def detect(path: Path) -> FormatInfo:
     """The format of ``path`` by content, or a DisclosureError saying why not."""
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise DisclosureError(path, "is a folder, not a file")
+        if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer forever
+            raise DisclosureError(path, f"is a {_special_kind(mode)}, not a regular file; it was not opened")
         head = _read_head(path)
     except FileNotFoundError:
         raise DisclosureError(path, "no such file") from None

@@ -32,12 +32,12 @@ from .carriers.c2pa import (
     sign,
 )
 from .carriers.sidecar import SidecarStore, sidecar_path
-from .errors import DisclosureError, UnsupportedFormat
+from .errors import DisclosureError, UnsupportedFormat, os_errors_reported, unexpected
 from .fieldmap import FIELD_MAP, encode_record
 from .inspect import rebuild_record
 from .media import detect
 from .record import DisclosureRecord, check_writable
-from .safewrite import check_can_replace, replace_atomically
+from .safewrite import check_can_replace, recover, replace_atomically
 
 
 class Verify(StrEnum):
@@ -112,6 +112,7 @@ def _record_checker(record: DisclosureRecord, changes: CarrierChanges, source: P
     return check
 
 
+@os_errors_reported("stamping")
 def stamp(
     path: str | Path,
     record: DisclosureRecord,
@@ -136,6 +137,8 @@ def stamp(
     ``dry_run`` checks everything and writes nothing.
     """
     source = Path(path)
+    # A run killed mid-edit: put the old bytes back and remove its temp files before reading anything.
+    recovered = recover(source) if not dry_run else []
     info = detect(source)
     check_writable(record, source)
     target_dir = Path(output_dir) if output_dir else None
@@ -146,11 +149,13 @@ def stamp(
     if in_place and carries(source, record, signed=signing is not None):
         return _unchanged(source, source, info.format.value, info.store.carriers)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
+    if destination != source and not dry_run:
+        recovered += recover(destination)
     store = info.store
     carriers = store.writable_carriers(source) if isinstance(store, BmffStore) else store.carriers
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = tuple(recovered)
     if carriers != store.carriers:
-        notes = (
+        notes += (
             "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
             "not written as MP4 item tags (that would move the media); the XMP box holds the whole record",
         )
@@ -452,4 +457,6 @@ def run_stamp_task(task: StampTask) -> StampOutcome:
         return StampOutcome(task.path, skipped=err.one_line())
     except DisclosureError as err:
         return StampOutcome(task.path, error=err.one_line())
+    except Exception as exc:  # a bug must not stop the batch; the line says it is one
+        return StampOutcome(task.path, error=unexpected(task.path, exc))
     return StampOutcome(task.path, result=result)

@@ -10,8 +10,10 @@ no ``stco``/``co64`` offset changes. The edit is crash-safe by order:
 3. retire the old XMP box(es) by rewriting their type to ``free``; fsync.
 
 Readers take the first XMP box in file order, so a process killed at any
-point leaves a file that plays and reads as the old or the new record. On any
-error every 4-byte change is undone and the file is truncated to its old size.
+point leaves a file that plays and reads as the old or the new record. Before
+the first write, a rollback journal beside the file keeps the old bytes of every
+range that will be overwritten and the old size: on any error they are put back
+and the file is truncated to its old size; after a kill the next stamp does it.
 Two slots take turns, so stamping again and again does not grow the file.
 """
 
@@ -21,16 +23,19 @@ import os
 import shutil
 import struct
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import DisclosureError
+from ..safewrite import RollbackJournal
 from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
 from .exiv2 import edit_packet, read_packet
 from .ilst import FREEFORM, MP4_TAGS, box, read_items, rebuild_moov_payload
 from .tags import tag_writes, unpack_record
 from .xmp import XMP
+from .xmpguard import check_packet_size
 
 RECORD_ATOM = FREEFORM + "RECORD"
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
@@ -155,6 +160,13 @@ def _read_range(path: Path, offset: int, end: int) -> bytes:
         return handle.read(end - offset)
 
 
+def _live_packet(path: Path, layout: XmpLayout) -> bytes:
+    """The packet of the first live XMP box (refused unread when it is over the packet limit)."""
+    live_box, start = layout.live[0]
+    check_packet_size(live_box.end - start, path)
+    return _read_range(path, start, live_box.end).rstrip(b"\0 \n")
+
+
 def _pad_packet(packet: bytes, size: int) -> bytes:
     """``packet`` grown to exactly ``size`` bytes with XMP padding (whitespace before the trailer)."""
     missing = size - len(packet)
@@ -169,28 +181,22 @@ def _pad_packet(packet: bytes, size: int) -> bytes:
     return packet[:cut] + filler + packet[cut:]
 
 
-def _close_open_ended_box(edit: _Edit, boxes: list[Box], path: Path) -> None:
+def _close_open_ended_box(edit: _Edit, last: Box, path: Path) -> None:
     """Give a last box of size 0 ("to end of file") its explicit size, so appended boxes are not swallowed."""
-    last = boxes[-1] if boxes else None
-    if last is not None and last.to_end:
+    if last.to_end:
         if last.header != 8 or last.size > 0xFFFFFFFF:
             raise DisclosureError(path, "its last box runs to the end of the file and is too big to close")
         edit.overwrite(last.offset, struct.pack(">I", last.size))
 
 
 class _Edit:
-    """Writes to a file with an undo log: 4-byte rewrites are restored and appends truncated on failure."""
+    """Writes to a file, remembering the (offset, length) of each for the essence check."""
 
-    def __init__(self, handle: BinaryIO, original_size: int) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
-        self.original_size = original_size
-        self.undo: list[tuple[int, bytes]] = []
-        self.written: list[tuple[int, int]] = []  # (offset, length) of every write, for the essence check
+        self.written: list[tuple[int, int]] = []
 
-    def overwrite(self, offset: int, data: bytes, keep_undo: bool = True) -> None:
-        if keep_undo:
-            self.handle.seek(offset)
-            self.undo.append((offset, self.handle.read(len(data))))
+    def overwrite(self, offset: int, data: bytes) -> None:
         self.handle.seek(offset)
         self.handle.write(data)
         self.written.append((offset, len(data)))
@@ -204,13 +210,6 @@ class _Edit:
     def sync(self) -> None:
         self.handle.flush()
         os.fsync(self.handle.fileno())
-
-    def rollback(self) -> None:
-        for offset, data in reversed(self.undo):
-            self.handle.seek(offset)
-            self.handle.write(data)
-        self.handle.truncate(self.original_size)
-        self.sync()
 
 
 def _first_moov(boxes: list[Box]) -> Box | None:
@@ -242,8 +241,7 @@ class BmffStore:
         layout = xmp_layout(path, boxes)
         values: CarrierValues = {XMP: {}, MP4_TAGS: {}}
         if layout.live:
-            live_box, start = layout.live[0]
-            values[XMP] = read_packet(_read_range(path, start, live_box.end).rstrip(b"\0 \n"), path)
+            values[XMP] = read_packet(_live_packet(path, layout), path)
         moov = _first_moov(boxes)
         if moov is not None:
             for key, items in read_items(_read_range(path, moov.payload, moov.end)).items():
@@ -256,55 +254,54 @@ class BmffStore:
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         """A stamped copy: the file is copied (shutil lets the kernel do it), then edited in place."""
         shutil.copyfile(source, target)
-        self.edit_in_place(target, changes, lambda _path: None)
+        self.edit_in_place(target, changes, lambda _path: None, journaled=False)
 
     def edit_in_place(
-        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
+        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None], journaled: bool = True
     ) -> list[tuple[int, int]]:
         """Apply ``changes`` crash-safely; ``check(path)`` runs once the new boxes are live.
+
+        ``journaled=False`` is for a temp copy that is thrown away on failure: no rollback journal.
 
         Returns the (offset, length) ranges that were written.
         """
         boxes = check_structure(path)
         layout = xmp_layout(path, boxes)
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
-        old_packet = None
-        if layout.live:
-            live_box, start = layout.live[0]
-            old_packet = _read_range(path, start, live_box.end).rstrip(b"\0 \n")
-        packet = edit_packet(old_packet, path, changes)
+        packet = edit_packet(_live_packet(path, layout) if layout.live else None, path, changes)
         new_moov, old_moov = self._new_moov(path, boxes, changes.get(MP4_TAGS, {}))
         needed = 8 + 16 + len(packet)
         slot = next((s for s in layout.spare if s.header == 8 and s.size >= needed), None)
-        with open(path, "r+b") as handle:
-            edit = _Edit(handle, path.stat().st_size)
-            try:
-                # 1. Write what no reader looks at yet: a retired XMP box's payload, or past the end.
-                if slot is not None:
-                    edit.overwrite(slot.payload + 16, _pad_packet(packet, slot.size - 24), keep_undo=False)
-                else:
-                    _close_open_ended_box(edit, boxes, path)
-                    body = XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)
-                    edit.append(box(b"uuid", body))
-                if new_moov is not None:
-                    edit.append(new_moov)
-                edit.sync()
-                # 2. Switch: the reused slot goes live, old boxes are retired (4-byte type writes).
-                if slot is not None:
-                    edit.overwrite(slot.offset + 4, b"uuid")
-                retired = [old for old, _ in layout.live] + ([old_moov] if old_moov is not None else [])
-                for old in retired:
-                    edit.overwrite(old.offset + 4, b"free")
-                touched = list(overlaps(edit.written, media))
-                if touched:  # cannot happen by construction; refuse rather than trust it
-                    raise DisclosureError(
-                        path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written"
-                    )
-                edit.sync()
-                check(path)
-            except BaseException:
-                edit.rollback()
-                raise
+        retired = [old for old, _ in layout.live] + ([old_moov] if old_moov is not None else [])
+        last = boxes[-1]
+        # Every byte before the old end that may be overwritten; the journal keeps it until the edit is done.
+        ranges = [(old.offset + 4, 4) for old in retired]
+        if slot is not None:
+            ranges += [(slot.payload + 16, slot.size - 24), (slot.offset + 4, 4)]
+        elif last.to_end:
+            ranges.append((last.offset, 4))
+        with open(path, "r+b") as handle, RollbackJournal(path, handle, ranges) if journaled else nullcontext():
+            edit = _Edit(handle)
+            # 1. Write what no reader looks at yet: a retired XMP box's payload, or past the end.
+            if slot is not None:
+                edit.overwrite(slot.payload + 16, _pad_packet(packet, slot.size - 24))
+            else:
+                _close_open_ended_box(edit, last, path)
+                body = XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)
+                edit.append(box(b"uuid", body))
+            if new_moov is not None:
+                edit.append(new_moov)
+            edit.sync()
+            # 2. Switch: the reused slot goes live, old boxes are retired (4-byte type writes).
+            if slot is not None:
+                edit.overwrite(slot.offset + 4, b"uuid")
+            for old in retired:
+                edit.overwrite(old.offset + 4, b"free")
+            touched = list(overlaps(edit.written, media))
+            if touched:  # cannot happen by construction; refuse rather than trust it
+                raise DisclosureError(path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written")
+            edit.sync()
+            check(path)
         return edit.written
 
     def _new_moov(

@@ -16,6 +16,7 @@ from ..errors import DisclosureError
 from .base import CarrierChanges, CarrierValues
 from .exif_iptc import IIM
 from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX, XMP
+from .xmpguard import screen_packet
 
 #: A valid, empty XMP packet: the start for a container that has none yet.
 EMPTY_PACKET = (
@@ -38,23 +39,46 @@ def _lib() -> Any:
     return pyexiv2
 
 
-def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False) -> CarrierValues:
-    """XMP (and optionally IIM) of an image file's bytes or of a bare XMP packet."""
+def _screen_embedded(image: Any, subject: str | Path) -> None:
+    """Screen the packet exiv2 found in an image file (a bare packet is screened before exiv2 sees it)."""
+    raw = image.read_raw_xmp("latin-1").encode("latin-1")  # latin-1 both ways: the bytes as stored
+    if raw:
+        screen_packet(raw, subject)
+
+
+def _read_iim(image: Any) -> dict[str, Any]:
+    """IIM as UTF-8 (what aidisclose writes), else as Latin-1, the charset of IIM files that name none."""
+    try:
+        return dict(image.read_iptc())
+    except UnicodeDecodeError:
+        return dict(image.read_iptc(encoding="latin-1"))
+
+
+def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False, packet: bool = False) -> CarrierValues:
+    """XMP (and optionally IIM) of an image file's bytes, or of a bare XMP packet when ``packet``."""
+    if packet:
+        screen_packet(data, subject)
     with _LOCK:
         try:
             with _lib().ImageData(data) as image:
+                if not packet:
+                    _screen_embedded(image, subject)
                 xmp = image.read_xmp()
-                iptc = image.read_iptc() if with_iim else {}
+                iptc = _read_iim(image) if with_iim else {}
         except RuntimeError as exc:
             raise DisclosureError(subject, f"cannot read the metadata: {exc}") from None
     return {XMP: dict(xmp), IIM: dict(iptc)} if with_iim else {XMP: dict(xmp)}
 
 
-def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges) -> bytes:
-    """``data`` (an image file or a bare XMP packet) with XMP/IIM ``changes`` applied."""
+def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, packet: bool = False) -> bytes:
+    """``data`` (an image file, or a bare XMP packet when ``packet``) with XMP/IIM ``changes`` applied."""
+    if packet:
+        screen_packet(data, subject)
     with _LOCK:
         try:
             with _lib().ImageData(data) as image:
+                if not packet:
+                    _screen_embedded(image, subject)
                 if changes.get(XMP):
                     image.modify_xmp(changes[XMP])
                 if changes.get(IIM):
@@ -69,9 +93,9 @@ def read_packet(packet: bytes | None, subject: str | Path) -> dict[str, Any]:
     """The XMP values of an embedded packet; a packet exiv2 cannot parse is reported, not fatal."""
     if not packet:
         return {}
-    return read_metadata(packet, subject)[XMP]
+    return read_metadata(packet, subject, packet=True)[XMP]
 
 
 def edit_packet(packet: bytes | None, subject: str | Path, changes: CarrierChanges) -> bytes:
     """A new packet: the old one (or an empty one) with the XMP ``changes`` applied."""
-    return edit_metadata(packet or EMPTY_PACKET, subject, {XMP: changes.get(XMP, {})})
+    return edit_metadata(packet or EMPTY_PACKET, subject, {XMP: changes.get(XMP, {})}, packet=True)

@@ -35,6 +35,8 @@ class Exiv2ImageStore:
                     frame = image.copy()
                     digest.update(f"{frame.mode}:{frame.size}:".encode())
                     digest.update(frame.tobytes())
+        except Image.DecompressionBombError as exc:
+            raise DisclosureError(path, f"refused to decode the pixels: {exc}") from None
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
             raise DisclosureError(
                 path, f"cannot decode the image data ({exc}); the file is truncated or corrupt"

@@ -17,6 +17,7 @@ from ..errors import DisclosureError
 from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
 from .exiv2 import edit_packet, read_packet
 from .xmp import XMP
+from .xmpguard import MAX_PACKET_BYTES
 
 RIFF_INFO = "riff-info"
 XMP_CHUNK = b"_PMX"
@@ -72,10 +73,19 @@ def read_chunks(path: Path) -> list[Chunk]:
     return chunks
 
 
-def _read_payload(path: Path, chunk: Chunk) -> bytes:
+def _read_payload(path: Path, chunk: Chunk, limit: int | None = None) -> bytes:
+    """The chunk's payload, or its first ``limit`` bytes; a metadata chunk over the packet limit is refused."""
+    if limit is None and chunk.size > MAX_PACKET_BYTES:
+        name = chunk.fourcc.decode("latin-1")
+        raise DisclosureError(path, f"its '{name}' chunk at {chunk.offset} is {chunk.size:,} bytes; refused unread")
     with open(path, "rb") as handle:
         handle.seek(chunk.payload)
-        return handle.read(chunk.size)
+        return handle.read(chunk.size if limit is None else min(limit, chunk.size))
+
+
+def _xmp_packet(path: Path, chunks: list[Chunk]) -> bytes | None:
+    pmx = next((c for c in chunks if c.fourcc == XMP_CHUNK), None)
+    return _read_payload(path, pmx).rstrip(b"\0") if pmx else None
 
 
 def parse_info(payload: bytes) -> list[tuple[bytes, bytes]] | None:
@@ -100,7 +110,7 @@ def _info_text(value: bytes) -> str:
 
 def _find_info(path: Path, chunks: list[Chunk]) -> tuple[Chunk | None, list[tuple[bytes, bytes]]]:
     for chunk in chunks:
-        if chunk.fourcc == b"LIST":
+        if chunk.fourcc == b"LIST" and _read_payload(path, chunk, limit=4) == b"INFO":
             entries = parse_info(_read_payload(path, chunk))
             if entries is not None:
                 return chunk, entries
@@ -112,8 +122,7 @@ class RiffWaveStore:
 
     def read(self, path: Path) -> CarrierValues:
         chunks = read_chunks(path)
-        pmx = next((c for c in chunks if c.fourcc == XMP_CHUNK), None)
-        packet = _read_payload(path, pmx).rstrip(b"\0") if pmx else None
+        packet = _xmp_packet(path, chunks)
         _, entries = _find_info(path, chunks)
         info: dict[str, Stored] = {fourcc.decode("latin-1"): _info_text(v) for fourcc, v in entries}
         return {XMP: read_packet(packet, path), RIFF_INFO: info}
@@ -124,7 +133,7 @@ class RiffWaveStore:
         appended: list[bytes] = []
         if changes.get(XMP):
             pmx = next((c for c in chunks if c.fourcc == XMP_CHUNK), None)
-            packet = edit_packet(_read_payload(source, pmx).rstrip(b"\0") if pmx else None, source, changes)
+            packet = edit_packet(_xmp_packet(source, chunks), source, changes)
             new = _chunk_bytes(XMP_CHUNK, packet)
             if pmx:
                 replacements[pmx.offset] = new

@@ -14,6 +14,7 @@ from ..errors import DisclosureError
 from .base import CarrierChanges, CarrierValues, Stored, read_file
 from .exiv2 import edit_packet, read_packet
 from .xmp import XMP
+from .xmpguard import check_packet_size
 
 EMBEDDED = "embedded"
 
@@ -34,6 +35,16 @@ def embedded_tags(path: Path) -> dict[str, Stored]:
     return {k.upper(): [str(v)] for k, v in data.items() if k == "copyright" or k.startswith("aidisclose_")}
 
 
+def _read_sidecar(sidecar: Path) -> bytes | None:
+    """The sidecar's packet, None when there is none; one over the packet limit is refused unread."""
+    try:
+        size = sidecar.stat().st_size
+    except FileNotFoundError:
+        return None
+    check_packet_size(size, sidecar)
+    return read_file(sidecar)
+
+
 class SidecarStore:
     carriers: tuple[str, ...] = (XMP,)
 
@@ -42,13 +53,13 @@ class SidecarStore:
 
     def read_with_sidecar(self, path: Path, sidecar: Path) -> CarrierValues:
         """The media file's embedded tags with the XMP of ``sidecar`` (which may not exist)."""
-        packet = read_file(sidecar) if sidecar.exists() else None
+        packet = _read_sidecar(sidecar)
         return {XMP: read_packet(packet, sidecar), EMBEDDED: embedded_tags(path)}
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         """Write the sidecar for ``source`` to ``target`` (a path ending in ``.xmp``)."""
         existing = sidecar_path(source)
-        packet = read_file(existing) if existing.exists() else None
+        packet = _read_sidecar(existing)
         target.write_bytes(edit_packet(packet, existing, changes))
 
     def essence_digest(self, path: Path) -> str:
