@@ -29,6 +29,11 @@ EMPTY_PACKET = (
 _LOCK = threading.Lock()
 _ready = False
 
+# pybind11 maps exiv2's C++ exceptions to these: Exiv2::Error and std::runtime_error to RuntimeError,
+# std::overflow_error (a size that lies) to OverflowError, invalid_argument/length_error to ValueError,
+# out_of_range to IndexError, bad_alloc to MemoryError.
+_EXIV2_ERRORS = (RuntimeError, OverflowError, ValueError, IndexError, MemoryError)
+
 
 def _lib() -> Any:
     global _ready
@@ -65,7 +70,7 @@ def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False, pack
                     _screen_embedded(image, subject)
                 xmp = image.read_xmp()
                 iptc = _read_iim(image) if with_iim else {}
-        except RuntimeError as exc:
+        except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot read the metadata: {exc}") from None
     return {XMP: dict(xmp), IIM: dict(iptc)} if with_iim else {XMP: dict(xmp)}
 
@@ -84,7 +89,7 @@ def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, pac
                 if changes.get(IIM):
                     image.modify_iptc(changes[IIM])
                 result: bytes = image.get_bytes()
-        except RuntimeError as exc:
+        except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot write the metadata: {exc}") from None
     return result
 
