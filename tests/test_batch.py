@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aidisclose import load_record, stamp
-from aidisclose.batch import WalkOptions, walk
+from aidisclose.batch import CHUNK_BYTES, CHUNK_FILES, WalkOptions, _chunks, imap_in_order, walk
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, snapshot
 
@@ -72,6 +72,20 @@ def test_jobs_do_not_change_the_report(tmp_path: Path) -> None:
         return data["files"]
 
     assert report("1") == report("2")
+
+
+def test_small_files_travel_in_chunks_and_a_large_one_alone() -> None:
+    sizes = [100] * 40 + [CHUNK_BYTES * 3] + [100] * 5
+    chunks = list(_chunks(sizes, lambda size: size))
+    assert [item for chunk in chunks for item in chunk] == sizes  # nothing lost, order kept
+    assert [len(c) for c in chunks] == [CHUNK_FILES, CHUNK_FILES, 40 - 2 * CHUNK_FILES + 1, 5]
+    assert chunks[2][-1] == CHUNK_BYTES * 3  # the large file closes its chunk; the next starts fresh
+    assert all(len(c) == 1 for c in _chunks(range(5), None))  # without sizes, one item per hand-over
+
+
+def test_parallel_results_come_in_input_order() -> None:
+    items = list(range(100))
+    assert list(imap_in_order(abs, items, jobs=2, size_of=lambda i: i * 200_000)) == items
 
 
 def test_include_and_exclude(tmp_path: Path) -> None:

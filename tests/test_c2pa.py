@@ -248,3 +248,30 @@ def test_header_prescan_never_hides_a_manifest(source: Path, tmp_path: Path, ide
     signed = signed_copy(source, tmp_path, identity)
     assert may_hold_manifest(signed, mime)
     assert c2pa.Reader.try_create(str(source)) is None  # the fixture is unsigned, so skipping the SDK loses nothing
+
+
+@pytest.mark.parametrize("source", [s for s in EMBEDDED if s.suffix != ".flac"], ids=names)
+def test_header_prescan_spares_the_sdk_on_an_unsigned_file(source: Path) -> None:
+    from aidisclose.carriers.c2pa import may_hold_manifest
+    from aidisclose.media import detect
+
+    assert not may_hold_manifest(source, detect(source).mime)  # FLAC is left to the SDK
+
+
+def test_header_prescan_finds_a_png_manifest_placed_after_the_image_data(
+    tmp_path: Path, identity: SigningIdentity
+) -> None:
+    from aidisclose.carriers.c2pa import may_hold_manifest
+
+    data = signed_copy(FIXTURES / "images" / "overlay.png", tmp_path, identity).read_bytes()
+    chunks, position = [], 8
+    while position < len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        chunks.append(data[position : position + 12 + length])
+        position += 12 + length
+    (manifest,) = [c for c in chunks if c[4:8] == b"caBX"]
+    chunks.remove(manifest)
+    chunks.insert(len(chunks) - 1, manifest)  # just before IEND, after every IDAT
+    moved = tmp_path / "late.png"
+    moved.write_bytes(data[:8] + b"".join(chunks))
+    assert may_hold_manifest(moved, "image/png")

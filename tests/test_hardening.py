@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aidisclose import DisclosureError, inspect_file, load_record, stamp
+from aidisclose.bounded import Overrun, call_bounded
 
 from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, FIXTURES, run_cli, snapshot
 from .faults import FaultPlan, faults, sweep
@@ -33,6 +35,14 @@ REASONS = {
     "invalid-utf8": "not valid UTF-8",
     "not-well-formed": "not well-formed XML",
 }
+
+LOOPS_MEDIAINFO = REGRESSIONS / "mkv-mediainfo-loops-without-tracks-id.mkv"
+
+
+@pytest.fixture(autouse=True)
+def quick_parse_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser that hangs on a mutant gives up after 3 s here rather than the default 20."""
+    monkeypatch.setenv("AIDISCLOSE_PARSE_SECONDS", "3")
 
 
 def read_or_refuse(path: Path) -> None:
@@ -207,6 +217,51 @@ def test_mutated_files_are_read_or_refused(
 @pytest.mark.parametrize("sample", sorted(REGRESSIONS.iterdir()), ids=lambda p: p.name)
 def test_regression_inputs_are_read_or_refused(sample: Path) -> None:
     read_or_refuse(sample)
+
+
+def test_a_parser_that_loops_is_stopped_and_the_batch_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIDISCLOSE_PARSE_SECONDS", "2")
+    shutil.copyfile(LOOPS_MEDIAINFO, tmp_path / "a-hostile.mkv")
+    shutil.copyfile(FIXTURES / "video" / "clip.mkv", tmp_path / "b-good.mkv")
+    clock = time.monotonic()
+    checked = run_cli("check", tmp_path, "-f", "json", "--jobs", "2")
+    assert time.monotonic() - clock < 30  # libmediainfo alone spins for ever and grows past a gigabyte
+    assert checked.exit_code == 2
+    hostile, good = checked.json()["files"]
+    assert hostile["verdict"] == "error" and "MediaInfo gave up after 2 s" in hostile["reason"]
+    assert good["verdict"] == "fail" and good["record"] is not None  # read in full: an unstamped file
+
+
+def _sleep_forever() -> bytes:
+    time.sleep(3600)
+    return b""
+
+
+def _allocate(megabytes: int) -> bytes:
+    return bytes(megabytes << 20)
+
+
+def _abort() -> bytes:
+    os.abort()
+
+
+def test_bounded_call_kills_an_overrun_and_the_next_call_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIDISCLOSE_PARSE_SECONDS", "0.5")
+    with pytest.raises(Overrun, match=r"x: parser gave up after 0\.5 s"):
+        call_bounded("x", "parser", _sleep_forever)
+    assert call_bounded("y", "parser", _allocate, 1) == bytes(1 << 20)
+
+
+def test_bounded_call_holds_memory_under_the_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIDISCLOSE_PARSE_MEGABYTES", "64")
+    with pytest.raises(DisclosureError, match="x: parser failed: ran out of memory"):
+        call_bounded("x", "parser", _allocate, 256)
+    assert len(call_bounded("y", "parser", _allocate, 8)) == 8 << 20
+
+
+def test_bounded_call_reports_a_crash_in_one_line() -> None:
+    with pytest.raises(Overrun, match=r"x: parser crashed \(SIGABRT"):
+        call_bounded("x", "parser", _abort)
 
 
 # -- faults while writing ---------------------------------------------------------

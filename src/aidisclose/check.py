@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .batch import Item, WalkOptions, imap_in_order, walk
+from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .errors import DisclosureError, UnsupportedFormat, unexpected
 from .inspect import InspectResult, inspect_file
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
@@ -177,7 +177,7 @@ def iter_checks(
 ) -> Iterator[FileCheck]:
     """Each file's result, in walk order, as soon as it (and every file before it) is done."""
     work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
-    return imap_in_order(work, items, jobs)
+    return imap_in_order(work, items, jobs, item_size)
 
 
 def check_paths(

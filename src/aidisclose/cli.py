@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .batch import WalkOptions, default_jobs, imap_in_order, map_in_order, walk
+from .batch import WalkOptions, default_jobs, imap_in_order, item_size, map_in_order, walk
 from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
@@ -388,7 +388,7 @@ def inspect_command(
         # Written as each file is read (in walk order), so memory stays flat however many files there are.
         work = partial(inspect_item, trust_anchors=anchors)
         written = 0
-        for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1):
+        for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1, item_size):
             advance(outcome)
             if outcome.error:
                 _error(DisclosureError(None, outcome.error))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .batch import Item, WalkOptions, imap_in_order, walk
+from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .inspect import InspectOutcome, inspect_item
 
 
@@ -62,7 +62,7 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
     systems: dict[tuple[str, str], _System] = {}
     with_ai = read = 0
     unreadable: list[str] = []
-    for outcome in imap_in_order(_inspect_for_credits, walk(paths, options), jobs):
+    for outcome in imap_in_order(_inspect_for_credits, walk(paths, options), jobs, item_size):
         if outcome.error:
             unreadable.append(outcome.error)
         if outcome.result is None:

@@ -211,7 +211,9 @@ def read_fields(stored: CarrierValues) -> list[FieldReadings]:
     for media_field in FIELD_MAP:
         readings = []
         for style in media_field.styles:
-            raw = stored.get(style.carrier, {})
+            raw = stored.get(style.carrier)
+            if not raw:
+                continue
             present = {k: raw[k] for k in style.keys if k in raw}
             if not present:
                 continue

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .bounded import call_bounded
+from .errors import DisclosureError
+
+if TYPE_CHECKING:
+    from pymediainfo import MediaInfo
 
 _GENERAL = {"format": "container", "duration": "duration_ms", "overall_bit_rate": "bit_rate"}
 _VIDEO = {"format": "codec", "width": "width", "height": "height", "frame_rate": "frame_rate", "bit_depth": "bit_depth"}
@@ -26,14 +32,28 @@ def _pick(data: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return picked
 
 
-def technical_facts(path: Path) -> dict[str, Any]:
-    """Container, duration and per-track codec facts; ``{"error": ...}`` when MediaInfo cannot tell."""
+def _mediainfo_xml(path: Path) -> bytes:
     from pymediainfo import MediaInfo
 
+    return str(MediaInfo.parse(path, output="OLDXML")).encode()
+
+
+def parse_mediainfo(path: Path) -> MediaInfo:
+    """MediaInfo's view of ``path``, parsed under limits: libmediainfo can loop on a damaged file.
+
+    DisclosureError if it cannot read the file; ``bounded.Overrun`` if it overran or crashed.
+    """
+    from pymediainfo import MediaInfo
+
+    return MediaInfo(call_bounded(path, "MediaInfo", _mediainfo_xml, path).decode())
+
+
+def technical_facts(path: Path) -> dict[str, Any]:
+    """Container, duration and per-track codec facts; ``{"error": ...}`` when MediaInfo cannot tell."""
     try:
-        info = MediaInfo.parse(path)
-    except Exception as exc:
-        return {"error": f"MediaInfo could not read the file: {exc}"}
+        info = parse_mediainfo(path)
+    except DisclosureError as err:
+        return {"error": err.reason}
     facts: dict[str, Any] = {}
     tracks: list[dict[str, Any]] = []
     for track in info.tracks:

@@ -15,7 +15,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -390,6 +390,8 @@ def may_hold_manifest(path: Path, mime: str) -> bool:
                 return _png_may_hold(handle)
             if mime in ("audio/wav", "image/webp"):
                 return _riff_may_hold(handle)
+            if mime == "image/tiff":
+                return _tiff_may_hold(handle, head)
             if mime in ("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4"):
                 return _bmff_may_hold(path)
             if mime == "audio/mpeg":  # the store is an ID3 GEOB frame: search the whole tag
@@ -426,9 +428,28 @@ def _png_may_hold(handle: Any) -> bool:
         length, kind = int.from_bytes(header[:4], "big"), header[4:]
         if kind == b"caBX":
             return True
-        if kind in (b"IDAT", b"IEND"):
+        if kind == b"IEND":
             return False
-        handle.seek(length + 4, 1)
+        handle.seek(length + 4, 1)  # the spec recommends caBX before IDAT, but does not require it
+
+
+C2PA_TIFF_TAG = 52545  # 0xCD41, an entry of the first IFD pointing at the manifest store
+
+
+def _tiff_may_hold(handle: Any, head: bytes) -> bool:
+    order: Literal["little", "big"]
+    if head[:4] == b"II*\0":
+        order = "little"
+    elif head[:4] == b"MM\0*":
+        order = "big"
+    else:
+        return True  # BigTIFF or not TIFF at all: let the SDK look
+    handle.seek(int.from_bytes(head[4:8], order))
+    count = int.from_bytes(handle.read(2), order)
+    entries = handle.read(12 * count)
+    if count == 0 or len(entries) < 12 * count:
+        return True
+    return any(int.from_bytes(entries[i : i + 2], order) == C2PA_TIFF_TAG for i in range(0, len(entries), 12))
 
 
 def _riff_may_hold(handle: Any) -> bool:

@@ -10,7 +10,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..bounded import Overrun
 from ..errors import DisclosureError
+from ..technical import parse_mediainfo
 from .base import CarrierChanges, CarrierValues, Stored, read_file
 from .exiv2 import edit_packet, read_packet
 from .xmp import XMP
@@ -25,11 +27,11 @@ def sidecar_path(path: Path) -> Path:
 
 def embedded_tags(path: Path) -> dict[str, Stored]:
     """Container-level tags MediaInfo exposes, upper-cased; empty when MediaInfo cannot tell."""
-    from pymediainfo import MediaInfo
-
     try:
-        general = MediaInfo.parse(path).general_tracks
-    except Exception:
+        general = parse_mediainfo(path).general_tracks
+    except Overrun:
+        raise  # a damaged or hostile file: say so
+    except DisclosureError:
         return {}
     data: dict[str, Any] = general[0].to_data() if general else {}
     return {k.upper(): [str(v)] for k, v in data.items() if k == "copyright" or k.startswith("aidisclose_")}
