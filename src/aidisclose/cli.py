@@ -15,8 +15,6 @@ from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from . import __version__
 from .batch import WalkOptions, default_jobs, imap_in_order, item_size, map_in_order, walk
@@ -33,7 +31,6 @@ from .check import (
     report_json_schema,
     report_time,
 )
-from .credits import collect_credits, credits_csv, credits_text
 from .display import show_value
 from .errors import DisclosureError
 from .inspect import InspectResult, inspect_item
@@ -49,7 +46,6 @@ from .record import (
 )
 from .report import STREAMERS, ReportFormat, write_report
 from .stamp import StampOutcome, StampResult, StampTask, Verify, check_target_choice, run_stamp_task
-from .watch import watch
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -61,7 +57,9 @@ app = typer.Typer(
         "Write AI-usage, consent and attribution metadata into images, audio and video, "
         "and read it back.\n\n"
         "Exit codes: 0 all went well; 1 a policy failure (check); 2 a usage error or a file that could not be "
-        "read or written."
+        "read or written.\n\n"
+        "Limits on a parser reading one file (a damaged file can make libmediainfo loop): "
+        "AIDISCLOSE_PARSE_SECONDS (default 20), AIDISCLOSE_PARSE_MEGABYTES (default 1024)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -111,6 +109,8 @@ def _progress(total: int, label: str) -> Iterator[Callable[[object], None]]:
     if not stderr.is_terminal or total < 2:
         yield lambda _result: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task(label, total=total)
@@ -465,6 +465,8 @@ def _print_inspect(result: InspectResult) -> None:
     if not values:
         stdout.print("  no disclosure metadata found")
     else:
+        from rich.table import Table
+
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("field")
         table.add_column("value", overflow="fold")
@@ -602,6 +604,8 @@ def credits_command(
     The same credit line or system (name + provider) found in many files, of any format, is listed once,
     with its versions, purposes and the files it comes from.
     """
+    from .credits import collect_credits, credits_csv, credits_text
+
     found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), jobs or default_jobs())
     for problem in found.unreadable:
         _error(DisclosureError(None, problem))
@@ -650,6 +654,8 @@ def watch_command(
         if report_dir is not None:
             name = Path(file.path).name + "." + report.started_at.replace(":", "") + ".json"
             (report_dir / name).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+
+    from .watch import watch  # watchdog is loaded only by the command that needs it
 
     stderr.print(f"watching {folder} (Ctrl-C to stop)", highlight=False)
     watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)

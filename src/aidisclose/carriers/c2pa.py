@@ -378,8 +378,8 @@ def may_hold_manifest(path: Path, mime: str) -> bool:
     """False only when a look at the headers proves there is no embedded manifest store.
 
     The SDK scans the whole file to find none, which costs more than the rest of a read; this
-    looks where each format keeps the store (JPEG APP11, PNG caBX, RIFF C2PA, BMFF uuid, ID3
-    GEOB) and says True whenever it is not sure.
+    looks where each format keeps the store (JPEG APP11, PNG caBX, TIFF tag 52545, RIFF C2PA,
+    BMFF uuid, ID3 GEOB in MP3 and FLAC) and says True whenever it is not sure.
     """
     try:
         with open(path, "rb") as handle:
@@ -394,7 +394,7 @@ def may_hold_manifest(path: Path, mime: str) -> bool:
                 return _tiff_may_hold(handle, head)
             if mime in ("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4"):
                 return _bmff_may_hold(path)
-            if mime == "audio/mpeg":  # the store is an ID3 GEOB frame: search the whole tag
+            if mime in ("audio/mpeg", "audio/flac"):  # the store is a GEOB frame of a leading ID3 tag
                 from .id3 import id3v2_size
 
                 size = id3v2_size(head)

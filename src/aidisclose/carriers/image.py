@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from ..errors import DisclosureError
 from .base import CarrierChanges, CarrierValues, read_file
 from .exif_iptc import IIM
@@ -27,6 +25,8 @@ class Exiv2ImageStore:
 
     def essence_digest(self, path: Path) -> str:
         """SHA-256 over every frame's decoded pixels (mode, size, raw bytes)."""
+        from PIL import Image, UnidentifiedImageError  # only stamping decodes pixels: keep it off `check`'s start-up
+
         digest = hashlib.sha256()
         try:
             with Image.open(path) as image:
