@@ -267,13 +267,14 @@ def test_bounded_call_reports_a_crash_in_one_line() -> None:
 # -- faults while writing ---------------------------------------------------------
 
 
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO], ids=errno.errorcode.get)
 @pytest.mark.parametrize("mode", ["in-place", "output"])
 @pytest.mark.parametrize("victim", VICTIMS, ids=lambda p: p.name)
-def test_a_fault_at_any_write_loses_nothing(victim: Path, mode: str, tmp_path: Path) -> None:
-    tally = sweep(victim, tmp_path, mode == "in-place", load_record(EXAMPLE_RECORD), errno.ENOSPC)
+def test_a_fault_at_any_write_loses_nothing(victim: Path, mode: str, code: int, tmp_path: Path) -> None:
+    tally = sweep(victim, tmp_path, mode == "in-place", load_record(EXAMPLE_RECORD), code)
     assert tally.faults == tally.operations > 0
     assert tally.damaged == [] and tally.leftovers == [] and tally.bad_errors == []
-    assert tally.unchanged + tally.stamped == tally.faults
+    assert tally.unchanged + tally.stamped + tally.absorbed == tally.faults
 
 
 def test_permission_lost_mid_batch_fails_the_rest_cleanly(tmp_path: Path) -> None:
