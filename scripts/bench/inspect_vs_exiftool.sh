@@ -8,6 +8,9 @@ cd "$(dirname "$0")/../.."
 files=${1:-1000}
 runs=${2:-3}
 py=.venv/bin/python
+# Time the tool as installed: pip byte-compiles a package it installs, but an editable checkout run with
+# PYTHONDONTWRITEBYTECODE set (as in some CI images) would recompile every module on every start.
+$py -m compileall -q src >/dev/null
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 $py scripts/bench/corpus.py "$corpus/c" --files "$files" >/dev/null

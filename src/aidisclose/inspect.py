@@ -80,6 +80,21 @@ def _field_adapter(name: str) -> TypeAdapter[Any]:
 
 def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
     """(typed value, plain JSON value) of one field, or ValidationError."""
+    if isinstance(value, str | bool | int | float):
+        return _validate_scalar(name, value)
+    return _validate_value(name, value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True and 1 are different inputs
+def _validate_scalar(name: str, value: str | bool | int | float) -> tuple[Any, Any]:
+    """As ``_validate_value``, remembered: a delivery repeats its titles, flags and credit lines file after file.
+
+    Only immutable values are cached (text, numbers, enums, dates), so callers may share them.
+    """
+    return _validate_value(name, value)
+
+
+def _validate_value(name: str, value: Any) -> tuple[Any, Any]:
     adapter = _field_adapter(name)
     typed = adapter.validate_python(value)
     plain = adapter.dump_python(typed, mode="json", exclude_none=True)

@@ -19,6 +19,7 @@ unknown; a rule whose outcome hangs on them reports n/a, not a failure.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import tomllib
@@ -35,6 +36,7 @@ _MISSING: Any = object()
 _COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
 _DATES = ("before", "after", "on_or_before", "on_or_after")
 _LISTS = ("all", "any")
+_LEAF_TESTS = (*_COMPARISONS, *_DATES)
 _GROUPS = ("and", "or", "not")
 _RULE_KEYS = {"id", "level", "message", "when", "test", "pillar", "description"}
 
@@ -74,12 +76,20 @@ class Context:
 # -- expressions -------------------------------------------------------------------
 
 
+@functools.cache
+def _path(path: str) -> tuple[bool, tuple[str, ...]]:
+    """(from the root?, the path's parts): parsed once per policy path, not once per file."""
+    from_root = path.startswith("@")
+    return from_root, tuple(path.removeprefix("@").split("."))
+
+
 def _resolve(data: Any, path: str, ctx: Context) -> Any:
-    if path.startswith("@"):
-        data, path = ctx.root, path[1:]
-    if path.split(".", 1)[0] == "c2pa" and not ctx.c2pa_known:
+    from_root, parts = _path(path)
+    if from_root:
+        data = ctx.root
+    if parts[0] == "c2pa" and not ctx.c2pa_known:
         raise NotApplicable("C2PA content credentials are not read by this version of aidisclose")
-    for part in path.split("."):
+    for part in parts:
         if isinstance(data, dict) and part in data:
             data = data[part]
         else:
@@ -113,7 +123,7 @@ def evaluate(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
     for op in _LISTS:
         if op in expr:
             return _over_list(op, expr[op], path, value, ctx)
-    op = next(k for k in (*_COMPARISONS, *_DATES) if k in expr)
+    op = next(k for k in _LEAF_TESTS if k in expr)
     target = expr[op]
     if op == "exists":
         return Evaluation(
