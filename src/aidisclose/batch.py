@@ -67,17 +67,15 @@ def walk(paths: Iterable[Path], options: WalkOptions | None = None) -> Iterator[
     """Every file under ``paths`` in a stable order; named files are always yielded."""
     options = options or WalkOptions()
     for path in paths:
-        if not path.is_dir():
-            yield Item(path, size=_size(path))
+        try:
+            info = path.stat()
+        except OSError:
+            yield Item(path)  # the worker reports why it cannot read the file
             continue
-        yield from _walk_folder(path, options)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # the worker reports why it cannot read the file
+        if stat.S_ISDIR(info.st_mode):
+            yield from _walk_folder(path, options)
+        else:
+            yield Item(path, size=info.st_size)
 
 
 def _walk_folder(root: Path, options: WalkOptions) -> Iterator[Item]:
