@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
 from aidisclose import DisclosureError
-from aidisclose.policy import Level, load_policy
+from aidisclose.policy import Level, load_policy, run_policy
 
 from .conftest import run_cli
 
@@ -55,6 +56,22 @@ def test_extends_and_overrides_levels(tmp_path: Path) -> None:
     assert "studio.asset-id" in rules and "oversight.final-review-approved" in rules
     assert policy.sources == ("builtin:genai-production", str(path))
     assert policy.sha256 != load_policy("genai-production").sha256
+
+
+def test_a_policy_sent_to_a_worker_process_judges_as_the_original(tmp_path: Path) -> None:
+    # Rules are compiled when made; a worker receives them pickled and must compile the same tests.
+    path = write(
+        tmp_path,
+        '[policy]\nextends = "genai-production"\n\n[[rules]]\nid = "studio.asset-id"\n'
+        'message = "asset id"\ntest = { field = "asset_id", matches = "^SHOT" }\n',
+    )
+    policy = load_policy(path)
+    copy = pickle.loads(pickle.dumps(policy))
+    assert copy == policy
+    for subject in ({"asset_id": "SHOT010", "ai_used": True}, {"asset_id": "take2", "ai_used": False}, {}):
+        assert run_policy(copy, subject, {}, True) == run_policy(policy, subject, {}, True)
+    outcomes = {r.rule: r.outcome.value for r in run_policy(copy, {"asset_id": "take2"}, {}, True)}
+    assert outcomes["studio.asset-id"] == "fail" and outcomes["attribution.ai-used-declared"] == "fail"
 
 
 def test_extends_cycle_is_refused(tmp_path: Path) -> None:

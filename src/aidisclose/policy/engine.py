@@ -19,15 +19,16 @@ unknown; a rule whose outcome hangs on them reports n/a, not a failure.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
+import operator
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import DisclosureError
 from ..tomllines import line_for, toml_key_lines
@@ -59,8 +60,7 @@ class NotApplicable(Exception):
     """The rule depends on something this file or this version cannot tell."""
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     ok: bool
     expected: str
     actual: Any
@@ -73,28 +73,36 @@ class Context:
     c2pa_known: bool
 
 
+#: A compiled expression: evaluate it against ``data`` (the record, or one list item).
+Check = Callable[[Any, Context], Evaluation]
+Resolve = Callable[[Any, Context], Any]
+
+
 # -- expressions -------------------------------------------------------------------
+# An expression is compiled once, when its rule is made, into nested functions: a delivery check
+# evaluates every rule on every file, so parsing paths, joining expected-value texts and compiling
+# regular expressions happen once per policy rather than once per file.
 
 
-@functools.cache
-def _path(path: str) -> tuple[bool, tuple[str, ...]]:
-    """(from the root?, the path's parts): parsed once per policy path, not once per file."""
+def _resolver(path: str) -> Resolve:
+    """A function reading ``path`` (``a.b``, or ``@a.b`` from the whole record) from data."""
     from_root = path.startswith("@")
-    return from_root, tuple(path.removeprefix("@").split("."))
+    parts = tuple(path.removeprefix("@").split("."))
+    about_c2pa = parts[0] == "c2pa"
 
+    def resolve(data: Any, ctx: Context) -> Any:
+        if from_root:
+            data = ctx.root
+        if about_c2pa and not ctx.c2pa_known:
+            raise NotApplicable("C2PA content credentials are not read by this version of aidisclose")
+        for part in parts:
+            if isinstance(data, dict) and part in data:
+                data = data[part]
+            else:
+                return _MISSING
+        return data
 
-def _resolve(data: Any, path: str, ctx: Context) -> Any:
-    from_root, parts = _path(path)
-    if from_root:
-        data = ctx.root
-    if parts[0] == "c2pa" and not ctx.c2pa_known:
-        raise NotApplicable("C2PA content credentials are not read by this version of aidisclose")
-    for part in parts:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return _MISSING
-    return data
+    return resolve
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:
@@ -111,100 +119,163 @@ def _show(value: Any) -> Any:
     return "missing" if value is _MISSING else value
 
 
-def evaluate(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
-    """Evaluate one expression against ``data`` (the record, or one list item)."""
+def compile_expression(expr: dict[str, Any]) -> Check:
+    """``expr`` (checked by :func:`check_expression`) as a function of (data, context)."""
     if "and" in expr or "or" in expr:
-        return _group(expr, data, ctx)
+        kind = "and" if "and" in expr else "or"
+        return _compile_group(kind, [compile_expression(part) for part in expr[kind]])
     if "not" in expr:
-        inner = evaluate(expr["not"], data, ctx)
-        return Evaluation(not inner.ok, f"not ({inner.expected})", inner.actual, inner.field)
+        return _compile_not(compile_expression(expr["not"]))
     path = expr["field"]
-    value = _resolve(data, path, ctx)
     for op in _LISTS:
         if op in expr:
-            return _over_list(op, expr[op], path, value, ctx)
+            return _compile_list(op, path, compile_expression(expr[op]))
     op = next(k for k in _LEAF_TESTS if k in expr)
-    target = expr[op]
+    return _compile_leaf(op, expr[op], path)
+
+
+def _compile_not(inner: Check) -> Check:
+    def negate(data: Any, ctx: Context) -> Evaluation:
+        found = inner(data, ctx)
+        return Evaluation(not found.ok, f"not ({found.expected})", found.actual, found.field)
+
+    return negate
+
+
+def _compile_leaf(op: str, target: Any, path: str) -> Check:
+    resolve = _resolver(path)
     if op == "exists":
-        return Evaluation(
-            (value is not _MISSING) == bool(target), "present" if target else "absent", _show(value), path
-        )
+        wanted, expected = bool(target), "present" if target else "absent"
+
+        def exists(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            return Evaluation((value is not _MISSING) == wanted, expected, _show(value), path)
+
+        return exists
+    if op == "equals" and isinstance(target, str) and target.startswith("@"):
+        other_of, other_name = _resolver(target), target[1:]
+
+        def equals_field(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            other = other_of(ctx.root, ctx)
+            return Evaluation(value == other, f"= {other_name} ({_show(other)})", _show(value), path)
+
+        return equals_field
     if op == "equals":
-        if isinstance(target, str) and target.startswith("@"):
-            other = _resolve(ctx.root, target, ctx)
-            return Evaluation(value == other, f"= {target[1:]} ({_show(other)})", _show(value), path)
-        return Evaluation(value == target, f"= {target!r}", _show(value), path)
+        expected = f"= {target!r}"
+
+        def equals(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            return Evaluation(value == target, expected, _show(value), path)
+
+        return equals
     if op == "one_of":
-        return Evaluation(value in target, f"one of {', '.join(map(str, target))}", _show(value), path)
+        expected = f"one of {', '.join(map(str, target))}"
+
+        def one_of(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            return Evaluation(value in target, expected, _show(value), path)
+
+        return one_of
     if op in ("matches", "not_matches"):
-        found = isinstance(value, str) and re.search(target, value) is not None
-        ok = found if op == "matches" else not found
-        return Evaluation(ok, f"{'matching' if op == 'matches' else 'not matching'} /{target}/", _show(value), path)
+        pattern, wanted = re.compile(target), op == "matches"
+        expected = f"{'matching' if wanted else 'not matching'} /{target}/"
+
+        def match(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            found = isinstance(value, str) and pattern.search(value) is not None
+            return Evaluation(found == wanted, expected, _show(value), path)
+
+        return match
     if op == "count_gte":
-        count = len(value) if isinstance(value, list) else 0
-        return Evaluation(count >= target, f"at least {target}", count, path)
-    return _compare_dates(op, target, path, value, ctx)
+        expected = f"at least {target}"
+
+        def count(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            found = len(value) if isinstance(value, list) else 0
+            return Evaluation(found >= target, expected, found, path)
+
+        return count
+    return _compile_dates(op, target, path, resolve)
 
 
-def _group(expr: dict[str, Any], data: Any, ctx: Context) -> Evaluation:
-    kind = "and" if "and" in expr else "or"
-    results: list[Evaluation] = []
-    skipped = 0
-    for part in expr[kind]:
-        try:
-            results.append(evaluate(part, data, ctx))
-        except NotApplicable:
-            skipped += 1  # an unknowable branch counts as not met, unless every branch is unknowable
-    if not results or (kind == "and" and skipped):
-        raise NotApplicable("depends on C2PA content credentials, which this version does not read")
+def _compile_group(kind: str, parts: list[Check]) -> Check:
     joiner = " and " if kind == "and" else " or "
-    expected = joiner.join(r.expected for r in results)
-    ok = all(r.ok for r in results) if kind == "and" else any(r.ok for r in results)
-    # 'and' blames its first failing part; 'or' its last, which by the usual idiom
-    # ("exempt, or else meets the requirement") is the requirement.
-    failing = [r for r in results if not r.ok] or results
-    blame = failing[0] if kind == "and" else failing[-1]
-    return Evaluation(ok, expected, blame.actual, blame.field)
+    combine = all if kind == "and" else any
+
+    def group(data: Any, ctx: Context) -> Evaluation:
+        results: list[Evaluation] = []
+        skipped = 0
+        for part in parts:
+            try:
+                results.append(part(data, ctx))
+            except NotApplicable:
+                skipped += 1  # an unknowable branch counts as not met, unless every branch is unknowable
+        if not results or (kind == "and" and skipped):
+            raise NotApplicable("depends on C2PA content credentials, which this version does not read")
+        ok = combine(r.ok for r in results)
+        # 'and' blames its first failing part; 'or' its last, which by the usual idiom
+        # ("exempt, or else meets the requirement") is the requirement.
+        failing = [r for r in results if not r.ok] or results
+        blame = failing[0] if kind == "and" else failing[-1]
+        return Evaluation(ok, joiner.join(r.expected for r in results), blame.actual, blame.field)
+
+    return group
 
 
-def _over_list(op: str, inner: dict[str, Any], path: str, value: Any, ctx: Context) -> Evaluation:
-    items = value if isinstance(value, list) else []
-    results = [(index, evaluate(inner, item, ctx)) for index, item in enumerate(items)]
-    if op == "all":
-        bad = next(((i, r) for i, r in results if not r.ok), None)
-        if bad is None:
-            return Evaluation(True, f"every {path}: {_inner_expected(inner, ctx)}", f"{len(items)} item(s)", path)
-        index, result = bad
-        return Evaluation(False, f"every {path}: {result.expected}", result.actual, f"{path}.{index}.{result.field}")
-    hit = any(r.ok for _, r in results)
-    actual = f"{len(items)} item(s), none matching" if not hit else f"{len(items)} item(s)"
-    return Evaluation(hit, f"some {path}: {_inner_expected(inner, ctx)}", actual, path)
+def _compile_list(op: str, path: str, inner: Check) -> Check:
+    resolve = _resolver(path)
+
+    def inner_expected(ctx: Context) -> str:
+        try:
+            return inner({}, ctx).expected
+        except NotApplicable:
+            return "(C2PA)"
+
+    def every(data: Any, ctx: Context) -> Evaluation:
+        value = resolve(data, ctx)
+        items = value if isinstance(value, list) else []
+        results = [inner(item, ctx) for item in items]
+        for index, result in enumerate(results):
+            if not result.ok:
+                return Evaluation(
+                    False, f"every {path}: {result.expected}", result.actual, f"{path}.{index}.{result.field}"
+                )
+        return Evaluation(True, f"every {path}: {inner_expected(ctx)}", f"{len(items)} item(s)", path)
+
+    def some(data: Any, ctx: Context) -> Evaluation:
+        value = resolve(data, ctx)
+        items = value if isinstance(value, list) else []
+        hit = any([inner(item, ctx).ok for item in items])  # every item is evaluated, as 'every' does
+        actual = f"{len(items)} item(s), none matching" if not hit else f"{len(items)} item(s)"
+        return Evaluation(hit, f"some {path}: {inner_expected(ctx)}", actual, path)
+
+    return every if op == "all" else some
 
 
-def _inner_expected(inner: dict[str, Any], ctx: Context) -> str:
-    try:
-        return evaluate(inner, {}, ctx).expected
-    except NotApplicable:
-        return "(C2PA)"
+_DATE_TESTS: dict[str, Callable[[dt.datetime, dt.datetime], bool]] = {
+    "before": operator.lt,
+    "after": operator.gt,
+    "on_or_before": operator.le,
+    "on_or_after": operator.ge,
+}
 
 
-def _compare_dates(op: str, target: Any, path: str, value: Any, ctx: Context) -> Evaluation:
-    other = _resolve(ctx.root, target[1:], ctx) if isinstance(target, str) and target.startswith("@") else target
-    label = (
-        f"{op.replace('_', ' ')} {target}"
-        if not str(target).startswith("@")
-        else f"{op.replace('_', ' ')} {target[1:]}"
-    )
-    left, right = _as_datetime(value), _as_datetime(other if isinstance(other, str) else None)
-    if left is None or right is None:
-        return Evaluation(False, f"{label} ({_show(other)})", _show(value), path)
-    ok = {
-        "before": left < right,
-        "after": left > right,
-        "on_or_before": left <= right,
-        "on_or_after": left >= right,
-    }[op]
-    return Evaluation(ok, f"{label} ({other})", value, path)
+def _compile_dates(op: str, target: Any, path: str, resolve: Resolve) -> Check:
+    test = _DATE_TESTS[op]
+    from_field = isinstance(target, str) and target.startswith("@")
+    other_of = _resolver(target[1:]) if from_field else None
+    label = f"{op.replace('_', ' ')} {target[1:] if from_field else target}"
+
+    def compare_dates(data: Any, ctx: Context) -> Evaluation:
+        value = resolve(data, ctx)
+        other = other_of(ctx.root, ctx) if other_of else target
+        left, right = _as_datetime(value), _as_datetime(other if isinstance(other, str) else None)
+        if left is None or right is None:
+            return Evaluation(False, f"{label} ({_show(other)})", _show(value), path)
+        return Evaluation(test(left, right), f"{label} ({other})", value, path)
+
+    return compare_dates
 
 
 # -- policies ------------------------------------------------------------------------
@@ -218,6 +289,16 @@ class Rule:
     test: dict[str, Any]
     when: dict[str, Any] | None = None
     pillar: str | None = None
+    check_test: Check = field(init=False, repr=False, compare=False)
+    check_when: Check | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check_test", compile_expression(self.test))
+        object.__setattr__(self, "check_when", compile_expression(self.when) if self.when is not None else None)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Functions do not pickle: a rule sent to a worker process travels as its data and is compiled there.
+        return (Rule, (self.id, self.level, self.message, self.test, self.when, self.pillar))
 
 
 @dataclass(frozen=True)
@@ -229,8 +310,7 @@ class Policy:
     sources: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class RuleResult:
+class RuleResult(NamedTuple):
     policy: str
     rule: str
     level: Level
@@ -390,10 +470,10 @@ def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str],
     results = []
     for rule in policy.rules:
         try:
-            if rule.when is not None and not evaluate(rule.when, subject, ctx).ok:
+            if rule.check_when is not None and not rule.check_when(subject, ctx).ok:
                 results.append(_result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources))
                 continue
-            found = evaluate(rule.test, subject, ctx)
+            found = rule.check_test(subject, ctx)
         except NotApplicable as why:
             results.append(_result(policy, rule, Outcome.not_applicable, str(why), "-", None, sources))
             continue
