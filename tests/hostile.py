@@ -42,6 +42,7 @@ PACKETS: dict[str, bytes] = {
     "deep-nesting": _HEAD + _RDF + b"<a>" * 5000 + b"</a>" * 5000 + _TAIL,
     "invalid-utf8": _packet(b"", b"\xff\xfe\xc3("),
     "not-well-formed": _packet(b"", b"<unclosed>"),
+    "unbound-prefix": _packet(b"", b"<undeclared:value>x</undeclared:value>"),
 }
 
 

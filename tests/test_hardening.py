@@ -34,6 +34,7 @@ REASONS = {
     "deep-nesting": "nests deeper than 64",
     "invalid-utf8": "not valid UTF-8",
     "not-well-formed": "not well-formed XML",
+    "unbound-prefix": "not well-formed XML (unbound prefix",
 }
 
 LOOPS_MEDIAINFO = REGRESSIONS / "mkv-mediainfo-loops-without-tracks-id.mkv"
