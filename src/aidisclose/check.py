@@ -97,10 +97,10 @@ class CheckReport(_Model):
         return 1 if self.summary.failed else 0
 
 
-def policy_subject(result: InspectResult) -> tuple[dict[str, Any], dict[str, str]]:
-    """What rules read: the record's fields, ``provenance`` facts and ``c2pa``; and each field's carrier."""
+def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What rules read: the ``record`` (as JSON), ``provenance`` facts and ``c2pa``; and each field's carrier."""
     prov = result.provenance
-    subject = result.record.to_json_dict()
+    subject = dict(record)
     c2pa: dict[str, Any] = {"state": result.c2pa.state, "codes": result.c2pa.codes}
     if result.c2pa.digital_source_types:
         c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
@@ -147,7 +147,8 @@ def check_file(
         return FileCheck(path=str(path), verdict=Verdict.error, reason=err.one_line())
     except Exception as exc:  # a bug must not stop the batch; the line says it is one
         return FileCheck(path=str(path), verdict=Verdict.error, reason=unexpected(path, exc))
-    subject, sources = policy_subject(inspected)
+    record = inspected.record.to_json_dict()
+    subject, sources = policy_subject(inspected, record)
     results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=True)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
@@ -157,7 +158,7 @@ def check_file(
         format=inspected.format,
         sha256=inspected.sha256,
         size=inspected.size,
-        record=inspected.record.to_json_dict(),
+        record=record,
         results=results,
     )
 

@@ -138,6 +138,8 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
                 chosen = (style.label, plain)
                 values[name], sources[name] = typed, style.label
                 continue
+            if plain == chosen[1]:
+                continue  # holds the chosen value itself: nothing to disagree about (and no projection to pay for)
             expected = _normalise(name, style.project(chosen[1]))
             if plain != expected:
                 conflicts.append(
