@@ -6,10 +6,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pyexiv2
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aidisclose import DisclosureRecord, load_record, stamp
+from aidisclose.carriers.exiv2 import _MAX_APP1_PACKET, edit_packet, read_packet
+from aidisclose.carriers.xmp import XMP
+from aidisclose.fieldmap import encode_record
 from aidisclose.record import validate_record
 
 from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, run_cli, snapshot
@@ -50,3 +54,19 @@ def test_reading_never_changes_a_file(fixture: Path, tmp_path: Path) -> None:
         assert run_cli("inspect", path).exit_code == 0
         assert run_cli("inspect", path, "-f", "json").exit_code == 0
         assert snapshot(path) == before
+
+
+@settings(max_examples=150, deadline=None)
+@given(record=records)
+def test_a_bare_packet_reads_as_exiv2_reads_it_as_a_sidecar(record: DisclosureRecord) -> None:
+    # Bare packets (audio, video) are read through a minimal JPEG, which skips the sidecar reader's
+    # conversions to Exif/IPTC; the XMP must come out exactly as the sidecar reader gives it.
+    packet = edit_packet(None, "generated", encode_record(record, [XMP]))
+    trailer = packet.rindex(b"<?xpacket end")
+    too_big_for_jpeg = packet[:trailer] + b" " * (_MAX_APP1_PACKET + 1 - len(packet)) + packet[trailer:]
+    assert len(packet) <= _MAX_APP1_PACKET < len(too_big_for_jpeg)
+    with pyexiv2.ImageData(packet) as sidecar:
+        expected = sidecar.read_xmp()
+    assert expected and any(key.startswith("Xmp.aidisclose.") for key in expected)
+    assert read_packet(packet, "generated") == expected
+    assert read_packet(too_big_for_jpeg, "generated") == expected

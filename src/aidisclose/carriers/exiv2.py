@@ -6,6 +6,7 @@ same writer serve images and the packets embedded in audio and video.
 
 from __future__ import annotations
 
+import struct
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ EMPTY_PACKET = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
     b'</x:xmpmeta><?xpacket end="w"?>'
 )
+
+#: exiv2 opens a bare packet as an XMP sidecar file, whose reader goes on to convert every property to
+#: Exif and IPTC: work a reader throws away, and more than the parse itself (0.41 ms against 0.18 ms for
+#: a stamped record). A packet that fits one JPEG APP1 segment is read from a minimal JPEG in memory
+#: instead, whose reader hands the same bytes to the same XmpParser::decode and does nothing else.
+_APP1_XMP = b"http://ns.adobe.com/xap/1.0/\0"
+_MAX_APP1_PACKET = 0xFFFF - 2 - len(_APP1_XMP)
 
 # exiv2 keeps its namespace registry and log level in process-wide state.
 _LOCK = threading.Lock()
@@ -59,10 +67,19 @@ def _read_iim(image: Any) -> dict[str, Any]:
         return dict(image.read_iptc(encoding="latin-1"))
 
 
+def _packet_in_jpeg(packet: bytes) -> bytes:
+    """``packet`` as the only segment of an otherwise empty JPEG, if it fits one; else as it is."""
+    if len(packet) > _MAX_APP1_PACKET:
+        return packet
+    body = _APP1_XMP + packet
+    return b"\xff\xd8\xff\xe1" + struct.pack(">H", 2 + len(body)) + body + b"\xff\xd9"
+
+
 def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False, packet: bool = False) -> CarrierValues:
     """XMP (and optionally IIM) of an image file's bytes, or of a bare XMP packet when ``packet``."""
     if packet:
         screen_packet(data, subject)
+        data = _packet_in_jpeg(data)
     with _LOCK:
         try:
             with _lib().ImageData(data) as image:
