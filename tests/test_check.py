@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -14,6 +15,8 @@ import jsonschema
 import pytest
 
 from aidisclose import load_record, stamp
+from aidisclose.check import check_file
+from aidisclose.policy import load_policy
 from aidisclose.record import validate_record
 from aidisclose.report import FORMATTERS, ReportFormat
 
@@ -90,6 +93,16 @@ def test_unreadable_file_exit_2_and_still_a_row(tmp_path: Path, delivery: Path) 
 def test_walk_skips_text_files_without_failing(delivery: Path) -> None:
     (delivery / "unstamped.png").unlink()
     assert run_cli("check", delivery).exit_code == 0
+
+
+def test_a_result_crosses_to_the_parent_process_unchanged(delivery: Path) -> None:
+    # Worker processes send each FileCheck as its JSON; the parent must get back an equal model.
+    policies = [load_policy(name) for name in ("genai-production", "eu-ai-act-art50")]
+    for path in sorted(delivery.iterdir()):
+        result = check_file(path, policies, named=False)
+        copy = pickle.loads(pickle.dumps(result))
+        assert copy == result and type(copy.verdict) is type(result.verdict)
+        assert [type(r.outcome) for r in copy.results] == [type(r.outcome) for r in result.results]
 
 
 def test_every_format_has_a_formatter() -> None:
