@@ -34,6 +34,15 @@ def _laughs() -> bytes:
     return _packet(b"<!DOCTYPE x [" + entities + b"]>", b"&j;")
 
 
+#: Well-formed, but binds a standard prefix to a foreign namespace: exiv2 keeps that binding process-wide.
+REBINDS_PHOTOSHOP = (
+    _HEAD
+    + _RDF
+    + b'<rdf:Description rdf:about="" xmlns:photoshop="http://example.invalid/not-photoshop/" '
+    + b'photoshop:Credit="spoof"/>'
+    + _TAIL
+)
+
 #: The packets, by the attack they carry.
 PACKETS: dict[str, bytes] = {
     "billion-laughs": _laughs(),

@@ -33,6 +33,16 @@ EMPTY_PACKET = (
 _APP1_XMP = b"http://ns.adobe.com/xap/1.0/\0"
 _MAX_APP1_PACKET = 0xFFFF - 2 - len(_APP1_XMP)
 
+#: The namespaces of the XMP keys aidisclose reads and writes, by the prefix in those keys.
+PINNED_NAMESPACES = {
+    AIDISCLOSE_PREFIX: AIDISCLOSE_NS,
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "iptcExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "plus": "http://ns.useplus.org/ldf/xmp/1.0/",
+    "xmpRights": "http://ns.adobe.com/xap/1.0/rights/",
+}
+
 # exiv2 keeps its namespace registry and log level in process-wide state.
 _LOCK = threading.Lock()
 _ready = False
@@ -44,11 +54,18 @@ _EXIV2_ERRORS = (RuntimeError, OverflowError, ValueError, IndexError, MemoryErro
 
 
 def _lib() -> Any:
+    """pyexiv2, with every prefix of PINNED_NAMESPACES bound to its own namespace.
+
+    Reading a packet that binds a known prefix to another URI (a damaged or hostile file) re-points
+    that prefix in exiv2's process-wide registry: every later write in the process would put, say,
+    ``photoshop:Credit`` in the wrong namespace. So the bindings are set again before each use (5 µs).
+    """
     global _ready
     if not _ready:
         pyexiv2.set_log_level(4)  # errors reach us as exceptions; keep stderr clean
-        pyexiv2.registerNs(AIDISCLOSE_NS, AIDISCLOSE_PREFIX)
         _ready = True
+    for prefix, namespace in PINNED_NAMESPACES.items():
+        pyexiv2.registerNs(namespace, prefix)
     return pyexiv2
 
 

@@ -47,7 +47,7 @@ def screen_packet(packet: bytes, subject: str | Path) -> None:
             raise DisclosureError(
                 subject, f"its XMP packet is not valid UTF-8 (byte {body[exc.start]:#04x} at offset {exc.start})"
             ) from None
-    parser = expat.ParserCreate(namespace_separator=" ")  # with namespaces: an unbound prefix is an error
+    parser = expat.ParserCreate(namespace_separator="}")  # namespace-aware, as ElementTree: unbound prefixes fail
     depth = 0
 
     def start(_name: str, _attributes: Any) -> None:
