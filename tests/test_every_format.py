@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aidisclose import DisclosureRecord, load_record, stamp
-from aidisclose.carriers.exiv2 import _MAX_APP1_PACKET, edit_packet, read_packet
+from aidisclose.carriers.exiv2 import _MAX_APP1_PACKET, PINNED_NAMESPACES, edit_packet, read_packet
 from aidisclose.carriers.xmp import XMP
-from aidisclose.fieldmap import encode_record
+from aidisclose.fieldmap import carrier_keys, encode_record
 from aidisclose.record import validate_record
 
 from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, run_cli, snapshot
@@ -70,3 +70,8 @@ def test_a_bare_packet_reads_as_exiv2_reads_it_as_a_sidecar(record: DisclosureRe
     assert expected and any(key.startswith("Xmp.aidisclose.") for key in expected)
     assert read_packet(packet, "generated") == expected
     assert read_packet(too_big_for_jpeg, "generated") == expected
+
+
+def test_every_xmp_prefix_the_field_map_uses_is_pinned() -> None:
+    # A prefix left out could be re-pointed by one hostile file for the rest of a batch.
+    assert {key.split(".")[1] for key in carrier_keys(XMP)} <= set(PINNED_NAMESPACES)

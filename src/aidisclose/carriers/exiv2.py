@@ -1,7 +1,8 @@
 """The one place that talks to exiv2 (pyexiv2): read and edit XMP/IIM in a file image or a bare packet.
 
-exiv2 treats a bare XMP packet as a sidecar file, so the same styles and the
-same writer serve images and the packets embedded in audio and video.
+exiv2 edits a bare XMP packet as a sidecar file (and reads it through a minimal
+JPEG, see below), so the same styles and the same writer serve images and the
+packets embedded in audio and video.
 """
 
 from __future__ import annotations
