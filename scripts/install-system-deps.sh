@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests use, if missing:
 #   required: ExifTool (libimage-exiftool-perl) and ffmpeg, the independent witnesses;
-#   optional: Chromium, which renders the HTML report in one test (skipped, saying why, without it).
+#   optional: Chromium, which renders the HTML report in one test (skipped, saying why, without it;
+#   under CI=true that test fails instead, since CI runs as root and can always install it).
 set -euo pipefail
 missing=()
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)

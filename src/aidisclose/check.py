@@ -61,7 +61,7 @@ class FileCheck(_Model):
     def __reduce__(self) -> tuple[Any, ...]:
         # Every file's result crosses from a worker process: as its JSON, which pydantic writes and reads
         # in compiled code, it costs a third of the pickled state of its twenty-odd models.
-        return (FileCheck.model_validate_json, (self.model_dump_json(),))
+        return (type(self).model_validate_json, (self.model_dump_json(),))
 
 
 class PolicyInfo(_Model):
