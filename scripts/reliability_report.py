@@ -36,7 +36,7 @@ from tests.killing import VICTIMS, kill_loop  # noqa: E402
 
 from aidisclose import DisclosureError, inspect_file, load_record, stamp  # noqa: E402
 from aidisclose.bounded import Overrun  # noqa: E402
-from aidisclose.media import detect  # noqa: E402
+from aidisclose.formats import detect  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
 REGRESSIONS = ROOT / "tests" / "regressions"

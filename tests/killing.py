@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aidisclose import DisclosureError, inspect_file, load_record
-from aidisclose.media import detect
+from aidisclose.formats import detect
 from aidisclose.safewrite import JOURNAL_SUFFIX, TEMP_SUFFIX, recover
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 
 from aidisclose import inspect_file, load_record, stamp
-from aidisclose.carriers.c2pa import SigningIdentity, make_test_ca
+from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, exiftool_json, run_cli, snapshot
 
@@ -241,27 +241,26 @@ def test_json_c2pa_state_is_none_for_an_unsigned_file() -> None:
 
 @pytest.mark.parametrize("source", EMBEDDED, ids=names)
 def test_header_prescan_never_hides_a_manifest(source: Path, tmp_path: Path, identity: SigningIdentity) -> None:
-    from aidisclose.carriers.c2pa import may_hold_manifest
-    from aidisclose.media import detect
+    from aidisclose.formats import detect
 
-    mime = detect(source).mime
+    look = detect(source).c2pa_prescan
     signed = signed_copy(source, tmp_path, identity)
-    assert may_hold_manifest(signed, mime)
+    assert look is not None and look(signed)
     assert c2pa.Reader.try_create(str(source)) is None  # the fixture is unsigned, so skipping the SDK loses nothing
 
 
 @pytest.mark.parametrize("source", EMBEDDED, ids=names)
 def test_header_prescan_spares_the_sdk_on_an_unsigned_file(source: Path) -> None:
-    from aidisclose.carriers.c2pa import may_hold_manifest
-    from aidisclose.media import detect
+    from aidisclose.formats import detect
 
-    assert not may_hold_manifest(source, detect(source).mime)
+    look = detect(source).c2pa_prescan
+    assert look is not None and not look(source)
 
 
 def test_header_prescan_finds_a_png_manifest_placed_after_the_image_data(
     tmp_path: Path, identity: SigningIdentity
 ) -> None:
-    from aidisclose.carriers.c2pa import may_hold_manifest
+    from aidisclose.carriers.c2pa.prescan import png_may_hold
 
     data = signed_copy(FIXTURES / "images" / "overlay.png", tmp_path, identity).read_bytes()
     chunks, position = [], 8
@@ -274,4 +273,4 @@ def test_header_prescan_finds_a_png_manifest_placed_after_the_image_data(
     chunks.insert(len(chunks) - 1, manifest)  # just before IEND, after every IDAT
     moved = tmp_path / "late.png"
     moved.write_bytes(data[:8] + b"".join(chunks))
-    assert may_hold_manifest(moved, "image/png")
+    assert png_may_hold(moved)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aidisclose import DisclosureRecord, load_record, stamp
+from aidisclose.carriers.base import Carrier
 from aidisclose.carriers.exiv2 import _MAX_APP1_PACKET, PINNED_NAMESPACES, edit_packet, read_packet
-from aidisclose.carriers.xmp import XMP
 from aidisclose.fieldmap import carrier_keys, encode_record
 from aidisclose.record import validate_record
 
@@ -61,7 +61,7 @@ def test_reading_never_changes_a_file(fixture: Path, tmp_path: Path) -> None:
 def test_a_bare_packet_reads_as_exiv2_reads_it_as_a_sidecar(record: DisclosureRecord) -> None:
     # Bare packets (audio, video) are read through a minimal JPEG, which skips the sidecar reader's
     # conversions to Exif/IPTC; the XMP must come out exactly as the sidecar reader gives it.
-    packet = edit_packet(None, "generated", encode_record(record, [XMP]))
+    packet = edit_packet(None, "generated", encode_record(record, [Carrier.XMP]))
     trailer = packet.rindex(b"<?xpacket end")
     too_big_for_jpeg = packet[:trailer] + b" " * (_MAX_APP1_PACKET + 1 - len(packet)) + packet[trailer:]
     assert len(packet) <= _MAX_APP1_PACKET < len(too_big_for_jpeg)
@@ -74,4 +74,4 @@ def test_a_bare_packet_reads_as_exiv2_reads_it_as_a_sidecar(record: DisclosureRe
 
 def test_every_xmp_prefix_the_field_map_uses_is_pinned() -> None:
     # A prefix left out could be re-pointed by one hostile file for the rest of a batch.
-    assert {key.split(".")[1] for key in carrier_keys(XMP)} <= set(PINNED_NAMESPACES)
+    assert {key.split(".")[1] for key in carrier_keys(Carrier.XMP)} <= set(PINNED_NAMESPACES)

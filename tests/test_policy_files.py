@@ -69,8 +69,8 @@ def test_a_policy_sent_to_a_worker_process_judges_as_the_original(tmp_path: Path
     copy = pickle.loads(pickle.dumps(policy))
     assert copy == policy
     for subject in ({"asset_id": "SHOT010", "ai_used": True}, {"asset_id": "take2", "ai_used": False}, {}):
-        assert run_policy(copy, subject, {}, True) == run_policy(policy, subject, {}, True)
-    outcomes = {r.rule: r.outcome.value for r in run_policy(copy, {"asset_id": "take2"}, {}, True)}
+        assert run_policy(copy, subject, {}) == run_policy(policy, subject, {})
+    outcomes = {r.rule: r.outcome.value for r in run_policy(copy, {"asset_id": "take2"}, {})}
     assert outcomes["studio.asset-id"] == "fail" and outcomes["attribution.ai-used-declared"] == "fail"
 
 

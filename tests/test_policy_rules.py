@@ -45,10 +45,10 @@ def subject(
     return data
 
 
-def outcome_of(profile: str, rule_id: str, data: dict[str, Any], c2pa_known: bool = True) -> tuple[Outcome, Any, str]:
+def outcome_of(profile: str, rule_id: str, data: dict[str, Any]) -> tuple[Outcome, Any, str]:
     policy = load_policy(profile)
     sources = data["provenance"]["sources"]
-    (result,) = [r for r in run_policy(policy, data, sources, c2pa_known=c2pa_known) if r.rule == rule_id]
+    (result,) = [r for r in run_policy(policy, data, sources) if r.rule == rule_id]
     return result.outcome, result.actual, result.expected
 
 
@@ -262,13 +262,6 @@ def test_c2pa_rule_passes_and_fails(
     assert outcome_of(profile, rule, subject(c2pa=passing))[0] is Outcome.passed
     found, reported, _ = outcome_of(profile, rule, subject(c2pa=failing))
     assert (found, reported) == (Outcome.failed, actual)
-
-
-@pytest.mark.parametrize(("profile", "rule"), C2PA_RULES, ids=[r for _, r in C2PA_RULES])
-def test_c2pa_rules_are_not_applicable_when_c2pa_is_unknown(profile: str, rule: str) -> None:
-    found, _, why = outcome_of(profile, rule, subject(c2pa=VALID), c2pa_known=False)
-    assert found is Outcome.not_applicable
-    assert "C2PA" in why
 
 
 def test_eu_mark_may_come_from_c2pa() -> None:

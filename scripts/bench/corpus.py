@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from aidisclose import load_record, stamp
-from aidisclose.carriers.c2pa import SigningIdentity, make_test_ca
+from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = [

@@ -27,14 +27,10 @@ REGRESSIONS = ROOT / "tests" / "regressions"
 
 with atheris.instrument_imports():
     from aidisclose import DisclosureError, inspect_file, load_record, stamp
-    from aidisclose.media import HEAD_BYTES, sniff
+    from aidisclose.formats import HEAD_BYTES, sniff
 
 WORK = Path(tempfile.mkdtemp(prefix="aidisclose-fuzz-"))
-SUFFIX = {
-    "jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp", "mp3": ".mp3", "wav": ".wav", "flac": ".flac",
-    "ogg-vorbis": ".ogg", "opus": ".opus", "m4a": ".m4a", "mp4": ".mp4", "mov": ".mov", "m4v": ".m4v",
-    "matroska": ".mkv", "mxf": ".mxf", "exr": ".exr", "dpx": ".dpx",
-}  # fmt: skip
+
 
 
 def seed_corpus() -> None:
@@ -50,7 +46,7 @@ def seed_corpus() -> None:
 
 def one_input(data: bytes) -> None:
     found = sniff(data[:HEAD_BYTES])
-    target = WORK / f"input{SUFFIX.get(found.value, '.bin') if found else '.bin'}"
+    target = WORK / f"input.{found.extension if found else 'bin'}"
     target.write_bytes(data)
     try:
         inspect_file(target, technical=False)

@@ -11,12 +11,11 @@ The public API that export hooks call::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
+from ._version import __version__
 from .check import CheckReport, check_paths
 from .errors import DisclosureError
 from .inspect import InspectResult, inspect_file

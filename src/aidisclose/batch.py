@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
+
+from .errors import DisclosureError, UnsupportedFormat, unexpected
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,6 +49,34 @@ class Item:
     @property
     def relative(self) -> Path:
         return self.path.relative_to(self.root) if self.root else Path(self.path.name)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """One item of a batch: its result, or the one line saying why it failed or was skipped."""
+
+    path: Path
+    result: R | None = None
+    error: str | None = None  # one line; exceptions do not cross process boundaries well
+    skipped: str | None = None
+
+
+def attempt(work: Callable[[Path], R], item: Item) -> Outcome[R]:
+    """``work(item.path)`` as an Outcome, for every command alike; never raises.
+
+    A file met while walking a folder whose content is not media is skipped; a
+    named one is an error, as is any file that cannot be read or written.
+    """
+    if item.skip:
+        return Outcome(item.path, skipped=f"{item.path}: {item.skip}")
+    try:
+        return Outcome(item.path, result=work(item.path))
+    except UnsupportedFormat as err:
+        return Outcome(item.path, error=err.one_line()) if item.named else Outcome(item.path, skipped=err.one_line())
+    except DisclosureError as err:
+        return Outcome(item.path, error=err.one_line())
+    except Exception as exc:  # a bug must not stop the batch; the line says it is one
+        return Outcome(item.path, error=unexpected(item.path, exc))
 
 
 def item_size(item: Item) -> int:

@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import __version__
-from .batch import Item, WalkOptions, imap_in_order, item_size, walk
-from .errors import DisclosureError, UnsupportedFormat, unexpected
+from ._version import __version__
+from .batch import Item, WalkOptions, attempt, imap_in_order, item_size, walk
 from .inspect import InspectResult, inspect_file
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
 
@@ -140,25 +139,26 @@ def check_file(
 ) -> FileCheck:
     """One file's verdict: read every carrier, run every rule of every policy.
 
-    A file met while walking a folder that is not media at all is skipped; any
-    other file that cannot be read is an error.
+    A file met while walking a folder (``named=False``) that is not media at all
+    is skipped; any other file that cannot be read is an error.
     """
-    try:
-        inspected = inspect_file(path, technical=False, trust_anchors=trust_anchors)
-    except UnsupportedFormat as err:
-        verdict = Verdict.error if named else Verdict.skipped
-        return FileCheck(path=str(path), verdict=verdict, reason=err.one_line())
-    except DisclosureError as err:
-        return FileCheck(path=str(path), verdict=Verdict.error, reason=err.one_line())
-    except Exception as exc:  # a bug must not stop the batch; the line says it is one
-        return FileCheck(path=str(path), verdict=Verdict.error, reason=unexpected(path, exc))
+    return _check_item(Item(path, None if named else path.parent), policies, strict, trust_anchors)
+
+
+def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None) -> FileCheck:
+    outcome = attempt(partial(inspect_file, technical=False, trust_anchors=trust_anchors), item)
+    if outcome.skipped is not None:
+        return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=outcome.skipped)
+    if outcome.result is None:
+        return FileCheck(path=str(item.path), verdict=Verdict.error, reason=outcome.error)
+    inspected = outcome.result
     record = inspected.record.to_json_dict()
     subject, sources = policy_subject(inspected, record)
-    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources, c2pa_known=True)]
+    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
     return FileCheck(
-        path=str(path),
+        path=str(item.path),
         verdict=verdict,
         format=inspected.format,
         sha256=inspected.sha256,
@@ -166,12 +166,6 @@ def check_file(
         record=record,
         results=results,
     )
-
-
-def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None) -> FileCheck:
-    if item.skip:
-        return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=f"{item.path}: {item.skip}")
-    return check_file(item.path, policies, strict, item.named, trust_anchors)
 
 
 def iter_checks(

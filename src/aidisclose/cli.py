@@ -17,9 +17,9 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.console import Console
 
-from . import __version__
-from .batch import WalkOptions, default_jobs, imap_in_order, item_size, map_in_order, walk
-from .carriers.c2pa import REDACTABLE, identity_from_settings, make_test_ca
+from ._version import __version__
+from .batch import Outcome, WalkOptions, default_jobs, imap_in_order, item_size, walk
+from .carriers.c2pa.identity import identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
@@ -32,21 +32,15 @@ from .check import (
     report_json_schema,
     report_time,
 )
-from .display import show_value
 from .errors import DisclosureError
-from .inspect import InspectResult, inspect_item
+from .formats import SUPPORTED
+from .inspect import inspect_item
+from .plan import RecordLayers, StampOptions, parse_redactions, plan_stamp, run_plan
 from .policy import builtin_names, builtin_text, load_policy
-from .record import (
-    RECORD_TEMPLATE,
-    apply_override,
-    load_record_data,
-    load_records_manifest,
-    merge_record_data,
-    record_json_schema,
-    validate_record,
-)
+from .record import RECORD_TEMPLATE, record_json_schema
 from .report import STREAMERS, ReportFormat, write_report
-from .stamp import StampOutcome, StampResult, StampTask, Verify, check_target_choice, run_stamp_task
+from .report.inspect import inspect_json_schema, write_inspect_json, write_inspect_text
+from .stamp import StampAction, StampResult, Verify
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -144,81 +138,87 @@ def _root(
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")]
+StampFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        help=f"Files and folders to stamp (folders are walked; with --output the tree is mirrored): {SUPPORTED}.",
+        show_default=False,
+    ),
+]
+RecordOption = Annotated[
+    Path | None, typer.Option("--record", "-r", help="Disclosure record, TOML or JSON (`aidisclose init` writes one).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override one field, e.g. --set human_review.status=approved or --set ai_used=true. Repeatable.",
+    ),
+]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write stamped copies into this folder.")]
+InPlaceOption = Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")]
+RecordsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--records",
+        help="Per-file records: CSV (a 'path' column + one column per field) or JSON {path: {fields}}, "
+        "paths relative to the folder given; laid over --record.",
+    ),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Say what would be stamped; write nothing.")]
+VerifyOption = Annotated[
+    Verify,
+    typer.Option(
+        "--verify",
+        help="MP4/MOV/M4V are edited in place: 'touched' proves no media byte was written (fast), "
+        "'full' also hashes all media before and after. Other formats always compare the decoded essence.",
+    ),
+]
+SignOption = Annotated[
+    bool,
+    typer.Option(
+        "--sign",
+        help="Sign a C2PA manifest last, over the stamped file (embedded, or NAME.EXT.c2pa where the SDK "
+        "cannot embed). Certificate and key from --sign-cert/--sign-key, AIDISCLOSE_SIGN_CERT/"
+        "AIDISCLOSE_SIGN_KEY, or --sign-config.",
+    ),
+]
+SignCertOption = Annotated[Path | None, typer.Option("--sign-cert", help="PEM chain: signing certificate first.")]
+SignKeyOption = Annotated[
+    Path | None, typer.Option("--sign-key", help="PEM private key (ES256/384/512, PS256, Ed25519).")
+]
+SignConfigOption = Annotated[
+    Path | None, typer.Option("--sign-config", help="TOML with cert, key and tsa_url (paths relative to it).")
+]
+TsaOption = Annotated[str | None, typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature.")]
+RedactOption = Annotated[
+    str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
+]
 
 
 @app.command("stamp")
 def stamp_command(
-    files: Annotated[
-        list[Path],
-        typer.Argument(
-            help=(
-                "Files and folders to stamp (folders are walked; with --output the tree is mirrored): "
-                "JPEG, PNG, TIFF, WebP, MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A, MP4, MOV, M4V; "
-                "Matroska/WebM, MXF, EXR and DPX get a NAME.EXT.xmp sidecar."
-            ),
-            show_default=False,
-        ),
-    ],
-    record_path: Annotated[
-        Path | None,
-        typer.Option("--record", "-r", help="Disclosure record, TOML or JSON (`aidisclose init` writes one)."),
-    ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            "-s",
-            help="Override one field, e.g. --set human_review.status=approved or --set ai_used=true. Repeatable.",
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write stamped copies into this folder.")
-    ] = None,
-    in_place: Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")] = False,
-    records: Annotated[
-        Path | None,
-        typer.Option(
-            "--records",
-            help="Per-file records: CSV (a 'path' column + one column per field) or JSON {path: {fields}}, "
-            "paths relative to the folder given; laid over --record.",
-        ),
-    ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be stamped; write nothing.")] = False,
+    files: StampFiles,
+    record_path: RecordOption = None,
+    overrides: SetOption = None,
+    output: OutputOption = None,
+    in_place: InPlaceOption = False,
+    overwrite: OverwriteOption = False,
+    records: RecordsOption = None,
+    dry_run: DryRunOption = False,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
-    verify: Annotated[
-        Verify,
-        typer.Option(
-            "--verify",
-            help="MP4/MOV/M4V are edited in place: 'touched' proves no media byte was written (fast), "
-            "'full' also hashes all media before and after. Other formats always compare the decoded essence.",
-        ),
-    ] = Verify.touched,
-    sign_flag: Annotated[
-        bool,
-        typer.Option(
-            "--sign",
-            help="Sign a C2PA manifest last, over the stamped file (embedded, or NAME.EXT.c2pa where the SDK "
-            "cannot embed). Certificate and key from --sign-cert/--sign-key, AIDISCLOSE_SIGN_CERT/"
-            "AIDISCLOSE_SIGN_KEY, or --sign-config.",
-        ),
-    ] = False,
-    sign_cert: Annotated[Path | None, typer.Option("--sign-cert", help="PEM chain: signing certificate first.")] = None,
-    sign_key: Annotated[
-        Path | None, typer.Option("--sign-key", help="PEM private key (ES256/384/512, PS256, Ed25519).")
-    ] = None,
-    sign_config: Annotated[
-        Path | None, typer.Option("--sign-config", help="TOML with cert, key and tsa_url (paths relative to it).")
-    ] = None,
-    tsa_url: Annotated[
-        str | None, typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature.")
-    ] = None,
-    redact: Annotated[
-        str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
-    ] = None,
+    verify: VerifyOption = Verify.touched,
+    sign_flag: SignOption = False,
+    sign_cert: SignCertOption = None,
+    sign_key: SignKeyOption = None,
+    sign_config: SignConfigOption = None,
+    tsa_url: TsaOption = None,
+    redact: RedactOption = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -238,105 +238,75 @@ def stamp_command(
       aidisclose stamp *.png -r record.toml --set human_review.status=approved --in-place
     """
     try:
-        check_target_choice(output, in_place)
         signing = None
         if sign_flag or sign_cert or sign_key or sign_config:
             signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url)
-        redactions = frozenset(p.strip() for p in (redact or "").split(",") if p.strip())
-        if redactions - REDACTABLE:
-            unknown = ", ".join(sorted(redactions - REDACTABLE))
-            raise DisclosureError("--redact", f"{unknown} cannot be redacted", "use prompts, persons")
-        base, text = load_record_data(record_path) if record_path else ({}, None)
-        manifest = load_records_manifest(records) if records else {}
-        if not record_path and not manifest and not overrides:
-            raise DisclosureError(
-                "stamp", "no record given", "pass --record FILE, --records MANIFEST or --set field=value"
-            )
+        options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run)
+        layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-
-    items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    tasks, failures = [], []
-    for item in items:
-        if item.skip:
-            continue
-        try:
-            data = merge_record_data(base, manifest.get(item.relative.as_posix(), {}))
-            if records and not record_path and item.relative.as_posix() not in manifest:
-                raise DisclosureError(item.path, f"has no entry in {records}", "add a row for it, or give --record")
-            for item_override in overrides or []:
-                apply_override(data, item_override)
-            record = validate_record(data, source=record_path or records or "--set", text=text)
-            folder = None
-            if output is not None:
-                folder = output / item.relative.parent
-                if not folder.resolve().is_relative_to(output.resolve()):
-                    raise DisclosureError(item.path, f"its output folder {folder} leads outside {output} (a symlink)")
-        except DisclosureError as err:
-            failures.append(err.one_line())
-            _error(err)
-            continue
-        task = StampTask(
-            item.path, record, folder, in_place, overwrite, verify, signing, redactions, dry_run, item.named
-        )
-        tasks.append(task)
+    plan = plan_stamp(files, layers, options, _walk_options(include, exclude, follow_symlinks))
+    for refused in plan.refused:
+        _error(DisclosureError(None, refused.error or ""))
     clock = time.perf_counter()
-    with _progress(len(tasks), "stamping") as advance:
+    with _progress(len(plan.jobs), "stamping") as advance:
 
-        def report(outcome: StampOutcome) -> None:
+        def report(outcome: Outcome[StampResult]) -> None:
             advance(outcome)
             if outcome.error:
                 _error(DisclosureError(None, outcome.error))
             elif output_format is OutputFormat.text and outcome.result is not None:
                 _print_stamped(outcome.result)
 
-        outcomes = map_in_order(run_stamp_task, tasks, jobs or default_jobs(), report)
-    results = [o.result for o in outcomes if o.result is not None]
-    failures += [o.error for o in outcomes if o.error]
+        outcomes = [*plan.refused, *run_plan(plan, jobs or default_jobs(), report)]
     if output_format is OutputFormat.json:
-        _print_json(
-            {
-                "tool_version": __version__,
-                "stamped": [_stamp_json(r) for r in results],
-                "errors": [{"path": str(o.path), "error": o.error} for o in outcomes if o.error],
-            }
-        )
-    if len(items) > 1:
-        actions = ("stamped", "unchanged", "would stamp")
-        counts = {action: sum(r.action == action for r in results) for action in actions}
-        skipped = sum(o.skipped is not None for o in outcomes) + sum(i.skip is not None for i in items)
-        counts = {**{k: v for k, v in counts.items() if v}, "skipped": skipped, "failed": len(failures)}
-        _summary(counts, len(items), time.perf_counter() - clock)
-    raise typer.Exit(EXIT_ERROR if failures else EXIT_OK)
+        _print_json(_stamp_json(outcomes))
+    failed = sum(o.error is not None for o in outcomes)
+    if len(plan.items) > 1:
+        results = [o.result for o in outcomes if o.result is not None]
+        counts = {action.value: sum(r.action is action for r in results) for action in StampAction}
+        skipped = sum(o.skipped is not None for o in outcomes) + sum(i.skip is not None for i in plan.items)
+        _summary({**{k: v for k, v in counts.items() if v}, "skipped": skipped, "failed": failed},
+                 len(plan.items), time.perf_counter() - clock)  # fmt: skip
+    raise typer.Exit(EXIT_ERROR if failed else EXIT_OK)
 
 
 def _print_stamped(r: StampResult) -> None:
-    if r.action == "unchanged":
+    if r.action is StampAction.UNCHANGED:
         line = f"unchanged {r.destination} (already carries this record)"
     else:
-        verb = "would stamp" if r.action == "would stamp" else "stamped"
-        line = f"{verb} {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; {r.keys_written} values)"
+        line = (
+            f"{r.action.value} {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; "
+            f"{r.keys_written} values)"
+        )
     stdout.print(line, markup=False, highlight=False)
     for note in r.notes:
         stderr.print(f"  note: {r.destination}: {note}", markup=False, highlight=False)
 
 
-def _stamp_json(result: StampResult) -> dict[str, Any]:
+def _stamp_json(outcomes: list[Outcome[StampResult]]) -> dict[str, Any]:
+    def one(result: StampResult) -> dict[str, Any]:
+        return {
+            "source": str(result.source),
+            "destination": str(result.destination),
+            "format": result.format,
+            "carriers": list(result.carriers),
+            "keys_written": result.keys_written,
+            "keys_removed": result.keys_removed,
+            "size_before": result.size_before,
+            "size_after": result.size_after,
+            "bytes_written": result.bytes_written,
+            "sidecar": str(result.sidecar) if result.sidecar else None,
+            "notes": list(result.notes),
+            "action": result.action.value,
+            "c2pa_manifest": str(result.manifest) if result.manifest else None,
+        }
+
     return {
-        "source": str(result.source),
-        "destination": str(result.destination),
-        "format": result.format,
-        "carriers": list(result.carriers),
-        "keys_written": result.keys_written,
-        "keys_removed": result.keys_removed,
-        "size_before": result.size_before,
-        "size_after": result.size_after,
-        "bytes_written": result.bytes_written,
-        "sidecar": str(result.sidecar) if result.sidecar else None,
-        "notes": list(result.notes),
-        "action": result.action,
-        "c2pa_manifest": str(result.manifest) if result.manifest else None,
+        "tool_version": __version__,
+        "stamped": [one(o.result) for o in outcomes if o.result is not None],
+        "errors": [{"path": str(o.path), "error": o.error} for o in outcomes if o.error],
     }
 
 
@@ -380,144 +350,62 @@ def inspect_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    errors: list[dict[str, str]] = []
-    skipped: list[dict[str, str]] = []
-    as_json = output_format is OutputFormat.json
-    if as_json:
-        sys.stdout.write(f'{{\n  "tool_version": {json.dumps(__version__)},\n  "files": [')
+    work = partial(inspect_item, trust_anchors=anchors)
     with _progress(len(items), "reading") as advance:
-        # Written as each file is read (in walk order), so memory stays flat however many files there are.
-        work = partial(inspect_item, trust_anchors=anchors)
-        written = 0
-        for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1, item_size):
-            advance(outcome)
-            if outcome.error:
-                _error(DisclosureError(None, outcome.error))
-                errors.append({"path": str(outcome.path), "error": outcome.error})
-            elif outcome.skipped:
-                skipped.append({"path": str(outcome.path), "reason": outcome.skipped})
-            elif as_json and outcome.result is not None:
-                text = json.dumps(outcome.result.to_json_dict(), indent=2, ensure_ascii=False)
-                sys.stdout.write(("," if written else "") + "\n" + text)
-                written += 1
-            elif outcome.result is not None:
-                _print_inspect(outcome.result)
-    if as_json:
-        tail = json.dumps({"errors": errors, "skipped": skipped}, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n  ],\n" + tail[2:] + "\n")
+
+        def arrived() -> Iterator[Outcome[Any]]:
+            for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1, item_size):
+                advance(outcome)
+                if outcome.error:
+                    _error(DisclosureError(None, outcome.error))
+                elif outcome.result is not None and output_format is OutputFormat.text:
+                    write_inspect_text(outcome.result, stdout)
+                yield outcome
+
+        if output_format is OutputFormat.json:
+            _, errors = write_inspect_json(arrived(), sys.stdout)
+        else:
+            errors = sum(o.error is not None for o in arrived())
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
-
-
-def _technical_line(facts: dict[str, Any]) -> str:
-    """``MPEG-4, 0.5 s; video MPEG-4 Visual 64x48 10 fps; audio AAC 22050 Hz 1 ch``."""
-    if "error" in facts:
-        return str(facts["error"])
-    head = str(facts.get("container", ""))
-    if "duration_ms" in facts:
-        head += f", {facts['duration_ms'] / 1000:g} s"
-    parts = [head.lstrip(", ")] if head else []
-    for track in facts.get("tracks", []):
-        bits = [track["type"], str(track.get("codec", "?"))]
-        if "width" in track:
-            bits.append(f"{track['width']}x{track.get('height', '?')}")
-        if "frame_rate" in track and track["type"] == "video":
-            bits.append(f"{track['frame_rate']:g} fps")
-        if "sample_rate" in track:
-            bits.append(f"{track['sample_rate']} Hz {track.get('channels', '?')} ch")
-        parts.append(" ".join(bits))
-    return "; ".join(parts)
-
-
-def _short_source(label: str) -> str:
-    """``xmp:Xmp.iptcExt.AISystemUsed`` -> ``iptcExt:AISystemUsed`` (JSON output keeps the full label)."""
-    carrier, _, key = label.partition(":")
-    parts = key.split(".")
-    if carrier == "xmp" and len(parts) == 3:
-        prefix = {"iptcExt": "Iptc4xmpExt"}.get(parts[1], parts[1])
-        return f"{prefix}:{parts[2]}"
-    return f"IIM {parts[-1]}" if carrier == "iptc" else label
-
-
-def _print_inspect(result: InspectResult) -> None:
-    prov = result.provenance
-    carriers = ", ".join(prov.carriers) or "none"
-    stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
-    stdout.print(f"[bold]{result.path}[/bold]  {result.format}, {result.size} bytes, {stamped}")
-    if prov.sidecar:
-        carriers += f" (from the sidecar {prov.sidecar})"
-    stdout.print(f"  carriers: {carriers}   sha256: {result.sha256}", highlight=False)
-    facts = _technical_line(prov.technical)
-    if facts:
-        stdout.print(f"  media: {facts}", highlight=False)
-    c2pa = result.c2pa
-    if c2pa.state != "none":
-        colour = {"trusted": "green", "valid": "green", "invalid": "red"}[c2pa.state]
-        who = c2pa.signer.get("common_name", "?")
-        where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
-        label = c2pa.state + (" (signer not trusted: give --trust)" if c2pa.state == "valid" else "")
-        when = f" at {c2pa.signed_at}" if c2pa.signed_at else ""
-        stdout.print(f"  c2pa: [{colour}]{label}[/{colour}]{where}, signed by {who}{when}")
-        if c2pa.message:
-            stdout.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
-        if c2pa.ingredients:
-            stdout.print(f"        {len(c2pa.ingredients)} earlier manifest(s) kept as ingredients", highlight=False)
-    values = result.record.to_json_dict()
-    values.pop("schema_version", None)
-    if not values:
-        stdout.print("  no disclosure metadata found")
-    else:
-        from rich.table import Table
-
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("field")
-        table.add_column("value", overflow="fold")
-        table.add_column("from", style="dim", no_wrap=True)
-        for name, value in values.items():
-            table.add_row(name, show_value(value), _short_source(prov.sources.get(name, "")))
-        stdout.print(table)
-    for c in prov.conflicts:
-        stdout.print(
-            f"  [yellow]conflict[/yellow] {c.field}: {_short_source(c.source)} says {show_value(c.value)!r}, "
-            f"{_short_source(c.other_source)} says {show_value(c.other_value)!r}",
-            highlight=False,
-        )
-    for p in prov.problems:
-        stdout.print(
-            f"  [yellow]ignored[/yellow] {p.field} from {_short_source(p.source)}: "
-            f"{show_value(p.value)!r} ({p.reason})",
-            highlight=False,
-        )
-    stdout.print()
 
 
 @app.command("schema")
 def schema_command(
     report: Annotated[bool, typer.Option("--report", help="The schema of `check --format json` instead.")] = False,
+    inspect: Annotated[bool, typer.Option("--inspect", help="The schema of `inspect --format json` instead.")] = False,
 ) -> None:
-    """Print the JSON Schema of the disclosure record (or of the check report)."""
-    _print_json(report_json_schema() if report else record_json_schema())
+    """Print the JSON Schema of the disclosure record (or of the check or inspect report)."""
+    if report and inspect:
+        _error(DisclosureError("schema", "--report and --inspect exclude each other", "choose one"))
+        raise typer.Exit(EXIT_ERROR)
+    _print_json(report_json_schema() if report else inspect_json_schema() if inspect else record_json_schema())
+
+
+PolicyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        help="A built-in policy name or a policy TOML file; repeatable. Default: genai-production. "
+        "See `aidisclose policy list`.",
+    ),
+]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too.")]
+ReportFormatOption = Annotated[
+    ReportFormat, typer.Option("--format", "-f", help="text for people; json, csv, junit for machines; html for QC.")
+]
+ReportOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+]
 
 
 @app.command("check")
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
-    policies: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--policy",
-            "-p",
-            help="A built-in policy name or a policy TOML file; repeatable. Default: genai-production. "
-            "See `aidisclose policy list`.",
-        ),
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
-    report_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", "-f", help="text for people; json, csv, junit for machines; html for QC."),
-    ] = ReportFormat.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
-    ] = None,
+    policies: PolicyOption = None,
+    strict: StrictOption = False,
+    report_format: ReportFormatOption = ReportFormat.text,
+    output: ReportOutputOption = None,
     trust: TrustOption = None,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
@@ -540,21 +428,17 @@ def check_command(
     try:
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
         anchors = _anchors(trust)
-    except DisclosureError as err:
-        _error(err)
-        raise typer.Exit(EXIT_ERROR) from None
-    missing = [p for p in paths if not p.exists()]
-    for path in missing:
-        _error(DisclosureError(path, "no such file or folder"))
-    items = list(walk([p for p in paths if p.exists()], _walk_options(include, exclude, follow_symlinks)))
-    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
-    head = ReportHead(report_time(started), strict, policy_infos(loaded))
-    color = output is None and report_format is ReportFormat.text and stdout.is_terminal
-    try:
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
         raise typer.Exit(EXIT_ERROR) from None
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    # The same walk as check_paths: a path that does not exist is an error row of the report.
+    items = list(walk(paths, _walk_options(include, exclude, follow_symlinks)))
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
         with _progress(len(items), "checking") as advance:
 
@@ -567,6 +451,7 @@ def check_command(
 
             results = arrived(iter_checks(items, loaded, strict, anchors, jobs or default_jobs()))
             if report_format in STREAMERS:  # written as results come: memory stays flat
+                head = ReportHead(report_time(started), strict, policy_infos(loaded))
                 summary = STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
             else:
                 report = build_report(list(results), loaded, strict, started, time.perf_counter() - clock)
@@ -578,15 +463,9 @@ def check_command(
     if output is not None:
         stderr.print(f"wrote {report_format.value} report to {output}", highlight=False)
     if output is not None or report_format is not ReportFormat.text:
-        counts = {
-            "passed": summary.passed,
-            "failed": summary.failed,
-            "errors": summary.errors,
-            "skipped": summary.skipped,
-        }
-        _summary(counts, summary.files, time.perf_counter() - clock)
-    exit_code = EXIT_ERROR if summary.errors else (EXIT_POLICY if summary.failed else EXIT_OK)
-    raise typer.Exit(EXIT_ERROR if missing else exit_code)
+        counts = {"passed": summary.passed, "failed": summary.failed, "errors": summary.errors}
+        _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
+    raise typer.Exit(EXIT_ERROR if summary.errors else (EXIT_POLICY if summary.failed else EXIT_OK))
 
 
 @app.command("credits")

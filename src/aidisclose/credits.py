@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .batch import Item, WalkOptions, imap_in_order, item_size, walk
-from .inspect import InspectOutcome, inspect_item
+from .batch import Item, Outcome, WalkOptions, imap_in_order, item_size, walk
+from .inspect import InspectResult, inspect_item
 
 
 class _Model(BaseModel):
@@ -43,7 +43,7 @@ def _key(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
 
 
-def _inspect_for_credits(item: Item) -> InspectOutcome:
+def _inspect_for_credits(item: Item) -> Outcome[InspectResult]:
     return inspect_item(item, technical=False)
 
 

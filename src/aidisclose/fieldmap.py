@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from .carriers.base import CarrierChanges, CarrierValues, StorageStyle
-from .carriers.exif_iptc import UTF8_CHARSET, IimNames, IimText
-from .carriers.id3 import ID3_CARRIER as ID3
-from .carriers.ilst import MP4_TAGS
-from .carriers.riff import RIFF_INFO
-from .carriers.sidecar import EMBEDDED
+from .carriers.base import Carrier, CarrierChanges, CarrierValues, StorageStyle
+from .carriers.iim import UTF8_CHARSET, IimNames, IimText
 from .carriers.tags import (
     TagBool,
     TagCreatorsByRole,
@@ -28,9 +24,7 @@ from .carriers.tags import (
     TagText,
     record_field_key,
 )
-from .carriers.vorbis import VORBIS
 from .carriers.xmp import (
-    XMP,
     JoinedAISystems,
     XmpBool,
     XmpDataMining,
@@ -76,7 +70,7 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
         "ai_systems",
         (
             _own_json("ai_systems"),
-            JoinedAISystems(XMP, "Xmp.iptcExt.AISystemUsed", "Xmp.iptcExt.AISystemVersionUsed"),
+            JoinedAISystems(Carrier.XMP, "Xmp.iptcExt.AISystemUsed", "Xmp.iptcExt.AISystemVersionUsed"),
         ),
     ),
     MediaField("usage_description", (_own_text("usage_description"),)),
@@ -116,18 +110,25 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
 )
 
 
-# Carriers of text tags: (carrier, how its keys are spelt, its copyright key,
-# whether it holds the whole record as JSON because the format has no XMP).
+class TagCarrier(NamedTuple):
+    """A carrier of text tags and how the field map spells its keys."""
+
+    carrier: Carrier
+    key: str  # format string for the key of one human-readable field
+    copyright_key: str
+    holds_record: bool  # also the whole record as JSON, because the format has no XMP
+
+
 # The embedded carrier (Matroska tags seen through MediaInfo) is read, never written.
-_TAG_CARRIERS: tuple[tuple[str, str, str, bool], ...] = (
-    (ID3, "TXXX:AIDISCLOSE_{}", "TCOP", False),
-    (VORBIS, "AIDISCLOSE_{}", "COPYRIGHT", True),
-    (MP4_TAGS, "----:org.aidisclose:{}", "cprt", True),
-    (EMBEDDED, "AIDISCLOSE_{}", "COPYRIGHT", False),
+_TAG_CARRIERS: tuple[TagCarrier, ...] = (
+    TagCarrier(Carrier.ID3, "TXXX:AIDISCLOSE_{}", "TCOP", holds_record=False),
+    TagCarrier(Carrier.VORBIS, "AIDISCLOSE_{}", "COPYRIGHT", holds_record=True),
+    TagCarrier(Carrier.MP4_TAGS, "----:org.aidisclose:{}", "cprt", holds_record=True),
+    TagCarrier(Carrier.EMBEDDED, "AIDISCLOSE_{}", "COPYRIGHT", holds_record=False),
 )
 
 
-def _tag_styles(carrier: str, key: str, copyright_key: str) -> dict[str, list[StorageStyle]]:
+def _tag_styles(carrier: Carrier, key: str, copyright_key: str) -> dict[str, list[StorageStyle]]:
     """The human-readable key fields in one tag carrier."""
     k = key.format
     return {
@@ -142,17 +143,17 @@ def _tag_styles(carrier: str, key: str, copyright_key: str) -> dict[str, list[St
 
 def _build_field_map() -> tuple[MediaField, ...]:
     styles: dict[str, list[StorageStyle]] = {f.name: list(f.styles) for f in _XMP_IIM_MAP}
-    for carrier, key, copyright_key, holds_record in _TAG_CARRIERS:
-        if holds_record:
+    for tags in _TAG_CARRIERS:
+        if tags.holds_record:
             for name in styles:
-                styles[name].append(TagJson(carrier, record_field_key(name), owned=True))
-        for name, extra in _tag_styles(carrier, key, copyright_key).items():
+                styles[name].append(TagJson(tags.carrier, record_field_key(name), owned=True))
+        for name, extra in _tag_styles(tags.carrier, tags.key, tags.copyright_key).items():
             styles[name].extend(extra)
     styles["creators"] += [
-        TagCreatorsByRole(ID3, "TCOM", frozenset({"composer"})),
-        TagCreatorsByRole(ID3, "TEXT", frozenset({"lyricist", "lyrics", "songwriter"})),
+        TagCreatorsByRole(Carrier.ID3, "TCOM", frozenset({"composer"})),
+        TagCreatorsByRole(Carrier.ID3, "TEXT", frozenset({"lyricist", "lyrics", "songwriter"})),
     ]
-    styles["copyright"].append(TagText(RIFF_INFO, "ICOP"))
+    styles["copyright"].append(TagText(Carrier.RIFF_INFO, "ICOP"))
     return tuple(MediaField(name, tuple(s)) for name, s in styles.items())
 
 
@@ -185,7 +186,7 @@ def encode_record(record: DisclosureRecord, carriers: Iterable[str]) -> CarrierC
                 changes[style.carrier].update(style.encode(value))
             elif style.owned:
                 changes[style.carrier].update(dict.fromkeys(style.keys))
-    iptc = changes.get("iptc")
+    iptc = changes.get(Carrier.IIM)
     if iptc and any(v is not None for v in iptc.values()):
         iptc[UTF8_CHARSET[0]] = UTF8_CHARSET[1]
     return changes

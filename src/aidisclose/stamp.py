@@ -19,23 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from .carriers.base import CarrierChanges, CarrierValues, MetadataStore
-from .carriers.bmff import BmffStore
-from .carriers.c2pa import (
-    SigningIdentity,
-    build_manifest,
-    can_embed,
-    needs_parent,
-    read_manifest,
-    read_manifest_with,
-    sidecar_manifest_path,
-    sign,
-)
-from .carriers.sidecar import SidecarStore, sidecar_path
-from .errors import DisclosureError, UnsupportedFormat, os_errors_reported, unexpected
+from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode
+from .carriers.c2pa.identity import SigningIdentity
+from .carriers.c2pa.manifest import build_manifest, needs_parent
+from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
+from .carriers.c2pa.reading import C2paState, read_manifest, read_manifest_with
+from .carriers.c2pa.signing import sign
+from .errors import DisclosureError, os_errors_reported
 from .fieldmap import FIELD_MAP, encode_record
-from .inspect import rebuild_record
-from .media import detect
+from .formats import Format, detect
+from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
 from .safewrite import check_can_replace, recover, replace_atomically
 
@@ -45,6 +38,12 @@ class Verify(StrEnum):
 
     touched = "touched"  # prove no write touched media bytes: O(metadata)
     full = "full"  # also hash all media before and after: O(file)
+
+
+class StampAction(StrEnum):
+    STAMPED = "stamped"
+    UNCHANGED = "unchanged"  # the target already carried this record over the same essence
+    WOULD_STAMP = "would stamp"  # a dry run
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class StampResult:
     sidecar: Path | None = None
     manifest: Path | None = None  # where the C2PA manifest went: the file itself or NAME.EXT.c2pa
     notes: tuple[str, ...] = ()
-    action: str = "stamped"  # stamped | unchanged (already carried this record) | would stamp (dry run)
+    action: StampAction = StampAction.STAMPED
 
 
 def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
@@ -145,14 +144,14 @@ def stamp(
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
         if carries(done, record, signed=signing is not None) and _same_essence(info.store, source, done):
-            return _unchanged(source, done, info.format.value, info.store.carriers)
+            return _unchanged(source, done, info)
     if in_place and carries(source, record, signed=signing is not None):
-        return _unchanged(source, source, info.format.value, info.store.carriers)
+        return _unchanged(source, source, info)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     if destination != source and not dry_run:
         recovered += recover(destination)
     store = info.store
-    carriers = store.writable_carriers(source) if isinstance(store, BmffStore) else store.carriers
+    carriers = store.writable_carriers(source)
     notes: tuple[str, ...] = tuple(recovered)
     if carriers != store.carriers:
         notes += (
@@ -165,7 +164,7 @@ def stamp(
     size_before = source.stat().st_size
 
     def result(
-        action: str, bytes_written: int, sidecar: Path | None = None, manifest: Path | None = None
+        action: StampAction, bytes_written: int, sidecar: Path | None = None, manifest: Path | None = None
     ) -> StampResult:
         return StampResult(
             source=source,
@@ -185,25 +184,28 @@ def stamp(
 
     if dry_run:
         info.store.essence_digest(source)  # a file that could not be stamped fails the dry run too
-        return result("would stamp", 0)
+        return result(StampAction.WOULD_STAMP, 0)
 
     def check_record(written_path: Path) -> None:
-        check_values(store.read(written_path))
+        check_values(store.read_written(destination, written_path))
 
     sidecar = None
-    plan = _plan_signing(source, destination, info.mime, store, record, signing, redact)
-    if plan is not None and plan.embed:
-        bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.mime, plan)
-    elif isinstance(store, SidecarStore):
-        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_values)
-    elif isinstance(store, BmffStore):
+    plan = _plan_signing(source, destination, info, record, signing, redact)
+    embed = plan is not None and info.c2pa_embedded
+    if store.write_mode is WriteMode.SIDECAR:
+        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record)
+        if plan is not None and embed:
+            bytes_written += _sign_embedded(destination, destination, store, info.manifest_place, plan, lambda _: None)
+    elif plan is not None and embed:
+        bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.manifest_place, plan)
+    elif store.write_mode is WriteMode.IN_PLACE:
         bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
     else:
         bytes_written = _stamp_rewrite(source, destination, store, changes, check_record)
     manifest_file = None
     if plan is not None:
-        manifest_file = destination if plan.embed else _sign_sidecar(destination, info.mime, plan)
-    return result("stamped", bytes_written, sidecar, manifest_file)
+        manifest_file = destination if embed else _sign_sidecar(destination, info.manifest_place, plan)
+    return result(StampAction.STAMPED, bytes_written, sidecar, manifest_file)
 
 
 _OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
@@ -228,7 +230,7 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
         return False
     if any(k not in expected and provenance.sources.get(k) in _OWNED_LABELS for k in actual):
         return False
-    return not signed or read_manifest(path, info.mime).state in ("valid", "trusted")
+    return not signed or read_manifest(path, info.manifest_place).state.holds
 
 
 def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
@@ -238,19 +240,19 @@ def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
         return False
 
 
-def _unchanged(source: Path, destination: Path, fmt: str, carriers: tuple[str, ...]) -> StampResult:
+def _unchanged(source: Path, destination: Path, info: Format) -> StampResult:
     size = destination.stat().st_size
     return StampResult(
         source=source,
         destination=destination,
-        format=fmt,
-        carriers=carriers,
+        format=info.format.value,
+        carriers=info.store.carriers,
         keys_written=0,
         keys_removed=0,
         size_before=size,
         size_after=size,
         bytes_written=0,
-        action="unchanged",
+        action=StampAction.UNCHANGED,
     )
 
 
@@ -259,14 +261,12 @@ class _SigningPlan:
     identity: SigningIdentity
     manifest: dict[str, object]
     parent: Path | None  # the original file, as parentOf ingredient, when the stamped file is an edit of it
-    embed: bool  # in the file itself; otherwise a NAME.EXT.c2pa sidecar
 
 
 def _plan_signing(
     source: Path,
     destination: Path,
-    mime: str,
-    store: MetadataStore,
+    info: Format,
     record: DisclosureRecord,
     signing: SigningIdentity | None,
     redact: frozenset[str],
@@ -274,12 +274,12 @@ def _plan_signing(
     if signing is None:
         return None
     data = record.to_json_dict()
-    parent = source if needs_parent(data, read_manifest(source, mime).state != "none") else None
+    had_manifest = read_manifest(source, info.manifest_place).state is not C2paState.NONE
+    parent = source if needs_parent(data, had_manifest) else None
     return _SigningPlan(
         identity=signing,
         manifest=build_manifest(data, destination.name, redact, parent=parent is not None),
         parent=parent,
-        embed=can_embed(mime) and not isinstance(store, SidecarStore),
     )
 
 
@@ -314,7 +314,7 @@ def _stamp_rewrite(
 def _stamp_in_place(
     source: Path,
     destination: Path,
-    store: BmffStore,
+    store: MetadataStore,
     changes: CarrierChanges,
     check_record: Callable[[Path], None],
     verify: Verify,
@@ -332,9 +332,9 @@ def _stamp_in_place(
 def _stamp_sidecar(
     source: Path,
     destination: Path,
-    store: SidecarStore,
+    store: MetadataStore,
     changes: CarrierChanges,
-    check_values: Callable[[CarrierValues], None],
+    check_record: Callable[[Path], None],
 ) -> tuple[Path, int]:
     copied = 0
     if destination != source:
@@ -344,14 +344,16 @@ def _stamp_sidecar(
             _essence_checker(source, store, store.essence_digest(source)),
             mode_from=source,
         )
-    target = sidecar_path(destination)
+    target = store.sidecar_of(destination)
+    existing = store.sidecar_of(source)
+    assert target is not None and existing is not None, "a sidecar store names its sidecar"
     check_can_replace(target)
     # The new sidecar starts from the source's own, so XMP other tools put there is kept.
     size = replace_atomically(
         target,
         lambda temp: store.write(source, temp, changes),
-        lambda temp: check_values(store.read_with_sidecar(destination, temp)),
-        mode_from=sidecar_path(source) if sidecar_path(source).exists() else source,
+        check_record,
+        mode_from=existing if existing.exists() else source,
     )
     return target, copied + size
 
@@ -362,31 +364,50 @@ def _stamp_signed(
     store: MetadataStore,
     changes: CarrierChanges,
     check_record: Callable[[Path], None],
-    mime: str,
+    place: ManifestPlace,
     plan: _SigningPlan,
 ) -> int:
     """Metadata carriers first, then the manifest signed over the result, checked, then renamed into place."""
+
+    def write_carriers(temp: Path) -> None:
+        store.write(source, temp, changes)
+
+    return _sign_embedded(source, destination, store, place, plan, write_carriers, check_record)
+
+
+def _sign_embedded(
+    source: Path,
+    destination: Path,
+    store: MetadataStore,
+    place: ManifestPlace,
+    plan: _SigningPlan,
+    write_carriers: Callable[[Path], None] | None,
+    check_record: Callable[[Path], None] | None = None,
+) -> int:
+    """``destination`` made from ``source`` (its carriers written first, if any), signed, checked, renamed."""
     check_essence = _essence_checker(source, store, store.essence_digest(source))
 
     def produce(temp: Path) -> None:
         unsigned = temp.with_name(temp.name + ".unsigned")
         try:
-            store.write(source, unsigned, changes)
-            sign(unsigned, temp, mime, plan.manifest, plan.identity, parent=plan.parent, subject=source)
+            if write_carriers is not None:
+                write_carriers(unsigned)
+            else:
+                shutil.copyfile(source, unsigned)
+            sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
         finally:
             unsigned.unlink(missing_ok=True)
 
     def check_manifest(temp: Path) -> None:
-        found = read_manifest(temp, mime)
-        if found.state not in ("valid", "trusted"):
+        found = read_manifest(temp, place)
+        if not found.state.holds:
             raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
 
-    return replace_atomically(
-        destination, produce, _both(check_essence, check_record, check_manifest), mode_from=source
-    )
+    checks = [check_essence, check_manifest] + ([check_record] if check_record is not None else [])
+    return replace_atomically(destination, produce, _both(*checks), mode_from=source)
 
 
-def _sign_sidecar(media: Path, mime: str, plan: _SigningPlan) -> Path:
+def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path:
     """A NAME.EXT.c2pa manifest store over the final media file, for formats the SDK cannot embed into.
 
     The stamped file itself stands as the parent ingredient where the manifest says it was edited.
@@ -398,65 +419,15 @@ def _sign_sidecar(media: Path, mime: str, plan: _SigningPlan) -> Path:
         scratch = temp.with_name(temp.name + ".copy")  # the SDK writes a copy of the media we do not need
         try:
             parent = media if plan.parent is not None else None
-            manifest_store = sign(
-                media, scratch, mime, plan.manifest, plan.identity, parent=parent, embed=False, subject=media
-            )
+            manifest_store = sign(media, scratch, place, plan.manifest, plan.identity, parent=parent, subject=media)
             temp.write_bytes(manifest_store)
         finally:
             scratch.unlink(missing_ok=True)
 
     def check(temp: Path) -> None:
-        found = read_manifest_with(media, mime, temp)
-        if found.state not in ("valid", "trusted"):
+        found = read_manifest_with(media, place, temp)
+        if not found.state.holds:
             raise DisclosureError(media, f"the new C2PA sidecar does not validate ({', '.join(found.codes)})")
 
     replace_atomically(target, produce, check, mode_from=media)
     return target
-
-
-@dataclass(frozen=True)
-class StampTask:
-    """One file of a batch, as a process of the pool receives it."""
-
-    path: Path
-    record: DisclosureRecord
-    output_dir: Path | None
-    in_place: bool
-    overwrite: bool = False
-    verify: Verify = Verify.touched
-    signing: SigningIdentity | None = None
-    redact: frozenset[str] = frozenset()
-    dry_run: bool = False
-    named: bool = True  # named on the command line, not met while walking a folder
-
-
-@dataclass(frozen=True)
-class StampOutcome:
-    path: Path
-    result: StampResult | None = None
-    error: str | None = None  # one line; exceptions do not cross process boundaries well
-    skipped: str | None = None  # a file in a folder that is not media
-
-
-def run_stamp_task(task: StampTask) -> StampOutcome:
-    try:
-        result = stamp(
-            task.path,
-            task.record,
-            output_dir=task.output_dir,
-            in_place=task.in_place,
-            overwrite=task.overwrite,
-            verify=task.verify,
-            signing=task.signing,
-            redact=task.redact,
-            dry_run=task.dry_run,
-        )
-    except UnsupportedFormat as err:
-        if task.named:
-            return StampOutcome(task.path, error=err.one_line())
-        return StampOutcome(task.path, skipped=err.one_line())
-    except DisclosureError as err:
-        return StampOutcome(task.path, error=err.one_line())
-    except Exception as exc:  # a bug must not stop the batch; the line says it is one
-        return StampOutcome(task.path, error=unexpected(task.path, exc))
-    return StampOutcome(task.path, result=result)

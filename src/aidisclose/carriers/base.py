@@ -6,17 +6,32 @@ record's plain JSON values (``DisclosureRecord.to_json_dict``), so styles know
 nothing of pydantic; validation happens once, when a record is rebuilt.
 
 A *metadata store* reads and writes the raw keys of all carriers in one
-container format.
+container format, and says how it writes (``WriteMode``), so callers dispatch
+on what a store declares rather than on its class.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 from ..errors import DisclosureError
+
+
+class Carrier(StrEnum):
+    """The places a record is kept in; the values are the labels reports show (``xmp:Xmp.dc.title``)."""
+
+    XMP = "xmp"
+    IIM = "iptc"  # the legacy binary IPTC block of JPEG, TIFF, PSD
+    ID3 = "id3"
+    VORBIS = "vorbis"
+    MP4_TAGS = "mp4"  # iTunes-style items in moov/udta/meta/ilst
+    RIFF_INFO = "riff-info"
+    EMBEDDED = "embedded"  # container tags MediaInfo sees (Matroska): read, never written
+
 
 #: A raw value as the underlying library hands it over: text, an array of
 #: text, or a language alternative (``{'lang="x-default"': text}``).
@@ -35,7 +50,7 @@ class StorageStyle:
     never removed, so marks written by other tools are not stripped.
     """
 
-    def __init__(self, carrier: str, *keys: str, owned: bool = False) -> None:
+    def __init__(self, carrier: Carrier, *keys: str, owned: bool = False) -> None:
         self.carrier = carrier
         self.keys = keys
         self.owned = owned
@@ -61,23 +76,53 @@ class StorageStyle:
         return f"{type(self).__name__}({self.label})"
 
 
-class MetadataStore(Protocol):
-    """Raw key access to every carrier of one container format."""
+class WriteMode(StrEnum):
+    """How a store writes a file; ``stamp`` dispatches on it."""
 
-    @property
-    def carriers(self) -> tuple[str, ...]:
-        """The carriers this format has, in the order the field map should write them."""
-        ...
+    REWRITE = "rewrite"  # a new file is made beside the target, checked, and renamed over it
+    IN_PLACE = "in place"  # the file is edited where it stands, in a crash-safe order, no media byte written
+    SIDECAR = "sidecar"  # NAME.EXT.xmp beside the file; the media file is never opened for writing
 
-    def read(self, path: Path) -> CarrierValues: ...
+
+class MetadataStore:
+    """Raw key access to every carrier of one container format (subclassed by each store)."""
+
+    #: The carriers this format has, in the order the field map should write them.
+    carriers: tuple[Carrier, ...] = ()
+    write_mode: ClassVar[WriteMode] = WriteMode.REWRITE
+
+    def writable_carriers(self, path: Path) -> tuple[Carrier, ...]:
+        """The carriers a stamp of this very file writes (a store may leave one out for a file's layout)."""
+        return self.carriers
+
+    def sidecar_of(self, path: Path) -> Path | None:
+        """The file beside ``path`` that holds its carriers, for stores that write one; else None."""
+        return None
+
+    def read(self, path: Path) -> CarrierValues:
+        raise NotImplementedError
+
+    def read_written(self, path: Path, written: Path) -> CarrierValues:
+        """The carriers of ``path`` as a ``write`` into ``written`` left them (to check a temp file)."""
+        return self.read(written)
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        """Write ``source`` with ``changes`` applied to the new file ``target``."""
-        ...
+        """Write ``changes`` over ``source``'s carriers into the new file ``target``.
+
+        ``target`` is the new version of the file that holds the carriers: the media file itself,
+        or, for ``WriteMode.SIDECAR``, its sidecar.
+        """
+        raise NotImplementedError
+
+    def edit_in_place(
+        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
+    ) -> list[tuple[int, int]]:
+        """For ``WriteMode.IN_PLACE``: apply ``changes`` to ``path`` itself; the (offset, length) ranges written."""
+        raise NotImplementedError(f"{type(self).__name__} does not edit files in place")
 
     def essence_digest(self, path: Path) -> str:
         """A digest of the decoded essence (pixels, samples, frames), not of the file."""
-        ...
+        raise NotImplementedError
 
 
 def first_text(stored: Stored) -> str | None:
@@ -108,6 +153,18 @@ def read_file(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise DisclosureError(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the whole file, read in blocks."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return digest.hexdigest()
 
 
 def hash_ranges(path: Path, ranges: list[tuple[int, int]], label: bytes = b"") -> str:

@@ -26,95 +26,30 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar
 
+from ..containers.bmff import Box, box, nested_boxes, read_boxes, top_level_boxes
 from ..errors import DisclosureError
 from ..safewrite import RollbackJournal
-from .base import CarrierChanges, CarrierValues, Stored, hash_ranges, text_list
+from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, WriteMode, hash_ranges, text_list
 from .exiv2 import edit_packet, read_packet
-from .ilst import FREEFORM, MP4_TAGS, box, read_items, rebuild_moov_payload
+from .ilst import FREEFORM, read_items, rebuild_moov_payload
 from .tags import tag_writes, unpack_record
-from .xmp import XMP
 from .xmpguard import check_packet_size
 
 RECORD_ATOM = FREEFORM + "RECORD"
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 #: Room left in a new packet so a later, slightly larger record fits the same slot.
 XMP_PADDING = 2048
-#: Boxes whose children are boxes, for the structure check and the MOV XMP_ search.
-CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex", b"moof", b"traf"}
-MAX_DEPTH = 16
 _PACKET_END = b'<?xpacket end="w"?>'
-
-
-@dataclass(frozen=True)
-class Box:
-    kind: bytes
-    offset: int
-    header: int
-    size: int
-    to_end: bool = False  # the header said size 0: the box runs to the end of the file
-
-    @property
-    def payload(self) -> int:
-        return self.offset + self.header
-
-    @property
-    def end(self) -> int:
-        return self.offset + self.size
-
-
-def _name(kind: bytes) -> str:
-    return kind.decode("latin-1")
-
-
-def read_boxes(handle: BinaryIO, start: int, end: int, path: Path) -> list[Box]:
-    """The sibling boxes in ``[start, end)``, each size checked against ``end``."""
-    boxes = []
-    position = start
-    while position + 8 <= end:
-        handle.seek(position)
-        size, kind = struct.unpack(">I4s", handle.read(8))
-        header, to_end = 8, False
-        if size == 1:
-            extended = handle.read(8)
-            if len(extended) < 8:
-                raise DisclosureError(path, f"box '{_name(kind)}' is cut short; the file is truncated")
-            size, header = struct.unpack(">Q", extended)[0], 16
-        elif size == 0:
-            size, to_end = end - position, True
-        if size < header or position + size > end:
-            raise DisclosureError(
-                path,
-                f"box '{_name(kind)}' at byte {position} claims {size} bytes but only {end - position} "
-                "remain; the file is truncated or the size is wrong",
-            )
-        boxes.append(Box(kind, position, header, size, to_end))
-        position += size
-    return boxes
-
-
-def top_level_boxes(path: Path) -> list[Box]:
-    with open(path, "rb") as handle:
-        return read_boxes(handle, 0, path.stat().st_size, path)
 
 
 def check_structure(path: Path) -> list[Box]:
     """Top-level boxes, after walking every container box (bounded depth) to check sizes nest."""
-    size = path.stat().st_size
+    boxes = top_level_boxes(path)
     with open(path, "rb") as handle:
-        boxes = read_boxes(handle, 0, size, path)
-
-        def walk(parent: Box, depth: int) -> None:
-            if depth > MAX_DEPTH:
-                raise DisclosureError(path, f"boxes are nested more than {MAX_DEPTH} deep; the file is malformed")
-            for child in read_boxes(handle, parent.payload, parent.end, path):
-                if child.kind in CONTAINERS:
-                    walk(child, depth + 1)
-
-        for box in boxes:
-            if box.kind in CONTAINERS:
-                walk(box, 1)
+        for _ in nested_boxes(handle, boxes, path):
+            pass
     if not any(b.kind in (b"moov", b"moof") for b in boxes):
         raise DisclosureError(path, "has no 'moov' box; it is not a playable MP4/MOV")
     return boxes
@@ -227,49 +162,54 @@ def moov_is_movable(boxes: list[Box]) -> bool:
     return moov is not None and not fragmented and all(offset < moov.offset for offset in media)
 
 
-class BmffStore:
+class BmffStore(MetadataStore):
     """MP4/MOV/M4V/M4A: XMP in the top-level uuid box and iTunes items in moov, edited where they stand."""
 
-    carriers: tuple[str, ...] = (XMP, MP4_TAGS)
+    carriers = (Carrier.XMP, Carrier.MP4_TAGS)
+    write_mode: ClassVar[WriteMode] = WriteMode.IN_PLACE
 
-    def writable_carriers(self, path: Path) -> tuple[str, ...]:
+    def writable_carriers(self, path: Path) -> tuple[Carrier, ...]:
         """Both carriers, or XMP alone when the moov cannot move without undoing faststart."""
-        return self.carriers if moov_is_movable(check_structure(path)) else (XMP,)
+        return self.carriers if moov_is_movable(check_structure(path)) else (Carrier.XMP,)
 
     def read(self, path: Path) -> CarrierValues:
         boxes = check_structure(path)
         layout = xmp_layout(path, boxes)
-        values: CarrierValues = {XMP: {}, MP4_TAGS: {}}
+        values: CarrierValues = {Carrier.XMP: {}, Carrier.MP4_TAGS: {}}
         if layout.live:
-            values[XMP] = read_packet(_live_packet(path, layout), path)
+            values[Carrier.XMP] = read_packet(_live_packet(path, layout), path)
         moov = _first_moov(boxes)
         if moov is not None:
             for key, items in read_items(_read_range(path, moov.payload, moov.end)).items():
                 if key == RECORD_ATOM:
-                    values[MP4_TAGS].update(unpack_record(text_list(items)[0] if items else None))
+                    values[Carrier.MP4_TAGS].update(unpack_record(text_list(items)[0] if items else None))
                 else:
-                    values[MP4_TAGS][key] = items
+                    values[Carrier.MP4_TAGS][key] = items
         return values
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         """A stamped copy: the file is copied (shutil lets the kernel do it), then edited in place."""
         shutil.copyfile(source, target)
-        self.edit_in_place(target, changes, lambda _path: None, journaled=False)
+        self._edit(target, changes, lambda _path: None, journaled=False)
 
     def edit_in_place(
-        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None], journaled: bool = True
+        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
     ) -> list[tuple[int, int]]:
         """Apply ``changes`` crash-safely; ``check(path)`` runs once the new boxes are live.
 
-        ``journaled=False`` is for a temp copy that is thrown away on failure: no rollback journal.
-
         Returns the (offset, length) ranges that were written.
         """
+        return self._edit(path, changes, check, journaled=True)
+
+    def _edit(
+        self, path: Path, changes: CarrierChanges, check: Callable[[Path], None], journaled: bool
+    ) -> list[tuple[int, int]]:
+        """``journaled=False`` is for a temp copy that is thrown away on failure: no rollback journal."""
         boxes = check_structure(path)
         layout = xmp_layout(path, boxes)
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
         packet = edit_packet(_live_packet(path, layout) if layout.live else None, path, changes)
-        new_moov, old_moov = self._new_moov(path, boxes, changes.get(MP4_TAGS, {}))
+        new_moov, old_moov = self._new_moov(path, boxes, changes.get(Carrier.MP4_TAGS, {}))
         needed = 8 + 16 + len(packet)
         slot = next((s for s in layout.spare if s.header == 8 and s.size >= needed), None)
         retired = [old for old, _ in layout.live] + ([old_moov] if old_moov is not None else [])

@@ -15,9 +15,8 @@ from typing import Any
 import pyexiv2
 
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues
-from .exif_iptc import IIM
-from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX, XMP
+from .base import Carrier, CarrierChanges, CarrierValues
+from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX
 from .xmpguard import screen_packet
 
 #: A valid, empty XMP packet: the start for a container that has none yet.
@@ -107,7 +106,7 @@ def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False, pack
                 iptc = _read_iim(image) if with_iim else {}
         except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot read the metadata: {exc}") from None
-    return {XMP: dict(xmp), IIM: dict(iptc)} if with_iim else {XMP: dict(xmp)}
+    return {Carrier.XMP: dict(xmp), Carrier.IIM: dict(iptc)} if with_iim else {Carrier.XMP: dict(xmp)}
 
 
 def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, packet: bool = False) -> bytes:
@@ -119,10 +118,10 @@ def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, pac
             with _lib().ImageData(data) as image:
                 if not packet:
                     _screen_embedded(image, subject)
-                if changes.get(XMP):
-                    image.modify_xmp(changes[XMP])
-                if changes.get(IIM):
-                    image.modify_iptc(changes[IIM])
+                if changes.get(Carrier.XMP):
+                    image.modify_xmp(changes[Carrier.XMP])
+                if changes.get(Carrier.IIM):
+                    image.modify_iptc(changes[Carrier.IIM])
                 result: bytes = image.get_bytes()
         except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot write the metadata: {exc}") from None
@@ -133,9 +132,9 @@ def read_packet(packet: bytes | None, subject: str | Path) -> dict[str, Any]:
     """The XMP values of an embedded packet; a packet exiv2 cannot parse is reported, not fatal."""
     if not packet:
         return {}
-    return read_metadata(packet, subject, packet=True)[XMP]
+    return read_metadata(packet, subject, packet=True)[Carrier.XMP]
 
 
 def edit_packet(packet: bytes | None, subject: str | Path, changes: CarrierChanges) -> bytes:
     """A new packet: the old one (or an empty one) with the XMP ``changes`` applied."""
-    return edit_metadata(packet or EMPTY_PACKET, subject, {XMP: changes.get(XMP, {})}, packet=True)
+    return edit_metadata(packet or EMPTY_PACKET, subject, {Carrier.XMP: changes.get(Carrier.XMP, {})}, packet=True)

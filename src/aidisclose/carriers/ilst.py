@@ -14,9 +14,9 @@ import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..containers.bmff import box, read_boxes
 from .base import Stored
 
-MP4_TAGS = "mp4"
 FREEFORM_MEAN = "org.aidisclose"
 FREEFORM = f"----:{FREEFORM_MEAN}:"
 _UTF8 = 1
@@ -27,17 +27,8 @@ _HDLR_MDIR = struct.pack(
 )
 
 
-def box(kind: bytes, payload: bytes) -> bytes:
-    size = 8 + len(payload)
-    if size <= 0xFFFFFFFF:
-        return struct.pack(">I4s", size, kind) + payload
-    return struct.pack(">I4sQ", 1, kind, size + 8) + payload
-
-
 def _children(payload: bytes) -> list[tuple[bytes, bytes]]:
     """(type, payload) of every box in ``payload``; sizes are checked as for files."""
-    from .bmff import read_boxes  # bmff imports this module for its writer
-
     boxes = read_boxes(io.BytesIO(payload), 0, len(payload), _ANY)
     return [(b.kind, payload[b.payload : b.end]) for b in boxes]
 

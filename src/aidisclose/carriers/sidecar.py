@@ -6,19 +6,15 @@ MediaInfo can see (Matroska ``COPYRIGHT``, ``AIDISCLOSE_*``) are read too.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..bounded import Overrun
 from ..errors import DisclosureError
 from ..technical import parse_mediainfo
-from .base import CarrierChanges, CarrierValues, Stored, read_file
+from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, WriteMode, file_sha256, read_file
 from .exiv2 import edit_packet, read_packet
-from .xmp import XMP
 from .xmpguard import check_packet_size
-
-EMBEDDED = "embedded"
 
 
 def sidecar_path(path: Path) -> Path:
@@ -47,30 +43,27 @@ def _read_sidecar(sidecar: Path) -> bytes | None:
     return read_file(sidecar)
 
 
-class SidecarStore:
-    carriers: tuple[str, ...] = (XMP,)
+class SidecarStore(MetadataStore):
+    carriers = (Carrier.XMP,)
+    write_mode: ClassVar[WriteMode] = WriteMode.SIDECAR
+
+    def sidecar_of(self, path: Path) -> Path:
+        return sidecar_path(path)
 
     def read(self, path: Path) -> CarrierValues:
-        return self.read_with_sidecar(path, sidecar_path(path))
+        return self.read_written(path, sidecar_path(path))
 
-    def read_with_sidecar(self, path: Path, sidecar: Path) -> CarrierValues:
-        """The media file's embedded tags with the XMP of ``sidecar`` (which may not exist)."""
-        packet = _read_sidecar(sidecar)
-        return {XMP: read_packet(packet, sidecar), EMBEDDED: embedded_tags(path)}
+    def read_written(self, path: Path, written: Path) -> CarrierValues:
+        """The media file's embedded tags with the XMP of the sidecar ``written`` (which may not exist)."""
+        packet = _read_sidecar(written)
+        return {Carrier.XMP: read_packet(packet, written), Carrier.EMBEDDED: embedded_tags(path)}
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        """Write the sidecar for ``source`` to ``target`` (a path ending in ``.xmp``)."""
+        """Write the new sidecar of ``source`` to ``target``, starting from the one it has (XMP of other tools kept)."""
         existing = sidecar_path(source)
         packet = _read_sidecar(existing)
         target.write_bytes(edit_packet(packet, existing, changes))
 
     def essence_digest(self, path: Path) -> str:
         """The media file is never written, so its essence is all of it."""
-        digest = hashlib.sha256()
-        try:
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-        except OSError as exc:
-            raise DisclosureError(path, f"cannot read the file: {exc.strerror or exc}") from None
-        return digest.hexdigest()
+        return file_sha256(path)

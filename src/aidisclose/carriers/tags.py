@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..vocab import IPTC_DST_BASE, source_type_from_uri
-from .base import StorageStyle, Stored, text_list
+from .base import Carrier, StorageStyle, Stored, text_list
 
 RECORD_KEY = "AIDISCLOSE_RECORD"
 
@@ -80,7 +80,7 @@ class TagCreatorsByRole(StorageStyle):
     composer tag is not erased by a record that lists only other creators.
     """
 
-    def __init__(self, carrier: str, key: str, roles: frozenset[str]) -> None:
+    def __init__(self, carrier: Carrier, key: str, roles: frozenset[str]) -> None:
         super().__init__(carrier, key)
         self.roles = roles
         self.role = sorted(roles)[0]

@@ -20,18 +20,18 @@ from mutagen.flac import FLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
+from ..containers.flac import read_layout
+from ..containers.ogg import pages
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues, Stored, hash_ranges
-from .id3 import id3v2_size
+from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, hash_ranges
 from .tags import RECORD_KEY, tag_writes, unpack_record
 
-VORBIS = "vorbis"
 _OPENERS: dict[str, Any] = {"flac": FLAC, "ogg-vorbis": OggVorbis, "opus": OggOpus}
 _HEADER_PACKETS = {"ogg-vorbis": 3, "opus": 2}
 
 
-class VorbisCommentStore:
-    carriers: tuple[str, ...] = (VORBIS,)
+class VorbisCommentStore(MetadataStore):
+    carriers = (Carrier.VORBIS,)
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -51,7 +51,7 @@ class VorbisCommentStore:
                 values.update(unpack_record(items[0] if items else None))
             elif upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT":
                 values[upper] = list(items)
-        return {VORBIS: values}
+        return {Carrier.VORBIS: values}
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         shutil.copyfile(source, target)
@@ -60,7 +60,9 @@ class VorbisCommentStore:
             audio.add_tags()
         tags = audio.tags
         current = tags.get(RECORD_KEY)
-        for key, values in tag_writes(changes.get(VORBIS, {}), current[0] if current else None, RECORD_KEY).items():
+        for key, values in tag_writes(
+            changes.get(Carrier.VORBIS, {}), current[0] if current else None, RECORD_KEY
+        ).items():
             if key in tags:
                 del tags[key]
             if values is not None:
@@ -100,25 +102,12 @@ def _crc16(data: bytes) -> int:
 def flac_audio_range(path: Path) -> tuple[int, int]:
     """(offset, length) of the FLAC frames; refused when the last frame is cut short."""
     size = path.stat().st_size
+    layout = read_layout(path)
+    position, max_frame = layout.audio_start, layout.max_frame
+    if position >= size:
+        raise DisclosureError(path, "has FLAC metadata but no audio frames; the file is truncated")
+    window = min(size - position, max_frame + 16 if max_frame else 1 << 20)
     with open(path, "rb") as handle:
-        start = id3v2_size(handle.read(10))
-        handle.seek(start)
-        if handle.read(4) != b"fLaC":
-            raise DisclosureError(path, "is not a FLAC stream")
-        position, last, max_frame = start + 4, False, 0
-        while not last:
-            handle.seek(position)
-            header = handle.read(4)
-            if len(header) < 4:
-                raise DisclosureError(path, "ends inside its FLAC metadata; the file is truncated")
-            last, kind = bool(header[0] & 0x80), header[0] & 0x7F
-            length = int.from_bytes(header[1:4], "big")
-            if kind == 0:
-                max_frame = int.from_bytes(handle.read(10)[7:10], "big")
-            position += 4 + length
-        if position >= size:
-            raise DisclosureError(path, "has FLAC metadata but no audio frames; the file is truncated")
-        window = min(size - position, max_frame + 16 if max_frame else 1 << 20)
         handle.seek(size - window)
         tail = handle.read(window)
     _check_last_flac_frame(path, tail)
@@ -136,26 +125,12 @@ def _check_last_flac_frame(path: Path, tail: bytes) -> None:
 
 def ogg_audio_digest(path: Path, header_packets: int) -> str:
     """SHA-256 over the bodies of the Ogg pages after the header packets; refuses a cut-short page."""
-    size = path.stat().st_size
     ranges: list[tuple[int, int]] = []
     packets_done = 0
-    with open(path, "rb") as handle:
-        position = 0
-        while position < size:
-            handle.seek(position)
-            header = handle.read(27)
-            if len(header) < 27 or header[:4] != b"OggS":
-                raise DisclosureError(path, f"has no Ogg page at byte {position}; the file is truncated or damaged")
-            lacing = handle.read(header[26])
-            if len(lacing) < header[26]:
-                raise DisclosureError(path, "its last Ogg page is cut short; the file is truncated")
-            body_start, body_length = position + 27 + len(lacing), sum(lacing)
-            if body_start + body_length > size:
-                raise DisclosureError(path, "its last Ogg page is cut short; the file is truncated")
-            if packets_done >= header_packets:
-                ranges.append((body_start, body_length))
-            packets_done += sum(1 for value in lacing if value < 255)
-            position = body_start + body_length
+    for page in pages(path):
+        if packets_done >= header_packets:
+            ranges.append((page.body_start, page.body_length))
+        packets_done += page.packets_ended
     if not ranges:
         raise DisclosureError(path, "has Ogg headers but no audio pages; the file is truncated")
     return hash_ranges(path, ranges, b"ogg-audio")

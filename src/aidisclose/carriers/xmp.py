@@ -18,9 +18,8 @@ from ..vocab import (
     TrainingMining,
     source_type_from_uri,
 )
-from .base import StorageStyle, Stored, first_text, text_list
+from .base import Carrier, StorageStyle, Stored, first_text, text_list
 
-XMP = "xmp"
 AIDISCLOSE_NS = "https://aidisclose.org/ns/xmp/1.0/"
 AIDISCLOSE_PREFIX = "aidisclose"
 #: Separator used where one standard text property lists several values.
@@ -34,7 +33,7 @@ def own_key(field: str) -> str:
 
 class XmpText(StorageStyle):
     def __init__(self, key: str, owned: bool = False) -> None:
-        super().__init__(XMP, key, owned=owned)
+        super().__init__(Carrier.XMP, key, owned=owned)
 
     def encode(self, value: Any) -> dict[str, Stored | None]:
         return {self.keys[0]: str(value)}
@@ -172,7 +171,7 @@ class XmpPrompts(StorageStyle):
     """IPTC 2025.1 AIPromptInformation + AIPromptWriterName for the record's prompts."""
 
     def __init__(self, text_key: str, writer_key: str) -> None:
-        super().__init__(XMP, text_key, writer_key)
+        super().__init__(Carrier.XMP, text_key, writer_key)
 
     def encode(self, value: Any) -> dict[str, Stored | None]:
         texts = "\n\n".join(p["text"] for p in value)

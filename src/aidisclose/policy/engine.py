@@ -12,8 +12,6 @@ small table (MediaConch's model; yamllint's levels):
   fields are read from each item (``@`` paths still read from the whole record);
 - groups: ``{and = [..]}``, ``{or = [..]}``, ``{not = EXPR}``.
 
-Fields under ``c2pa.`` are "not applicable" while the file's C2PA state is
-unknown; a rule whose outcome hangs on them reports n/a, not a failure.
 """
 
 from __future__ import annotations
@@ -56,10 +54,6 @@ class Outcome(StrEnum):
     not_applicable = "n/a"
 
 
-class NotApplicable(Exception):
-    """The rule depends on something this file or this version cannot tell."""
-
-
 class Evaluation(NamedTuple):
     ok: bool
     expected: str
@@ -70,7 +64,6 @@ class Evaluation(NamedTuple):
 @dataclass
 class Context:
     root: dict[str, Any]
-    c2pa_known: bool
 
 
 #: A compiled expression: evaluate it against ``data`` (the record, or one list item).
@@ -88,13 +81,10 @@ def _resolver(path: str) -> Resolve:
     """A function reading ``path`` (``a.b``, or ``@a.b`` from the whole record) from data."""
     from_root = path.startswith("@")
     parts = tuple(path.removeprefix("@").split("."))
-    about_c2pa = parts[0] == "c2pa"
 
     def resolve(data: Any, ctx: Context) -> Any:
         if from_root:
             data = ctx.root
-        if about_c2pa and not ctx.c2pa_known:
-            raise NotApplicable("C2PA content credentials are not read by this version of aidisclose")
         for part in parts:
             if isinstance(data, dict) and part in data:
                 data = data[part]
@@ -204,15 +194,7 @@ def _compile_group(kind: str, parts: list[Check]) -> Check:
     combine = all if kind == "and" else any
 
     def group(data: Any, ctx: Context) -> Evaluation:
-        results: list[Evaluation] = []
-        skipped = 0
-        for part in parts:
-            try:
-                results.append(part(data, ctx))
-            except NotApplicable:
-                skipped += 1  # an unknowable branch counts as not met, unless every branch is unknowable
-        if not results or (kind == "and" and skipped):
-            raise NotApplicable("depends on C2PA content credentials, which this version does not read")
+        results = [part(data, ctx) for part in parts]
         ok = combine(r.ok for r in results)
         # 'and' blames its first failing part; 'or' its last, which by the usual idiom
         # ("exempt, or else meets the requirement") is the requirement.
@@ -227,10 +209,7 @@ def _compile_list(op: str, path: str, inner: Check) -> Check:
     resolve = _resolver(path)
 
     def inner_expected(ctx: Context) -> str:
-        try:
-            return inner({}, ctx).expected
-        except NotApplicable:
-            return "(C2PA)"
+        return inner({}, ctx).expected
 
     def every(data: Any, ctx: Context) -> Evaluation:
         value = resolve(data, ctx)
@@ -464,19 +443,15 @@ def check_expression(expr: Any) -> str | None:
 # -- running ------------------------------------------------------------------------
 
 
-def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str], c2pa_known: bool) -> list[RuleResult]:
+def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str]) -> list[RuleResult]:
     """Every rule's result for one file. ``subject`` is the record as JSON plus ``provenance``."""
-    ctx = Context(subject, c2pa_known)
+    ctx = Context(subject)
     results = []
     for rule in policy.rules:
-        try:
-            if rule.check_when is not None and not rule.check_when(subject, ctx).ok:
-                results.append(_result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources))
-                continue
-            found = rule.check_test(subject, ctx)
-        except NotApplicable as why:
-            results.append(_result(policy, rule, Outcome.not_applicable, str(why), "-", None, sources))
+        if rule.check_when is not None and not rule.check_when(subject, ctx).ok:
+            results.append(_result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources))
             continue
+        found = rule.check_test(subject, ctx)
         outcome = Outcome.passed
         if not found.ok:
             outcome = Outcome.failed if rule.level is Level.error else Outcome.warned

@@ -12,11 +12,10 @@ from typing import Any, TextIO
 
 from ..check import CheckReport, FileCheck, RuleOutcome, Verdict
 from ..display import show_value
+from ..formats import BY_NAME, MediaFormat, Preview
 from ..policy import Outcome
 
 THUMB = 192
-_IMAGES = {"jpeg", "png", "tiff", "webp"}
-_MOVING = {"mp4", "mov", "m4v", "matroska", "mxf", "exr", "dpx"}
 #: Record fields a QC reviewer looks at first, in this order.
 _KEY_FIELDS = [
     "title", "asset_id", "deliverable", "ai_used", "digital_source_type", "ai_systems", "ai_credit_line",
@@ -48,10 +47,18 @@ th{color:#556;font-weight:600} code{font-size:12px;word-break:break-all}
 """
 
 
+def _preview(fmt: str | None) -> Preview:
+    try:
+        return BY_NAME[MediaFormat(fmt or "")].preview
+    except ValueError:
+        return Preview.NONE
+
+
 def thumbnail(path: Path, fmt: str | None) -> str | None:
     """A PNG data URI: pixels for images, a poster frame for video when ffmpeg is present."""
     png: bytes | None = None
-    if fmt in _IMAGES:
+    preview = _preview(fmt)
+    if preview is Preview.PIXELS:
         try:
             from PIL import Image
 
@@ -62,7 +69,7 @@ def thumbnail(path: Path, fmt: str | None) -> str | None:
                 png = buffer.getvalue()
         except (OSError, ValueError):
             png = None
-    elif fmt in _MOVING and shutil.which("ffmpeg"):
+    elif preview is Preview.FFMPEG and shutil.which("ffmpeg"):
         cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-frames:v", "1"]
         cmd += ["-vf", f"scale={THUMB}:-2", "-f", "image2pipe", "-c:v", "png", "-"]
         try:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import StorageStyle, Stored, first_text, text_list
+from .base import Carrier, StorageStyle, Stored, first_text, text_list
 
-IIM = "iptc"
 #: ESC % G: the dataset that declares the IIM block as UTF-8.
 UTF8_CHARSET = ("Iptc.Envelope.CharacterSet", "\x1b%G")
 
@@ -23,7 +22,7 @@ def _fits(text: str, max_bytes: int) -> bool:
 
 class IimText(StorageStyle):
     def __init__(self, key: str, max_bytes: int) -> None:
-        super().__init__(IIM, key)
+        super().__init__(Carrier.IIM, key)
         self.max_bytes = max_bytes
 
     def encode(self, value: Any) -> dict[str, Stored | None]:

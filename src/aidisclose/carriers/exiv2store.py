@@ -1,4 +1,4 @@
-"""The image metadata store: XMP and IPTC IIM through exiv2, pixels through Pillow."""
+"""The exiv2 store for images: XMP and IPTC IIM through exiv2, pixels through Pillow."""
 
 from __future__ import annotations
 
@@ -6,19 +6,18 @@ import hashlib
 from pathlib import Path
 
 from ..errors import DisclosureError
-from .base import CarrierChanges, CarrierValues, read_file
-from .exif_iptc import IIM
+from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, read_file
 from .exiv2 import edit_metadata, read_metadata
 
 
-class Exiv2ImageStore:
-    """JPEG, PNG, TIFF, WebP: XMP everywhere, IIM where the format has a place for it."""
+class Exiv2Store(MetadataStore):
+    """Images exiv2 writes (JPEG, PNG, TIFF, WebP...): XMP everywhere, IIM where the format has a place for it."""
 
-    def __init__(self, carriers: tuple[str, ...]) -> None:
+    def __init__(self, carriers: tuple[Carrier, ...]) -> None:
         self.carriers = carriers
 
     def read(self, path: Path) -> CarrierValues:
-        return read_metadata(read_file(path), path, with_iim=IIM in self.carriers)
+        return read_metadata(read_file(path), path, with_iim=Carrier.IIM in self.carriers)
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         target.write_bytes(edit_metadata(read_file(source), source, changes))

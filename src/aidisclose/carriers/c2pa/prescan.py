@@ -1,0 +1,78 @@
+"""A look at the headers for an embedded manifest store, through each container's own walker.
+
+The SDK scans the whole file to find none, which costs more than the rest of a
+read; each function here looks where its format keeps the store (JPEG APP11,
+PNG caBX, TIFF tag 52545, RIFF C2PA, BMFF uuid, ID3 GEOB in MP3 and FLAC) and
+says True whenever it is not sure, so the SDK then looks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+from ...containers.bmff import top_level_boxes, uuid_boxes
+from ...containers.id3 import id3v2_size
+from ...containers.riff import iter_chunks
+from ...containers.stills import jpeg_markers, png_chunk_types, tiff_first_ifd_tags
+from ...errors import DisclosureError
+
+C2PA_BMFF_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
+C2PA_TIFF_TAG = 52545  # 0xCD41, an entry of the first IFD pointing at the manifest store
+_APP11 = 0xEB  # JPEG APP11 carries JUMBF
+_HEAD = 1 << 16
+
+
+def _unsure_is_true(look: Callable[[Path], bool]) -> Callable[[Path], bool]:
+    @functools.wraps(look)
+    def guarded(path: Path) -> bool:
+        try:
+            return look(path)
+        except (OSError, ValueError, IndexError, DisclosureError):
+            return True  # unsure: let the SDK look
+
+    return guarded
+
+
+@_unsure_is_true
+def jpeg_may_hold(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        markers = list(jpeg_markers(handle.read(_HEAD)))
+    if None in markers or _APP11 in markers:
+        return True  # damage where a marker should be, or JUMBF
+    return not markers or markers[-1] not in (0xDA, 0xD9)  # False only once the scan starts with no APP11
+
+
+@_unsure_is_true
+def png_may_hold(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        kinds = list(png_chunk_types(handle))  # the spec recommends caBX before IDAT, but does not require it
+    return b"caBX" in kinds or not kinds or kinds[-1] != b"IEND"
+
+
+@_unsure_is_true
+def tiff_may_hold(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        tags = tiff_first_ifd_tags(handle, handle.read(8))
+    return tags is None or C2PA_TIFF_TAG in tags  # BigTIFF or an unreadable IFD: let the SDK look
+
+
+@_unsure_is_true
+def riff_may_hold(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return any(c.fourcc == b"C2PA" for c in iter_chunks(handle, 12, path.stat().st_size))
+
+
+@_unsure_is_true
+def bmff_may_hold(path: Path) -> bool:
+    return any(kind == C2PA_BMFF_UUID for _, kind in uuid_boxes(path, top_level_boxes(path)))
+
+
+@_unsure_is_true
+def id3_may_hold(path: Path) -> bool:
+    """MP3 and FLAC: the store is a GEOB frame of a leading ID3 tag."""
+    with open(path, "rb") as handle:
+        size = id3v2_size(handle.read(10))
+        handle.seek(0)
+        return size > 0 and b"application/c2pa" in handle.read(size)

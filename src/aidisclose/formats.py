@@ -1,0 +1,249 @@
+"""The formats aidisclose knows: one ordered table, and telling a file's format by its content.
+
+Each row says everything the rest of the code asks of a format: its name and
+MIME type, how its header is recognised (a score, as mutagen's ``File()``
+scores headers: the highest wins, ties go to the earlier row), the metadata
+store that reads and writes it, where C2PA keeps its manifest store (embedded
+by the SDK, with a header pre-scan, or a ``NAME.EXT.c2pa`` sidecar) and how a
+report previews it. Adding a format is one row here, plus at most a store.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from .carriers.base import Carrier, MetadataStore, WriteMode
+from .carriers.bmff import BmffStore
+from .carriers.c2pa import prescan
+from .carriers.c2pa.place import ManifestPlace
+from .carriers.exiv2store import Exiv2Store
+from .carriers.id3 import Id3Store
+from .carriers.riff import wave_store
+from .carriers.sidecar import SidecarStore
+from .carriers.vorbis import VorbisCommentStore
+from .containers.id3 import id3v2_size, mpeg_frame_length
+from .containers.ogg import first_packet
+from .errors import DisclosureError, UnsupportedFormat
+
+
+class MediaFormat(StrEnum):
+    JPEG = "jpeg"
+    PNG = "png"
+    TIFF = "tiff"
+    WEBP = "webp"
+    MP3 = "mp3"
+    WAV = "wav"
+    FLAC = "flac"
+    OGG_VORBIS = "ogg-vorbis"
+    OPUS = "opus"
+    M4A = "m4a"
+    MP4 = "mp4"
+    MOV = "mov"
+    M4V = "m4v"
+    MATROSKA = "matroska"
+    MXF = "mxf"
+    EXR = "exr"
+    DPX = "dpx"
+
+
+class Kind(StrEnum):
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+class Preview(StrEnum):
+    """How the HTML report shows a file: its pixels through Pillow, its first frame through ffmpeg, or by name."""
+
+    PIXELS = "pixels"
+    FFMPEG = "ffmpeg"
+    NONE = "none"
+
+
+#: How sure a recogniser is that a header is its format; 0 is "not this format".
+NO, WEAK, LIKELY, SURE = 0, 1, 2, 3
+Recognise = Callable[[bytes], int]
+
+
+@dataclass(frozen=True)
+class Format:
+    format: MediaFormat
+    label: str  # for people: "Ogg Vorbis"
+    kind: Kind
+    mime: str
+    extension: str  # the usual one, without the dot; the C2PA SDK's path API recognises formats by it
+    recognise: Recognise
+    store: MetadataStore
+    c2pa_embedded: bool  # the SDK embeds a manifest store; otherwise NAME.EXT.c2pa beside the file
+    c2pa_prescan: Callable[[Path], bool] | None = None
+    preview: Preview = Preview.NONE
+    manifest_place: ManifestPlace = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        place = ManifestPlace(self.mime.split(";")[0], self.extension, self.c2pa_embedded, self.c2pa_prescan)
+        object.__setattr__(self, "manifest_place", place)
+
+    @property
+    def writes_sidecar(self) -> bool:
+        return self.store.write_mode is WriteMode.SIDECAR
+
+
+# -- recognisers: each looks at the first HEAD_BYTES of a file -----------------------------------
+
+
+def _magic(*signatures: bytes, offset: int = 0) -> Recognise:
+    def recognise(head: bytes) -> int:
+        return SURE if any(head[offset:].startswith(s) for s in signatures) else NO
+
+    return recognise
+
+
+def _riff(form: bytes, magic: tuple[bytes, ...] = (b"RIFF",)) -> Recognise:
+    def recognise(head: bytes) -> int:
+        return SURE if head[:4] in magic and head[8:12] == form else NO
+
+    return recognise
+
+
+def _ogg(*packet_starts: bytes) -> Recognise:
+    def recognise(head: bytes) -> int:
+        packet = first_packet(head)
+        return SURE if packet is not None and packet.startswith(packet_starts) else NO
+
+    return recognise
+
+
+_AUDIO_MP4_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ")
+#: Top-level box types that open a QuickTime file written without ``ftyp``.
+_BARE_QUICKTIME = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+
+
+def _ftyp(*brands: bytes, bare_quicktime: bool = False) -> Recognise:
+    """A major brand in ``brands`` is sure; any ``ftyp`` is weak (an MP4 of some brand we do not list)."""
+
+    def recognise(head: bytes) -> int:
+        if head[4:8] == b"ftyp":
+            if head[8:12] in brands:
+                return SURE
+            return WEAK if not brands else NO
+        return LIKELY if bare_quicktime and head[4:8] in _BARE_QUICKTIME else NO
+
+    return recognise
+
+
+def _mp3(head: bytes) -> int:
+    """An ID3 tag (not in front of FLAC) or an MPEG audio frame sync: the weakest of signatures."""
+    if head[:3] == b"ID3":
+        return WEAK
+    return WEAK if mpeg_frame_length(head[:4]) is not None else NO
+
+
+# -- the table -------------------------------------------------------------------------------------
+
+_IIM_IMAGE = (Carrier.XMP, Carrier.IIM)
+_XMP_IMAGE = (Carrier.XMP,)
+
+FORMATS: tuple[Format, ...] = (
+    Format(MediaFormat.JPEG, "JPEG", Kind.IMAGE, "image/jpeg", "jpg", _magic(b"\xff\xd8\xff"),
+           Exiv2Store(_IIM_IMAGE), True, prescan.jpeg_may_hold, Preview.PIXELS),
+    Format(MediaFormat.PNG, "PNG", Kind.IMAGE, "image/png", "png", _magic(b"\x89PNG\r\n\x1a\n"),
+           Exiv2Store(_XMP_IMAGE), True, prescan.png_may_hold, Preview.PIXELS),
+    Format(MediaFormat.TIFF, "TIFF", Kind.IMAGE, "image/tiff", "tif", _magic(b"II*\x00", b"MM\x00*"),
+           Exiv2Store(_IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS),
+    Format(MediaFormat.WEBP, "WebP", Kind.IMAGE, "image/webp", "webp", _riff(b"WEBP"),
+           Exiv2Store(_XMP_IMAGE), True, prescan.riff_may_hold, Preview.PIXELS),
+    Format(MediaFormat.WAV, "WAV", Kind.AUDIO, "audio/wav", "wav", _riff(b"WAVE", (b"RIFF", b"RF64")),
+           wave_store(), True, prescan.riff_may_hold),
+    Format(MediaFormat.FLAC, "FLAC", Kind.AUDIO, "audio/flac", "flac", _magic(b"fLaC"),
+           VorbisCommentStore("flac"), True, prescan.id3_may_hold),
+    Format(MediaFormat.OGG_VORBIS, "Ogg Vorbis", Kind.AUDIO, "audio/ogg", "ogg", _ogg(b"\x01vorbis"),
+           VorbisCommentStore("ogg-vorbis"), False),
+    Format(MediaFormat.OPUS, "Opus", Kind.AUDIO, "audio/ogg; codecs=opus", "opus", _ogg(b"OpusHead"),
+           VorbisCommentStore("opus"), False),
+    Format(MediaFormat.M4A, "M4A", Kind.AUDIO, "audio/mp4", "m4a", _ftyp(*_AUDIO_MP4_BRANDS),
+           BmffStore(), True, prescan.bmff_may_hold),
+    Format(MediaFormat.MOV, "MOV", Kind.VIDEO, "video/quicktime", "mov", _ftyp(b"qt  ", bare_quicktime=True),
+           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+    Format(MediaFormat.M4V, "M4V", Kind.VIDEO, "video/x-m4v", "m4v", _ftyp(b"M4V "),
+           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+    Format(MediaFormat.MP4, "MP4", Kind.VIDEO, "video/mp4", "mp4", _ftyp(),
+           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+    Format(MediaFormat.MATROSKA, "Matroska/WebM", Kind.VIDEO, "video/x-matroska", "mkv", _magic(b"\x1a\x45\xdf\xa3"),
+           SidecarStore(), False, preview=Preview.FFMPEG),
+    Format(MediaFormat.MXF, "MXF", Kind.VIDEO, "application/mxf", "mxf", _magic(b"\x06\x0e\x2b\x34"),
+           SidecarStore(), False, preview=Preview.FFMPEG),
+    Format(MediaFormat.EXR, "OpenEXR", Kind.IMAGE, "image/x-exr", "exr", _magic(b"\x76\x2f\x31\x01"),
+           SidecarStore(), False, preview=Preview.FFMPEG),
+    Format(MediaFormat.DPX, "DPX", Kind.IMAGE, "image/x-dpx", "dpx", _magic(b"SDPX", b"XPDS"),
+           SidecarStore(), False, preview=Preview.FFMPEG),
+    Format(MediaFormat.MP3, "MP3", Kind.AUDIO, "audio/mpeg", "mp3", _mp3,
+           Id3Store(), True, prescan.id3_may_hold),
+)  # fmt: skip
+
+BY_NAME: dict[MediaFormat, Format] = {f.format: f for f in FORMATS}
+_missing = set(MediaFormat) - set(BY_NAME)
+assert not _missing, f"formats without a row: {_missing}"
+
+
+def supported_text() -> str:
+    """The formats for people, as help texts and refusals name them."""
+    embedded = ", ".join(f.label for f in FORMATS if not f.writes_sidecar)
+    sidecar = ", ".join(f.label for f in FORMATS if f.writes_sidecar)
+    return f"{embedded} or (with a sidecar) {sidecar}"
+
+
+SUPPORTED = supported_text()
+HEAD_BYTES = 64
+
+
+def sniff(head: bytes) -> Format | None:
+    """The format whose signature ``head`` (the first bytes of a file) carries best, or None."""
+    best, best_score = None, NO
+    for row in FORMATS:
+        score = row.recognise(head)
+        if score > best_score:
+            best, best_score = row, score
+    return best
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        skip = id3v2_size(head)
+        if skip:  # an ID3 tag may front a FLAC stream as well as MPEG audio
+            handle.seek(skip)
+            if handle.read(4) == b"fLaC":
+                return b"fLaC"
+    return head
+
+
+def _special_kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")]
+    return next((name for test, name in kinds if test(mode)), "socket" if stat.S_ISSOCK(mode) else "special file")
+
+
+def detect(path: Path) -> Format:
+    """The format of ``path`` by content, or a DisclosureError saying why not."""
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise DisclosureError(path, "is a folder, not a file")
+        if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer forever
+            raise DisclosureError(path, f"is a {_special_kind(mode)}, not a regular file; it was not opened")
+        head = _read_head(path)
+    except FileNotFoundError:
+        raise DisclosureError(path, "no such file") from None
+    except PermissionError:
+        raise DisclosureError(path, "permission denied", "check the file's read permission") from None
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot open the file: {exc.strerror or exc}") from None
+    if not head:
+        raise DisclosureError(path, "is empty (0 bytes)")
+    found = sniff(head)
+    if found is None:
+        raise UnsupportedFormat(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
+    return found

@@ -1,0 +1,192 @@
+"""The stamp plan: every file of a batch with its record and destination, checked before anything is written.
+
+Each file's record is layered (``RecordLayers``): the base record, then its row
+of a per-file manifest, then ``--set`` overrides. Its destination mirrors the
+walked tree under ``--output``. A file whose record is invalid, whose output
+folder would lead outside ``--output`` (a symlink) or whose destination another
+file of the batch also maps to is refused here, by one line naming it, before
+the first write of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .batch import Item, Outcome, WalkOptions, attempt, map_in_order, walk
+from .carriers.c2pa.identity import SigningIdentity
+from .carriers.c2pa.manifest import REDACTABLE
+from .errors import DisclosureError
+from .record import (
+    DisclosureRecord,
+    apply_override,
+    load_record_data,
+    load_records_manifest,
+    merge_record_data,
+    validate_record,
+)
+from .stamp import StampResult, Verify, check_target_choice, stamp
+
+
+def parse_redactions(text: str | None) -> frozenset[str]:
+    """``"prompts, persons"`` as the set ``stamp`` takes; anything else is refused."""
+    redactions = frozenset(p.strip() for p in (text or "").split(",") if p.strip())
+    if redactions - REDACTABLE:
+        unknown = ", ".join(sorted(redactions - REDACTABLE))
+        raise DisclosureError("--redact", f"{unknown} cannot be redacted", "use prompts, persons")
+    return redactions
+
+
+@dataclass(frozen=True)
+class RecordLayers:
+    """Where each file's record comes from: a base record, its row of a manifest, then ``--set`` overrides."""
+
+    base: dict[str, Any] = field(default_factory=dict)
+    base_path: Path | None = None
+    base_text: str | None = None  # the TOML, for line numbers in errors
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows_path: Path | None = None
+    overrides: tuple[str, ...] = ()
+
+    @classmethod
+    def load(
+        cls, record: Path | None = None, records: Path | None = None, overrides: Iterable[str] = ()
+    ) -> RecordLayers:
+        base, text = load_record_data(record) if record else ({}, None)
+        rows = load_records_manifest(records) if records else {}
+        overrides = tuple(overrides)
+        if not record and not rows and not overrides:
+            raise DisclosureError(
+                "stamp", "no record given", "pass --record FILE, --records MANIFEST or --set field=value"
+            )
+        return cls(base, record, text, rows, records, overrides)
+
+    def record_for(self, item: Item) -> DisclosureRecord:
+        key = item.relative.as_posix()
+        if self.rows_path and not self.base_path and key not in self.rows:
+            raise DisclosureError(item.path, f"has no entry in {self.rows_path}", "add a row for it, or give --record")
+        data = merge_record_data(self.base, self.rows.get(key, {}))
+        for override in self.overrides:
+            apply_override(data, override)
+        return validate_record(data, source=self.base_path or self.rows_path or "--set", text=self.base_text)
+
+
+@dataclass(frozen=True)
+class StampOptions:
+    """How a batch is stamped: where the files go, whether to sign, how to check."""
+
+    output_dir: Path | None = None
+    in_place: bool = False
+    overwrite: bool = False
+    verify: Verify = Verify.touched
+    signing: SigningIdentity | None = None
+    redact: frozenset[str] = frozenset()
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        check_target_choice(self.output_dir, self.in_place)
+
+
+@dataclass(frozen=True)
+class StampJob:
+    """One file to stamp: its record and the folder its copy goes to (None when stamped in place)."""
+
+    item: Item
+    record: DisclosureRecord
+    folder: Path | None
+
+    @property
+    def destination(self) -> Path:
+        return self.folder / self.item.path.name if self.folder is not None else self.item.path
+
+
+@dataclass(frozen=True)
+class StampPlan:
+    options: StampOptions
+    items: tuple[Item, ...]  # everything the walk met, skipped entries included
+    jobs: tuple[StampJob, ...]
+    refused: tuple[Outcome[StampResult], ...]  # files refused while planning, each with its one line
+
+
+def _folder_for(item: Item, output: Path | None) -> Path | None:
+    if output is None:
+        return None
+    folder = output / item.relative.parent
+    if not folder.resolve().is_relative_to(output.resolve()):
+        raise DisclosureError(item.path, f"its output folder {folder} leads outside {output} (a symlink)")
+    return folder
+
+
+def plan_stamp(
+    paths: Iterable[Path], layers: RecordLayers, options: StampOptions, walk_options: WalkOptions | None = None
+) -> StampPlan:
+    """Walk ``paths`` and plan each file; nothing is written."""
+    items = tuple(walk(paths, walk_options))
+    jobs: list[StampJob] = []
+    refused: list[Outcome[StampResult]] = []
+    for item in items:
+        if item.skip:
+            continue
+        try:
+            jobs.append(StampJob(item, layers.record_for(item), _folder_for(item, options.output_dir)))
+        except DisclosureError as err:
+            refused.append(Outcome(item.path, error=err.one_line()))
+    jobs, collisions = _without_collisions(jobs)
+    return StampPlan(options, items, tuple(jobs), tuple(refused + collisions))
+
+
+def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outcome[StampResult]]]:
+    """Files that two or more inputs would be written to are refused, every one of those inputs."""
+    by_destination: dict[Path, list[StampJob]] = {}
+    sources: set[Path] = set()
+    for job in jobs:
+        source = job.item.path.resolve()
+        if source in sources:
+            continue  # the same file named twice (or named and met in its folder) is stamped once
+        sources.add(source)
+        by_destination.setdefault(job.destination.resolve(), []).append(job)
+    refused = []
+    for destination, sharing in by_destination.items():
+        if len(sharing) > 1:
+            names = ", ".join(str(j.item.path) for j in sharing)
+            for job in sharing:
+                reason = f"{names} would all be written to {destination}; none of them was stamped"
+                refused.append(
+                    Outcome[StampResult](
+                        job.item.path,
+                        error=DisclosureError(
+                            job.item.path, reason, "rename one, or stamp them into different --output folders"
+                        ).one_line(),
+                    )
+                )
+    kept = [j for sharing in by_destination.values() if len(sharing) == 1 for j in sharing]
+    order = {id(j): n for n, j in enumerate(jobs)}
+    return sorted(kept, key=lambda j: order[id(j)]), refused
+
+
+def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
+    """One planned file, for process pools: never raises."""
+    return attempt(
+        partial(
+            stamp,
+            record=job.record,
+            output_dir=job.folder,
+            in_place=options.in_place,
+            overwrite=options.overwrite,
+            verify=options.verify,
+            signing=options.signing,
+            redact=options.redact,
+            dry_run=options.dry_run,
+        ),
+        job.item,
+    )
+
+
+def run_plan(
+    plan: StampPlan, jobs: int = 1, on_outcome: Callable[[Outcome[StampResult]], None] | None = None
+) -> list[Outcome[StampResult]]:
+    """Stamp every planned file on ``jobs`` processes; the outcomes in plan order."""
+    return map_in_order(partial(stamp_job, options=plan.options), list(plan.jobs), jobs, on_outcome)

@@ -1,0 +1,139 @@
+"""Rebuild a disclosure record from raw carrier values, with where each value came from.
+
+Pure: no file is opened here. ``inspect`` rebuilds what it read from a file;
+``stamp`` rebuilds what it wrote, to verify it before anything is replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from .carriers.base import CarrierValues
+from .fieldmap import read_fields
+from .record import DisclosureRecord
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Conflict(_Result):
+    """Two carriers hold different values for one field."""
+
+    field: str
+    source: str
+    value: Any
+    other_source: str
+    other_value: Any
+
+
+class Problem(_Result):
+    """A carrier holds a value that is not valid for the record; it was not used."""
+
+    field: str
+    source: str
+    value: Any
+    reason: str
+
+
+class Provenance(_Result):
+    carriers: list[str]
+    stamped_by_aidisclose: bool
+    sources: dict[str, str]
+    conflicts: list[Conflict]
+    problems: list[Problem]
+    sidecar: str | None = None  # the XMP sidecar the values were read from, for formats without a writer
+    technical: dict[str, Any] = {}  # MediaInfo facts: container, duration, codecs, sizes, rates
+
+
+@functools.cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    """A validator for one record field, with the field's own annotation and validators."""
+    info = DisclosureRecord.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]  # built from the model at run time
+
+
+def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
+    """(typed value, plain JSON value) of one field, or ValidationError."""
+    if isinstance(value, str | bool | int | float):
+        return _validate_scalar(name, value)
+    return _validate_value(name, value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True and 1 are different inputs
+def _validate_scalar(name: str, value: str | bool | int | float) -> tuple[Any, Any]:
+    """As ``_validate_value``, remembered: a delivery repeats its titles, flags and credit lines file after file.
+
+    Only immutable values are cached (text, numbers, enums, dates), so callers may share them.
+    """
+    return _validate_value(name, value)
+
+
+def _validate_value(name: str, value: Any) -> tuple[Any, Any]:
+    adapter = _field_adapter(name)
+    typed = adapter.validate_python(value)
+    plain = adapter.dump_python(typed, mode="json", exclude_none=True)
+    return typed, (None if plain == [] else plain)
+
+
+def _normalise(name: str, value: Any) -> Any:
+    try:
+        return _validate_field(name, value)[1]
+    except ValidationError:
+        return value
+
+
+def _reason(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])  # relative to the field: its adapter validated it alone
+    return f"{where + ': ' if where else ''}{err['msg']}"
+
+
+def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]:
+    """The record the carriers hold, and where each value came from.
+
+    The first valid value in field-map order wins; every other carrier that
+    holds the field is compared on what it can carry.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    problems: list[Problem] = []
+    for readings in read_fields(stored):
+        name = readings.name
+        chosen: tuple[str, Any] | None = None
+        for reading in readings.readings:
+            style = reading.style
+            try:
+                typed, plain = _validate_field(name, reading.value)
+            except ValidationError as exc:
+                problems.append(Problem(field=name, source=style.label, value=reading.value, reason=_reason(exc)))
+                continue
+            if chosen is None:
+                chosen = (style.label, plain)
+                values[name], sources[name] = typed, style.label
+                continue
+            if plain == chosen[1]:
+                continue  # holds the chosen value itself: nothing to disagree about (and no projection to pay for)
+            expected = _normalise(name, style.project(chosen[1]))
+            if plain != expected:
+                conflicts.append(
+                    Conflict(
+                        field=name,
+                        source=chosen[0],
+                        value=expected,
+                        other_source=style.label,
+                        other_value=plain,
+                    )
+                )
+    provenance = Provenance(
+        carriers=sorted(c for c, keys in stored.items() if keys),
+        stamped_by_aidisclose="schema_version" in sources,  # only aidisclose writes it, in any carrier
+        sources=sources,
+        conflicts=conflicts,
+        problems=problems,
+    )
+    return DisclosureRecord.model_validate(values), provenance

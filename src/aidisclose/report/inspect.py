@@ -1,0 +1,151 @@
+"""The output of `aidisclose inspect`: text for people, JSON (with a published schema) for scripts.
+
+Both are written file by file as results arrive, so memory stays flat however
+many files there are. Values from files are shown as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from .._version import __version__
+from ..batch import Outcome
+from ..carriers.base import Carrier
+from ..carriers.c2pa.reading import C2paState
+from ..display import show_value
+from ..inspect import InspectResult
+
+
+class InspectProblem(BaseModel):
+    path: str
+    error: str | None = None
+    reason: str | None = None
+
+
+class InspectReport(BaseModel):
+    """The JSON output of `aidisclose inspect --format json` (see `aidisclose schema --inspect`)."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"$id": "https://aidisclose.org/schema/inspect/1.json"})
+
+    tool_version: str = __version__
+    files: list[InspectResult]
+    errors: list[InspectProblem]
+    skipped: list[InspectProblem]
+
+
+def inspect_json_schema() -> dict[str, Any]:
+    return InspectReport.model_json_schema()
+
+
+def write_inspect_json(outcomes: Iterable[Outcome[InspectResult]], stream: TextIO) -> tuple[int, int]:
+    """The InspectReport, each file written as it comes; returns (files read, errors)."""
+    errors: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    stream.write(f'{{\n  "tool_version": {json.dumps(__version__)},\n  "files": [')
+    written = 0
+    for outcome in outcomes:
+        if outcome.error:
+            errors.append({"path": str(outcome.path), "error": outcome.error})
+        elif outcome.skipped:
+            skipped.append({"path": str(outcome.path), "reason": outcome.skipped})
+        elif outcome.result is not None:
+            text = json.dumps(outcome.result.to_json_dict(), indent=2, ensure_ascii=False)
+            stream.write(("," if written else "") + "\n" + text)
+            written += 1
+    tail = json.dumps({"errors": errors, "skipped": skipped}, indent=2, ensure_ascii=False)
+    stream.write("\n  ],\n" + tail[2:] + "\n")
+    return written, len(errors)
+
+
+def technical_line(facts: dict[str, Any]) -> str:
+    """``MPEG-4, 0.5 s; video MPEG-4 Visual 64x48 10 fps; audio AAC 22050 Hz 1 ch``."""
+    if "error" in facts:
+        return str(facts["error"])
+    head = str(facts.get("container", ""))
+    if "duration_ms" in facts:
+        head += f", {facts['duration_ms'] / 1000:g} s"
+    parts = [head.lstrip(", ")] if head else []
+    for track in facts.get("tracks", []):
+        bits = [track["type"], str(track.get("codec", "?"))]
+        if "width" in track:
+            bits.append(f"{track['width']}x{track.get('height', '?')}")
+        if "frame_rate" in track and track["type"] == "video":
+            bits.append(f"{track['frame_rate']:g} fps")
+        if "sample_rate" in track:
+            bits.append(f"{track['sample_rate']} Hz {track.get('channels', '?')} ch")
+        parts.append(" ".join(bits))
+    return "; ".join(parts)
+
+
+def short_source(label: str) -> str:
+    """``xmp:Xmp.iptcExt.AISystemUsed`` -> ``iptcExt:AISystemUsed`` (JSON output keeps the full label)."""
+    carrier, _, key = label.partition(":")
+    parts = key.split(".")
+    if carrier == Carrier.XMP and len(parts) == 3:
+        prefix = {"iptcExt": "Iptc4xmpExt"}.get(parts[1], parts[1])
+        return f"{prefix}:{parts[2]}"
+    return f"IIM {parts[-1]}" if carrier == Carrier.IIM else label
+
+
+_STATE_COLOUR = {C2paState.TRUSTED: "green", C2paState.VALID: "green", C2paState.INVALID: "red"}
+
+
+def write_inspect_text(result: InspectResult, console: Any) -> None:
+    """One file's record for people: where each value came from, conflicts, ignored values, C2PA."""
+    prov = result.provenance
+    carriers = ", ".join(prov.carriers) or "none"
+    stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
+    console.print(f"[bold]{result.path}[/bold]  {result.format}, {result.size} bytes, {stamped}")
+    if prov.sidecar:
+        carriers += f" (from the sidecar {prov.sidecar})"
+    console.print(f"  carriers: {carriers}   sha256: {result.sha256}", highlight=False)
+    facts = technical_line(prov.technical)
+    if facts:
+        console.print(f"  media: {facts}", highlight=False)
+    _c2pa_lines(result, console)
+    values = result.record.to_json_dict()
+    values.pop("schema_version", None)
+    if not values:
+        console.print("  no disclosure metadata found")
+    else:
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("field")
+        table.add_column("value", overflow="fold")
+        table.add_column("from", style="dim", no_wrap=True)
+        for name, value in values.items():
+            table.add_row(name, show_value(value), short_source(prov.sources.get(name, "")))
+        console.print(table)
+    for c in prov.conflicts:
+        console.print(
+            f"  [yellow]conflict[/yellow] {c.field}: {short_source(c.source)} says {show_value(c.value)!r}, "
+            f"{short_source(c.other_source)} says {show_value(c.other_value)!r}",
+            highlight=False,
+        )
+    for p in prov.problems:
+        console.print(
+            f"  [yellow]ignored[/yellow] {p.field} from {short_source(p.source)}: {show_value(p.value)!r} ({p.reason})",
+            highlight=False,
+        )
+    console.print()
+
+
+def _c2pa_lines(result: InspectResult, console: Any) -> None:
+    c2pa = result.c2pa
+    if c2pa.state is C2paState.NONE:
+        return
+    colour = _STATE_COLOUR[c2pa.state]
+    who = c2pa.signer.get("common_name", "?")
+    where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
+    label = c2pa.state.value + (" (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID else "")
+    when = f" at {c2pa.signed_at}" if c2pa.signed_at else ""
+    console.print(f"  c2pa: [{colour}]{label}[/{colour}]{where}, signed by {who}{when}")
+    if c2pa.message:
+        console.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
+    if c2pa.ingredients:
+        console.print(f"        {len(c2pa.ingredients)} earlier manifest(s) kept as ingredients", highlight=False)
