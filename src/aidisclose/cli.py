@@ -18,13 +18,14 @@ import typer
 from rich.console import Console
 
 from ._version import __version__
-from .batch import Outcome, WalkOptions, default_jobs, imap_in_order, item_size, walk
+from .batch import Item, Outcome, WalkOptions, default_jobs, imap_in_order, item_size, walk
 from .carriers.c2pa.identity import identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
     FileCheck,
     ReportHead,
+    Summary,
     Verdict,
     build_report,
     iter_checks,
@@ -35,8 +36,8 @@ from .check import (
 from .errors import DisclosureError
 from .formats import SUPPORTED
 from .inspect import inspect_item
-from .plan import RecordLayers, StampOptions, parse_redactions, plan_stamp, run_plan
-from .policy import builtin_names, builtin_text, load_policy
+from .plan import RecordLayers, StampOptions, StampPlan, parse_redactions, plan_stamp, run_plan
+from .policy import Policy, builtin_names, builtin_text, load_policy
 from .record import RECORD_TEMPLATE, record_json_schema
 from .report import STREAMERS, ReportFormat, write_report
 from .report.inspect import inspect_json_schema, write_inspect_json, write_inspect_text
@@ -247,6 +248,11 @@ def stamp_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     plan = plan_stamp(files, layers, options, _walk_options(include, exclude, follow_symlinks))
+    raise typer.Exit(_run_stamp(plan, jobs or default_jobs(), output_format))
+
+
+def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
+    """Stamp a plan, each file's line as it is done, then the summary; the exit code."""
     for refused in plan.refused:
         _error(DisclosureError(None, refused.error or ""))
     clock = time.perf_counter()
@@ -259,7 +265,7 @@ def stamp_command(
             elif output_format is OutputFormat.text and outcome.result is not None:
                 _print_stamped(outcome.result)
 
-        outcomes = [*plan.refused, *run_plan(plan, jobs or default_jobs(), report)]
+        outcomes = [*plan.refused, *run_plan(plan, jobs, report)]
     if output_format is OutputFormat.json:
         _print_json(_stamp_json(outcomes))
     failed = sum(o.error is not None for o in outcomes)
@@ -269,7 +275,7 @@ def stamp_command(
         skipped = sum(o.skipped is not None for o in outcomes) + sum(i.skip is not None for i in plan.items)
         _summary({**{k: v for k, v in counts.items() if v}, "skipped": skipped, "failed": failed},
                  len(plan.items), time.perf_counter() - clock)  # fmt: skip
-    raise typer.Exit(EXIT_ERROR if failed else EXIT_OK)
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _print_stamped(r: StampResult) -> None:
@@ -437,26 +443,10 @@ def check_command(
         raise typer.Exit(EXIT_ERROR) from None
     # The same walk as check_paths: a path that does not exist is an error row of the report.
     items = list(walk(paths, _walk_options(include, exclude, follow_symlinks)))
-    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
-        with _progress(len(items), "checking") as advance:
-
-            def arrived(files: Iterator[FileCheck]) -> Iterator[FileCheck]:
-                for file in files:
-                    advance(file)
-                    if file.verdict is Verdict.error:
-                        _error(DisclosureError(None, file.reason or file.path))
-                    yield file
-
-            results = arrived(iter_checks(items, loaded, strict, anchors, jobs or default_jobs()))
-            if report_format in STREAMERS:  # written as results come: memory stays flat
-                head = ReportHead(report_time(started), strict, policy_infos(loaded))
-                summary = STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
-            else:
-                report = build_report(list(results), loaded, strict, started, time.perf_counter() - clock)
-                write_report(report, report_format, stream, color)
-                summary = report.summary
+        summary = _write_check(items, loaded, strict, anchors, jobs or default_jobs(), report_format, stream, color)
     finally:
         if output:
             stream.close()
@@ -466,6 +456,36 @@ def check_command(
         counts = {"passed": summary.passed, "failed": summary.failed, "errors": summary.errors}
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
     raise typer.Exit(EXIT_ERROR if summary.errors else (EXIT_POLICY if summary.failed else EXIT_OK))
+
+
+def _write_check(
+    items: list[Item],
+    policies: list[Policy],
+    strict: bool,
+    anchors: bytes | None,
+    jobs: int,
+    report_format: ReportFormat,
+    stream: TextIO,
+    color: bool,
+) -> Summary:
+    """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary."""
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    with _progress(len(items), "checking") as advance:
+
+        def arrived(files: Iterator[FileCheck]) -> Iterator[FileCheck]:
+            for file in files:
+                advance(file)
+                if file.verdict is Verdict.error:
+                    _error(DisclosureError(None, file.reason or file.path))
+                yield file
+
+        results = arrived(iter_checks(items, policies, strict, anchors, jobs))
+        if report_format in STREAMERS:  # written as results come: memory stays flat
+            head = ReportHead(report_time(started), strict, policy_infos(policies))
+            return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
+        report = build_report(list(results), policies, strict, started, time.perf_counter() - clock)
+        write_report(report, report_format, stream, color)
+        return report.summary
 
 
 @app.command("credits")

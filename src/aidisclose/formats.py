@@ -17,16 +17,17 @@ from enum import StrEnum
 from pathlib import Path
 
 from .carriers.base import Carrier, MetadataStore, WriteMode
-from .carriers.bmff import BmffStore
+from .carriers.bmff import BmffStore, heif_essence, jxl_essence
 from .carriers.c2pa import prescan
 from .carriers.c2pa.place import ManifestPlace
-from .carriers.exiv2store import Exiv2Store
-from .carriers.id3 import Id3Store
-from .carriers.riff import wave_store
+from .carriers.exiv2store import Exiv2Store, pixel_digest, tiff_data_digest
+from .carriers.id3 import AiffId3Store, Id3Store
+from .carriers.riff import avi_store, wave_store
 from .carriers.sidecar import SidecarStore
 from .carriers.vorbis import VorbisCommentStore
 from .containers.id3 import id3v2_size, mpeg_frame_length
 from .containers.ogg import first_packet
+from .containers.stills import tiff_first_ifd_tags
 from .errors import DisclosureError, UnsupportedFormat
 
 
@@ -48,6 +49,18 @@ class MediaFormat(StrEnum):
     MXF = "mxf"
     EXR = "exr"
     DPX = "dpx"
+    HEIC = "heic"
+    HEIF = "heif"
+    AVIF = "avif"
+    GIF = "gif"
+    JXL = "jxl"
+    JXL_CODESTREAM = "jxl-codestream"
+    AVI = "avi"
+    DNG = "dng"
+    PSD = "psd"
+    AIFF = "aiff"
+    OGG_FLAC = "ogg-flac"
+    SPEEX = "speex"
 
 
 class Kind(StrEnum):
@@ -81,10 +94,14 @@ class Format:
     c2pa_embedded: bool  # the SDK embeds a manifest store; otherwise NAME.EXT.c2pa beside the file
     c2pa_prescan: Callable[[Path], bool] | None = None
     preview: Preview = Preview.NONE
+    #: A second look for a format that shares its signature with another (DNG is a TIFF with a DNGVersion tag).
+    refine: Callable[[Path], MediaFormat | None] | None = None
+    c2pa_mime: str | None = None  # what the SDK is told, where it does not know the format's own MIME type
     manifest_place: ManifestPlace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        place = ManifestPlace(self.mime.split(";")[0], self.extension, self.c2pa_embedded, self.c2pa_prescan)
+        mime = self.c2pa_mime or self.mime.split(";")[0]
+        place = ManifestPlace(mime, self.extension, self.c2pa_embedded, self.c2pa_prescan)
         object.__setattr__(self, "manifest_place", place)
 
     @property
@@ -135,6 +152,46 @@ def _ftyp(*brands: bytes, bare_quicktime: bool = False) -> Recognise:
     return recognise
 
 
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_HEIF_BRANDS = {b"mif1", b"msf1"}
+
+
+def _ftyp_brands(head: bytes) -> tuple[bytes, set[bytes]]:
+    """The major brand and the compatible brands of a leading ``ftyp`` box (as far as ``head`` holds them)."""
+    size = int.from_bytes(head[:4], "big")
+    compatible = head[16 : min(size, len(head))]
+    return head[8:12], {compatible[i : i + 4] for i in range(0, len(compatible) - 3, 4)}
+
+
+def _heif(family: set[bytes]) -> Recognise:
+    """HEIF images: sure by the major brand; likely by a compatible brand under the generic ``mif1``/``msf1``."""
+
+    def recognise(head: bytes) -> int:
+        if head[4:8] != b"ftyp":
+            return NO
+        major, compatible = _ftyp_brands(head)
+        if major in family:
+            return SURE
+        if major in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
+            if family is _HEIF_BRANDS:
+                return LIKELY if not compatible & (_HEIC_BRANDS | _AVIF_BRANDS) else WEAK
+            return LIKELY if compatible & family else NO
+        return NO
+
+    return recognise
+
+
+def _dng_if_tagged(path: Path) -> MediaFormat | None:
+    """A TIFF whose first IFD has DNGVersion (50706) is a DNG; the IFD may lie anywhere in the file."""
+    with open(path, "rb") as handle:
+        tags = tiff_first_ifd_tags(handle, handle.read(8))
+    return MediaFormat.DNG if tags is not None and _DNG_VERSION in tags else None
+
+
+_DNG_VERSION = 50706
+
+
 def _mp3(head: bytes) -> int:
     """An ID3 tag (not in front of FLAC) or an MPEG audio frame sync: the weakest of signatures."""
     if head[:3] == b"ID3":
@@ -153,7 +210,7 @@ FORMATS: tuple[Format, ...] = (
     Format(MediaFormat.PNG, "PNG", Kind.IMAGE, "image/png", "png", _magic(b"\x89PNG\r\n\x1a\n"),
            Exiv2Store(_XMP_IMAGE), True, prescan.png_may_hold, Preview.PIXELS),
     Format(MediaFormat.TIFF, "TIFF", Kind.IMAGE, "image/tiff", "tif", _magic(b"II*\x00", b"MM\x00*"),
-           Exiv2Store(_IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS),
+           Exiv2Store(_IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS, refine=_dng_if_tagged),
     Format(MediaFormat.WEBP, "WebP", Kind.IMAGE, "image/webp", "webp", _riff(b"WEBP"),
            Exiv2Store(_XMP_IMAGE), True, prescan.riff_may_hold, Preview.PIXELS),
     Format(MediaFormat.WAV, "WAV", Kind.AUDIO, "audio/wav", "wav", _riff(b"WAVE", (b"RIFF", b"RF64")),
@@ -180,6 +237,31 @@ FORMATS: tuple[Format, ...] = (
            SidecarStore(), False, preview=Preview.FFMPEG),
     Format(MediaFormat.DPX, "DPX", Kind.IMAGE, "image/x-dpx", "dpx", _magic(b"SDPX", b"XPDS"),
            SidecarStore(), False, preview=Preview.FFMPEG),
+    Format(MediaFormat.HEIC, "HEIC", Kind.IMAGE, "image/heic", "heic", _heif(_HEIC_BRANDS),
+           SidecarStore(heif_essence), True, prescan.bmff_may_hold),
+    Format(MediaFormat.AVIF, "AVIF", Kind.IMAGE, "image/avif", "avif", _heif(_AVIF_BRANDS),
+           SidecarStore(heif_essence), True, prescan.bmff_may_hold, Preview.PIXELS),
+    Format(MediaFormat.HEIF, "HEIF", Kind.IMAGE, "image/heif", "heif", _heif(_HEIF_BRANDS),
+           SidecarStore(heif_essence), True, prescan.bmff_may_hold),
+    Format(MediaFormat.GIF, "GIF", Kind.IMAGE, "image/gif", "gif", _magic(b"GIF87a", b"GIF89a"),
+           SidecarStore(pixel_digest), True, preview=Preview.PIXELS),
+    Format(MediaFormat.JXL, "JPEG XL", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\0\0\0\x0cJXL \r\n\x87\n"),
+           SidecarStore(jxl_essence), True, prescan.jumbf_box_may_hold, Preview.FFMPEG),
+    # A bare codestream: the SDK signs only the container, so the manifest is a sidecar over the bytes.
+    Format(MediaFormat.JXL_CODESTREAM, "JPEG XL codestream", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\xff\x0a"),
+           SidecarStore(), False, preview=Preview.FFMPEG, c2pa_mime="application/octet-stream"),
+    Format(MediaFormat.DNG, "DNG", Kind.IMAGE, "image/x-adobe-dng", "dng", lambda _head: NO,
+           Exiv2Store(_IIM_IMAGE, tiff_data_digest), True, prescan.tiff_may_hold, Preview.PIXELS),
+    Format(MediaFormat.PSD, "PSD", Kind.IMAGE, "image/vnd.adobe.photoshop", "psd", _magic(b"8BPS\x00\x01"),
+           Exiv2Store(_IIM_IMAGE), False, preview=Preview.PIXELS),
+    Format(MediaFormat.AVI, "AVI", Kind.VIDEO, "video/x-msvideo", "avi", _riff(b"AVI "),
+           avi_store(), True, prescan.riff_may_hold, Preview.FFMPEG),
+    Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _riff(b"AIFF", (b"FORM",)),
+           AiffId3Store(), False),
+    Format(MediaFormat.OGG_FLAC, "Ogg FLAC", Kind.AUDIO, "audio/ogg; codecs=flac", "oga", _ogg(b"\x7fFLAC"),
+           VorbisCommentStore("ogg-flac"), False),
+    Format(MediaFormat.SPEEX, "Speex", Kind.AUDIO, "audio/ogg; codecs=speex", "spx", _ogg(b"Speex   "),
+           VorbisCommentStore("speex"), False),
     Format(MediaFormat.MP3, "MP3", Kind.AUDIO, "audio/mpeg", "mp3", _mp3,
            Id3Store(), True, prescan.id3_may_hold),
 )  # fmt: skip
@@ -246,4 +328,11 @@ def detect(path: Path) -> Format:
     found = sniff(head)
     if found is None:
         raise UnsupportedFormat(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
+    if found.refine is not None:
+        try:
+            refined = found.refine(path)
+        except OSError:
+            refined = None  # unreadable past the header: the store says why when it reads
+        if refined is not None:
+            return BY_NAME[refined]
     return found

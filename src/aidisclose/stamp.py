@@ -195,7 +195,7 @@ def stamp(
     if store.write_mode is WriteMode.SIDECAR:
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record)
         if plan is not None and embed:
-            bytes_written += _sign_embedded(destination, destination, store, info.manifest_place, plan, lambda _: None)
+            bytes_written += _sign_embedded(destination, destination, store, info.manifest_place, plan, None)
     elif plan is not None and embed:
         bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.manifest_place, plan)
     elif store.write_mode is WriteMode.IN_PLACE:

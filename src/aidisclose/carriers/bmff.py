@@ -260,10 +260,7 @@ class BmffStore(MetadataStore):
 
     def essence_digest(self, path: Path) -> str:
         """SHA-256 over every top-level ``mdat`` payload (the whole media: O(file))."""
-        ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind == b"mdat"]
-        if not ranges:
-            raise DisclosureError(path, "has no 'mdat' box; there is no media in it")
-        return hash_ranges(path, ranges, b"bmff-mdat")
+        return media_box_digest(path)
 
 
 def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -272,3 +269,23 @@ def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -
         for start, end in protected:
             if offset < end and start < offset + length:
                 yield offset, length
+
+
+def media_box_digest(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> str:
+    """SHA-256 over the payloads of the top-level boxes of ``kinds``: the media, which no metadata edit moves."""
+    ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind in kinds]
+    if not ranges:
+        names = "/".join(f"'{k.decode('latin-1')}'" for k in kinds)
+        raise DisclosureError(path, f"has no {names} box; there is no media in it")
+    label = b"bmff-mdat" if kinds == (b"mdat",) else b"bmff-" + b"-".join(kinds)
+    return hash_ranges(path, ranges, label)
+
+
+def heif_essence(path: Path) -> str:
+    """HEIC, HEIF, AVIF: the coded images in ``mdat`` (the C2PA SDK adds a box and moves nothing in it)."""
+    return media_box_digest(path)
+
+
+def jxl_essence(path: Path) -> str:
+    """A JPEG XL container: its codestream boxes, whole (``jxlc``) or in parts (``jxlp``)."""
+    return media_box_digest(path, (b"jxlc", b"jxlp"))

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
+from ..containers.tiff import tiff_image_data
 from ..errors import DisclosureError
-from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, read_file
+from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, hash_ranges, read_file
 from .exiv2 import edit_metadata, read_metadata
 
 
 class Exiv2Store(MetadataStore):
     """Images exiv2 writes (JPEG, PNG, TIFF, WebP...): XMP everywhere, IIM where the format has a place for it."""
 
-    def __init__(self, carriers: tuple[Carrier, ...]) -> None:
+    def __init__(self, carriers: tuple[Carrier, ...], essence: Callable[[Path], str] | None = None) -> None:
         self.carriers = carriers
+        self.essence = essence or pixel_digest
 
     def read(self, path: Path) -> CarrierValues:
         return read_metadata(read_file(path), path, with_iim=Carrier.IIM in self.carriers)
@@ -23,21 +26,31 @@ class Exiv2Store(MetadataStore):
         target.write_bytes(edit_metadata(read_file(source), source, changes))
 
     def essence_digest(self, path: Path) -> str:
-        """SHA-256 over every frame's decoded pixels (mode, size, raw bytes)."""
-        from PIL import Image, UnidentifiedImageError  # only stamping decodes pixels: keep it off `check`'s start-up
+        return self.essence(path)
 
-        digest = hashlib.sha256()
-        try:
-            with Image.open(path) as image:
-                for index in range(getattr(image, "n_frames", 1)):
-                    image.seek(index)
-                    frame = image.copy()
-                    digest.update(f"{frame.mode}:{frame.size}:".encode())
-                    digest.update(frame.tobytes())
-        except Image.DecompressionBombError as exc:
-            raise DisclosureError(path, f"refused to decode the pixels: {exc}") from None
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-            raise DisclosureError(
-                path, f"cannot decode the image data ({exc}); the file is truncated or corrupt"
-            ) from None
-        return digest.hexdigest()
+
+def pixel_digest(path: Path) -> str:
+    """SHA-256 over every frame's decoded pixels (mode, size, raw bytes), through Pillow."""
+    from PIL import Image, UnidentifiedImageError  # only stamping decodes pixels: keep it off `check`'s start-up
+
+    digest = hashlib.sha256()
+    try:
+        with Image.open(path) as image:
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                frame = image.copy()
+                digest.update(f"{frame.mode}:{frame.size}:".encode())
+                digest.update(frame.tobytes())
+    except Image.DecompressionBombError as exc:
+        raise DisclosureError(path, f"refused to decode the pixels: {exc}") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise DisclosureError(path, f"cannot decode the image data ({exc}); the file is truncated or corrupt") from None
+    return digest.hexdigest()
+
+
+def tiff_data_digest(path: Path) -> str:
+    """SHA-256 over the image data every IFD points at (strips and tiles, raw), for DNG and other raw TIFFs.
+
+    Pillow decodes only a DNG's small preview; the sensor data lives in SubIFDs it does not read.
+    """
+    return hash_ranges(path, tiff_image_data(path), b"tiff-data")

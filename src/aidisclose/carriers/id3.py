@@ -9,12 +9,14 @@ from __future__ import annotations
 import shutil
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mutagen import MutagenError
+from mutagen.aiff import AIFF
 from mutagen.id3 import ID3, PRIV, TXXX, Frames, ID3NoHeaderError
 
 from ..containers.id3 import id3v2_size, mpeg_frame_length
+from ..containers.riff import Form, read_form
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, hash_ranges, text_list
 from .exiv2 import edit_packet, read_packet
@@ -83,11 +85,19 @@ def _text_frame(key: str, values: list[str]) -> Any:
 
 
 class Id3Store(MetadataStore):
+    """MP3: an ID3v2 tag in front of the MPEG audio frames."""
+
     carriers = (Carrier.XMP, Carrier.ID3)
 
-    def read(self, path: Path) -> CarrierValues:
+    def _tags(self, path: Path) -> ID3 | None:
         _check_tag_size(path)
-        tags = _load_tags(path)
+        return _load_tags(path)
+
+    def _save(self, tags: ID3, target: Path) -> None:
+        tags.save(target, v2_version=4)
+
+    def read(self, path: Path) -> CarrierValues:
+        tags = self._tags(path)
         values: dict[str, Stored] = {}
         if tags is not None:
             for frame in tags.values():
@@ -99,7 +109,9 @@ class Id3Store(MetadataStore):
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         shutil.copyfile(source, target)
-        tags = _load_tags(target) or ID3()
+        tags = self._tags(target)
+        if tags is None:  # not `or`: a tag with no frames is falsy, and an AIFF's saves itself as a chunk
+            tags = ID3()
         if changes.get(Carrier.XMP):
             packet = edit_packet(_xmp_packet(tags), source, changes)
             for frame in tags.getall("PRIV"):
@@ -111,10 +123,39 @@ class Id3Store(MetadataStore):
             if value is not None:
                 tags.add(_text_frame(key, text_list(value)))
         try:
-            tags.save(target, v2_version=4)
+            self._save(tags, target)
         except (MutagenError, OSError) as exc:
             raise DisclosureError(source, f"cannot write the ID3 tag: {exc}") from None
 
     def essence_digest(self, path: Path) -> str:
         start, end = audio_range(path)
         return hash_ranges(path, [(start, end - start)], b"mpeg-audio")
+
+
+class AiffId3Store(Id3Store):
+    """AIFF / AIFF-C: the same ID3 carriers, in the file's ``ID3 `` chunk (mutagen writes it)."""
+
+    def _tags(self, path: Path) -> ID3 | None:
+        """The file's ID3 chunk, or a new empty one that saves itself as a chunk of this file."""
+        self._form(path)
+        try:
+            audio = AIFF(path)
+            if audio.tags is None:
+                audio.add_tags()
+        except (MutagenError, struct.error, ValueError, EOFError) as exc:
+            raise DisclosureError(path, f"its AIFF chunks or ID3 tag are corrupt ({exc})") from None
+        tags: ID3 = cast(ID3, audio.tags)
+        return tags
+
+    def _form(self, path: Path) -> Form:
+        form = read_form(path)
+        if form.magic != b"FORM" or form.kind not in (b"AIFF", b"AIFC"):
+            raise DisclosureError(path, "is not an AIFF file")
+        if form.first(b"COMM") is None or form.first(b"SSND") is None:
+            raise DisclosureError(path, "has no 'COMM' or 'SSND' chunk; it is not playable audio")
+        return form
+
+    def essence_digest(self, path: Path) -> str:
+        form = self._form(path)
+        ranges = [(c.payload, c.size) for c in form.chunks if c.fourcc in (b"COMM", b"SSND")]
+        return hash_ranges(path, ranges, b"aiff")

@@ -59,10 +59,13 @@ class RiffStore(MetadataStore):
 
     carriers = (Carrier.XMP, Carrier.RIFF_INFO)
 
-    def __init__(self, kind: bytes, essence: tuple[bytes, ...], what: str) -> None:
+    def __init__(self, kind: bytes, essence: tuple[bytes, ...], what: str, offsets_after_form: bool = False) -> None:
         self.kind = kind
         self.essence = essence
         self.what = what  # for refusals: "playable audio", "a playable AVI"
+        #: Data after the first form may be addressed by absolute offsets (OpenDML AVI's AVIX lists):
+        #: growing the form would move it, so such a file is refused rather than broken.
+        self.offsets_after_form = offsets_after_form
 
     def _form(self, path: Path) -> Form:
         form = read_form(path)
@@ -83,6 +86,13 @@ class RiffStore(MetadataStore):
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         form = self._form(source)
+        size = source.stat().st_size
+        trailing = size - form.end if size > form.end + 1 else 0
+        if trailing and self.offsets_after_form:
+            raise DisclosureError(
+                source, f"has {trailing:,} bytes after its first RIFF list (an OpenDML file over 1 GiB?); "
+                "aidisclose cannot add chunks to it without moving them",
+            )
         replacements: dict[int, bytes] = {}  # chunk offset -> new chunk bytes
         appended: list[bytes] = []
         if changes.get(Carrier.XMP):
@@ -116,6 +126,8 @@ class RiffStore(MetadataStore):
             for new in appended:
                 out.write(new)
             total = out.tell()
+            if trailing:  # outside the form (a trailing tag): kept as it is, after it
+                _copy_range(src, out, form.end, trailing)
             out.seek(4)
             out.write(struct.pack("<I", total - 8))
 
@@ -130,7 +142,7 @@ def wave_store() -> RiffStore:
 
 
 def avi_store() -> RiffStore:
-    return RiffStore(b"AVI ", (b"hdrl", b"movi"), "a playable AVI")
+    return RiffStore(b"AVI ", (b"hdrl", b"movi"), "a playable AVI", offsets_after_form=True)
 
 
 def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, length: int) -> None:

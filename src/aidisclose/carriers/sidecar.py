@@ -6,6 +6,7 @@ MediaInfo can see (Matroska ``COPYRIGHT``, ``AIDISCLOSE_*``) are read too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,8 +45,18 @@ def _read_sidecar(sidecar: Path) -> bytes | None:
 
 
 class SidecarStore(MetadataStore):
+    """XMP in ``NAME.EXT.xmp``, for formats no maintained library writes metadata into.
+
+    ``essence`` digests what must not change: by default all of the file, which is never
+    opened for writing; for formats the C2PA SDK embeds a manifest into, the part the SDK
+    leaves alone (a BMFF format's media data, a GIF's decoded frames).
+    """
+
     carriers = (Carrier.XMP,)
     write_mode: ClassVar[WriteMode] = WriteMode.SIDECAR
+
+    def __init__(self, essence: Callable[[Path], str] = file_sha256) -> None:
+        self.essence = essence
 
     def sidecar_of(self, path: Path) -> Path:
         return sidecar_path(path)
@@ -65,5 +76,4 @@ class SidecarStore(MetadataStore):
         target.write_bytes(edit_packet(packet, existing, changes))
 
     def essence_digest(self, path: Path) -> str:
-        """The media file is never written, so its essence is all of it."""
-        return file_sha256(path)
+        return self.essence(path)

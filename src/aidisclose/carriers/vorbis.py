@@ -1,4 +1,4 @@
-"""FLAC, Ogg Vorbis and Opus: Vorbis comments through mutagen.
+"""FLAC, Ogg Vorbis, Opus, Ogg FLAC and Speex: Vorbis comments through mutagen.
 
 ``AIDISCLOSE_*`` comments carry the key fields for people; ``AIDISCLOSE_RECORD``
 carries the whole record as JSON. Pictures and every other comment are kept.
@@ -17,17 +17,39 @@ from typing import Any
 
 from mutagen import MutagenError
 from mutagen.flac import FLAC
+from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 
 from ..containers.flac import read_layout
-from ..containers.ogg import pages
+from ..containers.ogg import first_packet, pages
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, hash_ranges
 from .tags import RECORD_KEY, tag_writes, unpack_record
 
-_OPENERS: dict[str, Any] = {"flac": FLAC, "ogg-vorbis": OggVorbis, "opus": OggOpus}
-_HEADER_PACKETS = {"ogg-vorbis": 3, "opus": 2}
+_OPENERS: dict[str, Any] = {
+    "flac": FLAC,
+    "ogg-vorbis": OggVorbis,
+    "opus": OggOpus,
+    "ogg-flac": OggFLAC,
+    "speex": OggSpeex,
+}
+
+
+def _header_packets(kind: str, path: Path) -> int:
+    """How many packets of the Ogg stream are headers (identification, comments, setup), not audio."""
+    if kind == "ogg-vorbis":
+        return 3
+    if kind == "opus":
+        return 2
+    with open(path, "rb") as handle:
+        packet = first_packet(handle.read(512)) or b""
+    if kind == "speex" and len(packet) >= 72:  # Speex header: extra_headers at byte 68
+        return 2 + int.from_bytes(packet[68:72], "little")
+    if kind == "ogg-flac" and len(packet) >= 9:  # 0x7F 'FLAC' major minor, then the header packet count
+        return 1 + int.from_bytes(packet[7:9], "big")
+    raise DisclosureError(path, f"its {kind} header packet is cut short; the file is damaged")
 
 
 class VorbisCommentStore(MetadataStore):
@@ -75,7 +97,7 @@ class VorbisCommentStore(MetadataStore):
     def essence_digest(self, path: Path) -> str:
         if self.kind == "flac":
             return hash_ranges(path, [flac_audio_range(path)], b"flac-frames")
-        return ogg_audio_digest(path, _HEADER_PACKETS[self.kind])
+        return ogg_audio_digest(path, _header_packets(self.kind, path))
 
 
 def _crc16_table() -> list[int]:

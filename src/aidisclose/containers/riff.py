@@ -34,6 +34,7 @@ class Form:
     magic: bytes  # RIFF or FORM
     kind: bytes
     chunks: list[Chunk]
+    end: int  # where the form ends, as its header says (the file may go on: another RIFF, a trailing tag)
 
     @property
     def little_endian(self) -> bool:
@@ -89,7 +90,7 @@ def read_form(path: Path) -> Form:
                     f"but only {size - chunk.payload} remain; the file is truncated or the size is wrong",
                 )
             chunks.append(chunk)
-    return Form(head[:4], head[8:12], chunks)
+    return Form(head[:4], head[8:12], chunks, form_end)
 
 
 def read_payload(path: Path, chunk: Chunk, limit: int | None = None) -> bytes:

@@ -76,3 +76,9 @@ def id3_may_hold(path: Path) -> bool:
         size = id3v2_size(handle.read(10))
         handle.seek(0)
         return size > 0 and b"application/c2pa" in handle.read(size)
+
+
+@_unsure_is_true
+def jumbf_box_may_hold(path: Path) -> bool:
+    """JPEG XL: the store is a top-level ``jumb`` box."""
+    return any(found.kind == b"jumb" for found in top_level_boxes(path))
