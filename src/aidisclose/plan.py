@@ -162,9 +162,8 @@ def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outc
                         ).one_line(),
                     )
                 )
-    kept = [j for sharing in by_destination.values() if len(sharing) == 1 for j in sharing]
-    order = {id(j): n for n, j in enumerate(jobs)}
-    return sorted(kept, key=lambda j: order[id(j)]), refused
+    alone = {id(sharing[0]) for sharing in by_destination.values() if len(sharing) == 1}
+    return [j for j in jobs if id(j) in alone], refused
 
 
 def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
