@@ -273,3 +273,11 @@ def test_eu_mark_may_come_from_c2pa() -> None:
 def test_rules_whose_condition_is_not_met_are_not_applicable() -> None:
     found, _, why = outcome_of("genai-production", "transparency.synthetic-performer", subject())
     assert (found, why) == (Outcome.not_applicable, "condition not met")
+
+
+def test_each_result_names_the_pillar_its_rule_belongs_to() -> None:
+    policy = load_policy("genai-production")
+    results = run_policy(policy, subject(), {})
+    pillars = {r.rule: r.pillar for r in results}
+    assert pillars and all(pillars.values()), pillars
+    assert {rule.id: rule.pillar for rule in policy.rules} == pillars

@@ -42,6 +42,7 @@ class RuleOutcome(_Model):
     actual: Any = None
     field: str | None = None
     carrier: str | None = Field(default=None, description="Where the value came from (carrier:key)")
+    pillar: str | None = Field(default=None, description="The guidance pillar of the rule, as its policy names it")
 
 
 class FileCheck(_Model):
@@ -131,6 +132,7 @@ def _outcome(result: RuleResult) -> RuleOutcome:
         actual=result.actual,
         field=result.field,
         carrier=result.carrier,
+        pillar=result.pillar,
     )
 
 

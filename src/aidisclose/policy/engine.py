@@ -299,6 +299,7 @@ class RuleResult(NamedTuple):
     actual: Any
     field: str | None
     carrier: str | None
+    pillar: str | None = None  # the guidance pillar the rule belongs to (consent, attribution, ...)
 
 
 BUILTIN_DIR = "profiles"
@@ -479,4 +480,5 @@ def _result(
         actual=actual,
         field=field_path,
         carrier=sources.get(top) if top else None,
+        pillar=rule.pillar,
     )
