@@ -138,3 +138,33 @@ def test_an_avi_with_data_after_its_first_riff_is_refused_unchanged(tmp_path: Pa
     with pytest.raises(DisclosureError, match="after its first RIFF list"):
         stamp(big, load_record(EXAMPLE_RECORD), in_place=True)
     assert big.read_bytes() == before
+
+
+def test_a_failed_signing_of_a_sidecar_format_leaves_nothing_behind(tmp_path: Path, identity: SigningIdentity) -> None:
+    """HEIC's XMP goes to a sidecar and its manifest into the file: if signing fails, neither is written."""
+    from dataclasses import replace
+
+    from aidisclose import DisclosureError
+
+    unreachable = replace(identity, tsa_url="http://127.0.0.1:9/")  # no timestamp authority answers there
+    out = tmp_path / "out"
+    with pytest.raises(DisclosureError, match="C2PA signing failed"):
+        stamp(FOREIGN / "Stonehenge.heic", load_record(EXAMPLE_RECORD), output_dir=out, signing=unreachable)
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_an_mp4_listing_a_heif_brand_is_still_an_mp4(tmp_path: Path) -> None:
+    from aidisclose.formats import sniff
+
+    head = bytearray((FIXTURES / "video" / "clip.mp4").read_bytes()[:64])
+    head[20:24] = b"msf1"  # a compatible brand; the major brand stays isom
+    found = sniff(bytes(head))
+    assert found is not None and found.format is MediaFormat.MP4
+
+
+def test_aiff_c_is_told_by_its_content() -> None:
+    from aidisclose.formats import sniff
+
+    head = (FOREIGN / "48k-2ch-s16-silence.aif").read_bytes()[:64]
+    found = sniff(head[:8] + b"AIFC" + head[12:])
+    assert found is not None and found.format is MediaFormat.AIFF

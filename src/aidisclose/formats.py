@@ -173,7 +173,7 @@ def _heif(family: set[bytes]) -> Recognise:
         major, compatible = _ftyp_brands(head)
         if major in family:
             return SURE
-        if major in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
+        if major in _HEIF_BRANDS:  # a video MP4 may list mif1/msf1 among its brands: only the major one counts
             if family is _HEIF_BRANDS:
                 return LIKELY if not compatible & (_HEIC_BRANDS | _AVIF_BRANDS) else WEAK
             return LIKELY if compatible & family else NO
@@ -190,6 +190,10 @@ def _dng_if_tagged(path: Path) -> MediaFormat | None:
 
 
 _DNG_VERSION = 50706
+
+
+def _aiff(head: bytes) -> int:
+    return SURE if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC") else NO
 
 
 def _mp3(head: bytes) -> int:
@@ -256,7 +260,7 @@ FORMATS: tuple[Format, ...] = (
            Exiv2Store(_IIM_IMAGE), False, preview=Preview.PIXELS),
     Format(MediaFormat.AVI, "AVI", Kind.VIDEO, "video/x-msvideo", "avi", _riff(b"AVI "),
            avi_store(), True, prescan.riff_may_hold, Preview.FFMPEG),
-    Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _riff(b"AIFF", (b"FORM",)),
+    Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _aiff,
            AiffId3Store(), False),
     Format(MediaFormat.OGG_FLAC, "Ogg FLAC", Kind.AUDIO, "audio/ogg; codecs=flac", "oga", _ogg(b"\x7fFLAC"),
            VorbisCommentStore("ogg-flac"), False),

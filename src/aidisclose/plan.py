@@ -141,13 +141,13 @@ def plan_stamp(
 def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outcome[StampResult]]]:
     """Files that two or more inputs would be written to are refused, every one of those inputs."""
     by_destination: dict[Path, list[StampJob]] = {}
-    sources: set[Path] = set()
+    seen: set[tuple[Path, Path]] = set()
     for job in jobs:
-        source = job.item.path.resolve()
-        if source in sources:
-            continue  # the same file named twice (or named and met in its folder) is stamped once
-        sources.add(source)
-        by_destination.setdefault(job.destination.resolve(), []).append(job)
+        pair = (job.item.path.resolve(), job.destination.resolve())
+        if pair in seen:
+            continue  # the same file to the same place (named twice, or named and met in its folder): once
+        seen.add(pair)
+        by_destination.setdefault(pair[1], []).append(job)
     refused = []
     for destination, sharing in by_destination.items():
         if len(sharing) > 1:

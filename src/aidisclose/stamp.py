@@ -193,9 +193,11 @@ def stamp(
     plan = _plan_signing(source, destination, info, record, signing, redact)
     embed = plan is not None and info.c2pa_embedded
     if store.write_mode is WriteMode.SIDECAR:
-        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record)
-        if plan is not None and embed:
-            bytes_written += _sign_embedded(destination, destination, store, info.manifest_place, plan, None)
+        copied = 0
+        if plan is not None and embed:  # the signed media first: a signing that fails leaves nothing behind
+            copied = _sign_embedded(source, destination, store, info.manifest_place, plan, None)
+        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record, copy=not copied)
+        bytes_written += copied
     elif plan is not None and embed:
         bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.manifest_place, plan)
     elif store.write_mode is WriteMode.IN_PLACE:
@@ -335,9 +337,11 @@ def _stamp_sidecar(
     store: MetadataStore,
     changes: CarrierChanges,
     check_record: Callable[[Path], None],
+    copy: bool = True,
 ) -> tuple[Path, int]:
+    """The XMP sidecar, after an atomic copy of the media to ``destination`` when it is elsewhere (and ``copy``)."""
     copied = 0
-    if destination != source:
+    if destination != source and copy:
         copied = replace_atomically(
             destination,
             lambda temp: shutil.copyfile(source, temp),

@@ -87,7 +87,8 @@ class RiffStore(MetadataStore):
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         form = self._form(source)
         size = source.stat().st_size
-        trailing = size - form.end if size > form.end + 1 else 0
+        form_end = max(form.end, form.chunks[-1].end if form.chunks else 12)  # a chunk may overhang a short size
+        trailing = size - form_end if size > form_end + 1 else 0
         if trailing and self.offsets_after_form:
             raise DisclosureError(
                 source, f"has {trailing:,} bytes after its first RIFF list (an OpenDML file over 1 GiB?); "
@@ -127,7 +128,7 @@ class RiffStore(MetadataStore):
                 out.write(new)
             total = out.tell()
             if trailing:  # outside the form (a trailing tag): kept as it is, after it
-                _copy_range(src, out, form.end, trailing)
+                _copy_range(src, out, form_end, trailing)
             out.seek(4)
             out.write(struct.pack("<I", total - 8))
 

@@ -37,6 +37,9 @@ _OPENERS: dict[str, Any] = {
 }
 
 
+_MAX_EXTRA_HEADERS = 64
+
+
 def _header_packets(kind: str, path: Path) -> int:
     """How many packets of the Ogg stream are headers (identification, comments, setup), not audio."""
     if kind == "ogg-vorbis":
@@ -46,9 +49,15 @@ def _header_packets(kind: str, path: Path) -> int:
     with open(path, "rb") as handle:
         packet = first_packet(handle.read(512)) or b""
     if kind == "speex" and len(packet) >= 72:  # Speex header: extra_headers at byte 68
-        return 2 + int.from_bytes(packet[68:72], "little")
+        extra = int.from_bytes(packet[68:72], "little")
+        if extra > _MAX_EXTRA_HEADERS:
+            raise DisclosureError(path, f"its Speex header claims {extra:,} extra header packets; the file is damaged")
+        return 2 + extra
     if kind == "ogg-flac" and len(packet) >= 9:  # 0x7F 'FLAC' major minor, then the header packet count
-        return 1 + int.from_bytes(packet[7:9], "big")
+        count = int.from_bytes(packet[7:9], "big")
+        if count == 0:  # "unknown" by the mapping: which pages are audio cannot be told, so nothing is stamped
+            raise DisclosureError(path, "its Ogg FLAC header does not say how many header packets follow")
+        return 1 + count
     raise DisclosureError(path, f"its {kind} header packet is cut short; the file is damaged")
 
 

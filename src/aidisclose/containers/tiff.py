@@ -13,6 +13,7 @@ _STRIP_OFFSETS, _STRIP_COUNTS, _TILE_OFFSETS, _TILE_COUNTS, _SUB_IFDS = 273, 279
 _TYPE_SIZES = {1: 1, 3: 2, 4: 4, 13: 4, 16: 8}  # BYTE, SHORT, LONG, IFD, LONG8
 MAX_IFDS = 256
 MAX_ENTRIES = 4096
+MAX_RANGES = 1 << 20  # strips and tiles in all IFDs together: a crafted file must not fill memory
 
 
 def _values(handle: BinaryIO, order: str, kind: int, count: int, inline: bytes, size: int) -> list[int]:
@@ -63,6 +64,8 @@ def tiff_image_data(path: Path) -> list[tuple[int, int]]:
             pending += tags.get(_SUB_IFDS, [])
             for offsets, counts in ((_STRIP_OFFSETS, _STRIP_COUNTS), (_TILE_OFFSETS, _TILE_COUNTS)):
                 for offset, length in zip(tags.get(offsets, []), tags.get(counts, []), strict=False):
+                    if len(ranges) >= MAX_RANGES:
+                        raise DisclosureError(path, f"has over {MAX_RANGES:,} image strips or tiles; refused")
                     if offset + length > size:
                         raise DisclosureError(path, f"image data at byte {offset} runs past the end of the file")
                     ranges.append((offset, length))
