@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._version import __version__
-from .batch import Item, WalkOptions, attempt, imap_in_order, item_size, walk
-from .inspect import InspectResult, inspect_file
+from .batch import Item, WalkOptions, imap_in_order, item_size, walk
+from .inspect import InspectResult, inspect_item
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
 
 DEFAULT_POLICY = "genai-production"
@@ -148,7 +148,7 @@ def check_file(
 
 
 def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None) -> FileCheck:
-    outcome = attempt(partial(inspect_file, technical=False, trust_anchors=trust_anchors), item)
+    outcome = inspect_item(item, trust_anchors, technical=False)
     if outcome.skipped is not None:
         return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=outcome.skipped)
     if outcome.result is None:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from .carriers.base import Carrier, MetadataStore, WriteMode
-from .carriers.bmff import BmffStore, heif_essence, jxl_essence
+from .carriers.bmff import BmffStore, jxl_essence, media_box_digest
 from .carriers.c2pa import prescan
 from .carriers.c2pa.place import ManifestPlace
 from .carriers.exiv2store import Exiv2Store, pixel_digest, tiff_data_digest
@@ -119,9 +119,11 @@ def _magic(*signatures: bytes, offset: int = 0) -> Recognise:
     return recognise
 
 
-def _riff(form: bytes, magic: tuple[bytes, ...] = (b"RIFF",)) -> Recognise:
+def _form(*kinds: bytes, magic: tuple[bytes, ...] = (b"RIFF",)) -> Recognise:
+    """A RIFF (or, with ``magic=(b"FORM",)``, IFF) file whose form type is one of ``kinds``."""
+
     def recognise(head: bytes) -> int:
-        return SURE if head[:4] in magic and head[8:12] == form else NO
+        return SURE if head[:4] in magic and head[8:12] in kinds else NO
 
     return recognise
 
@@ -192,10 +194,6 @@ def _dng_if_tagged(path: Path) -> MediaFormat | None:
 _DNG_VERSION = 50706
 
 
-def _aiff(head: bytes) -> int:
-    return SURE if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC") else NO
-
-
 def _mp3(head: bytes) -> int:
     """An ID3 tag (not in front of FLAC) or an MPEG audio frame sync: the weakest of signatures."""
     if head[:3] == b"ID3":
@@ -215,9 +213,9 @@ FORMATS: tuple[Format, ...] = (
            Exiv2Store(_XMP_IMAGE), True, prescan.png_may_hold, Preview.PIXELS),
     Format(MediaFormat.TIFF, "TIFF", Kind.IMAGE, "image/tiff", "tif", _magic(b"II*\x00", b"MM\x00*"),
            Exiv2Store(_IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS, refine=_dng_if_tagged),
-    Format(MediaFormat.WEBP, "WebP", Kind.IMAGE, "image/webp", "webp", _riff(b"WEBP"),
+    Format(MediaFormat.WEBP, "WebP", Kind.IMAGE, "image/webp", "webp", _form(b"WEBP"),
            Exiv2Store(_XMP_IMAGE), True, prescan.riff_may_hold, Preview.PIXELS),
-    Format(MediaFormat.WAV, "WAV", Kind.AUDIO, "audio/wav", "wav", _riff(b"WAVE", (b"RIFF", b"RF64")),
+    Format(MediaFormat.WAV, "WAV", Kind.AUDIO, "audio/wav", "wav", _form(b"WAVE", magic=(b"RIFF", b"RF64")),
            wave_store(), True, prescan.riff_may_hold),
     Format(MediaFormat.FLAC, "FLAC", Kind.AUDIO, "audio/flac", "flac", _magic(b"fLaC"),
            VorbisCommentStore("flac"), True, prescan.id3_may_hold),
@@ -242,11 +240,11 @@ FORMATS: tuple[Format, ...] = (
     Format(MediaFormat.DPX, "DPX", Kind.IMAGE, "image/x-dpx", "dpx", _magic(b"SDPX", b"XPDS"),
            SidecarStore(), False, preview=Preview.FFMPEG),
     Format(MediaFormat.HEIC, "HEIC", Kind.IMAGE, "image/heic", "heic", _heif(_HEIC_BRANDS),
-           SidecarStore(heif_essence), True, prescan.bmff_may_hold),
+           SidecarStore(media_box_digest), True, prescan.bmff_may_hold),
     Format(MediaFormat.AVIF, "AVIF", Kind.IMAGE, "image/avif", "avif", _heif(_AVIF_BRANDS),
-           SidecarStore(heif_essence), True, prescan.bmff_may_hold, Preview.PIXELS),
+           SidecarStore(media_box_digest), True, prescan.bmff_may_hold, Preview.PIXELS),
     Format(MediaFormat.HEIF, "HEIF", Kind.IMAGE, "image/heif", "heif", _heif(_HEIF_BRANDS),
-           SidecarStore(heif_essence), True, prescan.bmff_may_hold),
+           SidecarStore(media_box_digest), True, prescan.bmff_may_hold),
     Format(MediaFormat.GIF, "GIF", Kind.IMAGE, "image/gif", "gif", _magic(b"GIF87a", b"GIF89a"),
            SidecarStore(pixel_digest), True, preview=Preview.PIXELS),
     Format(MediaFormat.JXL, "JPEG XL", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\0\0\0\x0cJXL \r\n\x87\n"),
@@ -254,13 +252,14 @@ FORMATS: tuple[Format, ...] = (
     # A bare codestream: the SDK signs only the container, so the manifest is a sidecar over the bytes.
     Format(MediaFormat.JXL_CODESTREAM, "JPEG XL codestream", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\xff\x0a"),
            SidecarStore(), False, preview=Preview.FFMPEG, c2pa_mime="application/octet-stream"),
+    # Never recognised by its header alone: TIFF's row refines to it (see _dng_if_tagged).
     Format(MediaFormat.DNG, "DNG", Kind.IMAGE, "image/x-adobe-dng", "dng", lambda _head: NO,
            Exiv2Store(_IIM_IMAGE, tiff_data_digest), True, prescan.tiff_may_hold, Preview.PIXELS),
     Format(MediaFormat.PSD, "PSD", Kind.IMAGE, "image/vnd.adobe.photoshop", "psd", _magic(b"8BPS\x00\x01"),
            Exiv2Store(_IIM_IMAGE), False, preview=Preview.PIXELS),
-    Format(MediaFormat.AVI, "AVI", Kind.VIDEO, "video/x-msvideo", "avi", _riff(b"AVI "),
+    Format(MediaFormat.AVI, "AVI", Kind.VIDEO, "video/x-msvideo", "avi", _form(b"AVI "),
            avi_store(), True, prescan.riff_may_hold, Preview.FFMPEG),
-    Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _aiff,
+    Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _form(b"AIFF", b"AIFC", magic=(b"FORM",)),
            AiffId3Store(), False),
     Format(MediaFormat.OGG_FLAC, "Ogg FLAC", Kind.AUDIO, "audio/ogg; codecs=flac", "oga", _ogg(b"\x7fFLAC"),
            VorbisCommentStore("ogg-flac"), False),

@@ -140,14 +140,12 @@ def plan_stamp(
 
 def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outcome[StampResult]]]:
     """Files that two or more inputs would be written to are refused, every one of those inputs."""
+    first: dict[tuple[Path, Path], StampJob] = {}
+    for job in jobs:  # the same file to the same place (named twice, or named and met in its folder): once
+        first.setdefault((job.item.path.resolve(), job.destination.resolve()), job)
     by_destination: dict[Path, list[StampJob]] = {}
-    seen: set[tuple[Path, Path]] = set()
-    for job in jobs:
-        pair = (job.item.path.resolve(), job.destination.resolve())
-        if pair in seen:
-            continue  # the same file to the same place (named twice, or named and met in its folder): once
-        seen.add(pair)
-        by_destination.setdefault(pair[1], []).append(job)
+    for (_, destination), job in first.items():
+        by_destination.setdefault(destination, []).append(job)
     refused = []
     for destination, sharing in by_destination.items():
         if len(sharing) > 1:
@@ -162,8 +160,7 @@ def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outc
                         ).one_line(),
                     )
                 )
-    alone = {id(sharing[0]) for sharing in by_destination.values() if len(sharing) == 1}
-    return [j for j in jobs if id(j) in alone], refused
+    return [job for (_, destination), job in first.items() if len(by_destination[destination]) == 1], refused
 
 
 def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:

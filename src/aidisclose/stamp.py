@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode
@@ -193,13 +194,17 @@ def stamp(
     plan = _plan_signing(source, destination, info, record, signing, redact)
     embed = plan is not None and info.c2pa_embedded
     if store.write_mode is WriteMode.SIDECAR:
-        copied = 0
+        signed = 0
         if plan is not None and embed:  # the signed media first: a signing that fails leaves nothing behind
-            copied = _sign_embedded(source, destination, store, info.manifest_place, plan, None)
-        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record, copy=not copied)
-        bytes_written += copied
+            copy_media = partial(shutil.copyfile, source)
+            signed = _stamp_signed(source, destination, store, info.manifest_place, plan, copy_media)
+        sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record, copy=not embed)
+        bytes_written += signed
     elif plan is not None and embed:
-        bytes_written = _stamp_signed(source, destination, store, changes, check_record, info.manifest_place, plan)
+        write_carriers = partial(store.write, source, changes=changes)
+        bytes_written = _stamp_signed(
+            source, destination, store, info.manifest_place, plan, write_carriers, check_record
+        )
     elif store.write_mode is WriteMode.IN_PLACE:
         bytes_written = _stamp_in_place(source, destination, store, changes, check_record, verify)
     else:
@@ -366,38 +371,18 @@ def _stamp_signed(
     source: Path,
     destination: Path,
     store: MetadataStore,
-    changes: CarrierChanges,
-    check_record: Callable[[Path], None],
     place: ManifestPlace,
     plan: _SigningPlan,
-) -> int:
-    """Metadata carriers first, then the manifest signed over the result, checked, then renamed into place."""
-
-    def write_carriers(temp: Path) -> None:
-        store.write(source, temp, changes)
-
-    return _sign_embedded(source, destination, store, place, plan, write_carriers, check_record)
-
-
-def _sign_embedded(
-    source: Path,
-    destination: Path,
-    store: MetadataStore,
-    place: ManifestPlace,
-    plan: _SigningPlan,
-    write_carriers: Callable[[Path], None] | None,
+    write_unsigned: Callable[[Path], object],
     check_record: Callable[[Path], None] | None = None,
 ) -> int:
-    """``destination`` made from ``source`` (its carriers written first, if any), signed, checked, renamed."""
+    """``write_unsigned(temp)`` (the carriers written, or the media copied), then signed, checked and renamed."""
     check_essence = _essence_checker(source, store, store.essence_digest(source))
 
     def produce(temp: Path) -> None:
         unsigned = temp.with_name(temp.name + ".unsigned")
         try:
-            if write_carriers is not None:
-                write_carriers(unsigned)
-            else:
-                shutil.copyfile(source, unsigned)
+            write_unsigned(unsigned)
             sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
         finally:
             unsigned.unlink(missing_ok=True)

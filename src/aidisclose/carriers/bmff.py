@@ -272,18 +272,16 @@ def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -
 
 
 def media_box_digest(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> str:
-    """SHA-256 over the payloads of the top-level boxes of ``kinds``: the media, which no metadata edit moves."""
+    """SHA-256 over the payloads of the top-level boxes of ``kinds``: the media, which no metadata edit moves.
+
+    MP4/MOV and the HEIF family (HEIC, HEIF, AVIF) keep it in ``mdat``; the C2PA SDK adds a box and
+    moves nothing in it.
+    """
     ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind in kinds]
     if not ranges:
         names = "/".join(f"'{k.decode('latin-1')}'" for k in kinds)
         raise DisclosureError(path, f"has no {names} box; there is no media in it")
-    label = b"bmff-mdat" if kinds == (b"mdat",) else b"bmff-" + b"-".join(kinds)
-    return hash_ranges(path, ranges, label)
-
-
-def heif_essence(path: Path) -> str:
-    """HEIC, HEIF, AVIF: the coded images in ``mdat`` (the C2PA SDK adds a box and moves nothing in it)."""
-    return media_box_digest(path)
+    return hash_ranges(path, ranges, b"bmff-" + b"-".join(kinds))
 
 
 def jxl_essence(path: Path) -> str:

@@ -23,10 +23,6 @@ from .xmpguard import MAX_PACKET_BYTES
 XMP_CHUNK = b"_PMX"
 
 
-def _list_type(path: Path, chunk: Chunk) -> bytes | None:
-    return read_payload(path, chunk, limit=4) if chunk.fourcc == b"LIST" else None
-
-
 def _read_metadata_payload(path: Path, chunk: Chunk) -> bytes:
     """A metadata chunk's payload; one over the packet limit is refused unread."""
     if chunk.size > MAX_PACKET_BYTES:
@@ -46,7 +42,7 @@ def _info_text(value: bytes) -> str:
 
 def _find_info(path: Path, form: Form) -> tuple[Chunk | None, list[tuple[bytes, bytes]]]:
     for chunk in form.chunks:
-        if _list_type(path, chunk) == b"INFO":
+        if chunk.list_type == b"INFO":
             return chunk, list_entries(_read_metadata_payload(path, chunk))
     return None, []
 
@@ -71,7 +67,7 @@ class RiffStore(MetadataStore):
         form = read_form(path)
         if form.magic != b"RIFF" or form.kind != self.kind:
             raise DisclosureError(path, f"is not a RIFF/{self.kind.decode().strip()} file")
-        found = {_list_type(path, c) or c.fourcc for c in form.chunks}
+        found = {c.name for c in form.chunks}
         missing = [name.decode("latin-1") for name in self.essence if name not in found]
         if missing:
             raise DisclosureError(path, f"has no '{missing[0]}' chunk; it is not {self.what}")
@@ -134,7 +130,7 @@ class RiffStore(MetadataStore):
 
     def essence_digest(self, path: Path) -> str:
         form = self._form(path)
-        ranges = [(c.payload, c.size) for c in form.chunks if (_list_type(path, c) or c.fourcc) in self.essence]
+        ranges = [(c.payload, c.size) for c in form.chunks if c.name in self.essence]
         return hash_ranges(path, ranges, b"riff-" + self.kind.strip().lower())
 
 

@@ -16,6 +16,12 @@ class Chunk:
     fourcc: bytes
     offset: int  # of the chunk header
     size: int  # of the payload, as the header says
+    list_type: bytes | None = None  # a LIST chunk's type (INFO, hdrl, movi), read with its header
+
+    @property
+    def name(self) -> bytes:
+        """What the chunk is: its list type for a LIST, else its fourcc."""
+        return self.list_type or self.fourcc
 
     @property
     def payload(self) -> int:
@@ -59,7 +65,8 @@ def iter_chunks(handle: BinaryIO, start: int, end: int, little_endian: bool = Tr
         if len(header) < 8:
             return
         fourcc, length = struct.unpack(layout, header)
-        chunk = Chunk(fourcc, position, length)
+        list_type = handle.read(4) if fourcc == b"LIST" and length >= 4 else None
+        chunk = Chunk(fourcc, position, length, list_type)
         yield chunk
         position = chunk.end
 
@@ -93,10 +100,10 @@ def read_form(path: Path) -> Form:
     return Form(head[:4], head[8:12], chunks, form_end)
 
 
-def read_payload(path: Path, chunk: Chunk, limit: int | None = None) -> bytes:
+def read_payload(path: Path, chunk: Chunk) -> bytes:
     with open(path, "rb") as handle:
         handle.seek(chunk.payload)
-        return handle.read(chunk.size if limit is None else min(limit, chunk.size))
+        return handle.read(chunk.size)
 
 
 def list_entries(payload: bytes, little_endian: bool = True) -> list[tuple[bytes, bytes]]:

@@ -39,7 +39,11 @@ def png_chunk_types(handle: BinaryIO) -> Iterator[bytes]:
 
 def tiff_byte_order(head: bytes) -> Literal["little", "big"] | None:
     """The byte order of a classic TIFF header (None for BigTIFF or anything else)."""
-    return {b"II*\0": "little", b"MM\0*": "big"}.get(head[:4])  # type: ignore[return-value]
+    if head[:4] == b"II*\0":
+        return "little"
+    if head[:4] == b"MM\0*":
+        return "big"
+    return None
 
 
 def tiff_first_ifd_tags(handle: BinaryIO, head: bytes) -> list[int] | None:
