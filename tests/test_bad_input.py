@@ -104,3 +104,30 @@ def test_inspect_unreadable_file_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert len(result.json()["files"]) == 1
     assert result.json()["errors"][0]["path"] == str(bad)
+
+
+def test_markup_in_names_and_values_is_printed_as_text(tmp_path: Path) -> None:
+    """A path or value holding rich markup (even an unmatched closing tag) is data, never a crash or a style."""
+    from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+
+    folder = tmp_path / "["
+    folder.mkdir()
+    target = folder / "b].jpg"  # its path reads "[/b].jpg": a closing tag that matches nothing
+    out = tmp_path / "out"
+    stamped = run_cli(
+        "stamp",
+        FIXTURES / "images" / "photo.jpg",
+        "-r",
+        EXAMPLE_RECORD,
+        "--set",
+        "ai_credit_line=[/red] [bold]x",
+        "-o",
+        out,
+    )
+    assert stamped.exit_code == 0, stamped.stderr
+    (out / "photo.jpg").rename(target)
+    shown = run_cli("inspect", target)
+    assert shown.exit_code == 0
+    assert str(target) in shown.stdout and "[/red] [bold]x" in shown.stdout
+    checked = run_cli("check", target)
+    assert str(target) in checked.stdout

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, default_jobs, imap_in_order, item_size, walk
@@ -451,7 +452,7 @@ def check_command(
         if output:
             stream.close()
     if output is not None:
-        stderr.print(f"wrote {report_format.value} report to {output}", highlight=False)
+        stderr.print(f"wrote {report_format.value} report to {output}", markup=False, highlight=False)
     if output is not None or report_format is not ReportFormat.text:
         counts = {"passed": summary.passed, "failed": summary.failed, "errors": summary.errors}
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
@@ -550,14 +551,15 @@ def watch_command(
         style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
         failing = [r.rule for r in file.results if r.outcome.value == "fail"]
         detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
-        stdout.print(f"[{style}]{file.verdict.value.upper():5}[/{style}] {file.path}{detail}", highlight=False)
+        line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(f'{file.path}{detail}')}"
+        stdout.print(line, highlight=False)
         if report_dir is not None:
             name = Path(file.path).name + "." + report.started_at.replace(":", "") + ".json"
             (report_dir / name).write_text(report.model_dump_json(indent=2), encoding="utf-8")
 
     from .watch import watch  # watchdog is loaded only by the command that needs it
 
-    stderr.print(f"watching {folder} (Ctrl-C to stop)", highlight=False)
+    stderr.print(f"watching {folder} (Ctrl-C to stop)", markup=False, highlight=False)
     watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
     stderr.print("stopped", highlight=False)
 

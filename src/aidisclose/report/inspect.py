@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
+from rich.markup import escape
 
 from .._version import __version__
 from ..batch import Outcome
@@ -99,13 +100,13 @@ def write_inspect_text(result: InspectResult, console: Any) -> None:
     prov = result.provenance
     carriers = ", ".join(prov.carriers) or "none"
     stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
-    console.print(f"[bold]{result.path}[/bold]  {result.format}, {result.size} bytes, {stamped}")
+    console.print(f"[bold]{escape(result.path)}[/bold]  {result.format}, {result.size} bytes, {stamped}")
     if prov.sidecar:
         carriers += f" (from the sidecar {prov.sidecar})"
-    console.print(f"  carriers: {carriers}   sha256: {result.sha256}", highlight=False)
+    console.print(f"  carriers: {carriers}   sha256: {result.sha256}", markup=False, highlight=False)
     facts = technical_line(prov.technical)
     if facts:
-        console.print(f"  media: {facts}", highlight=False)
+        console.print(f"  media: {facts}", markup=False, highlight=False)
     _c2pa_lines(result, console)
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
@@ -113,23 +114,26 @@ def write_inspect_text(result: InspectResult, console: Any) -> None:
         console.print("  no disclosure metadata found")
     else:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("field")
         table.add_column("value", overflow="fold")
         table.add_column("from", style="dim", no_wrap=True)
         for name, value in values.items():
-            table.add_row(name, show_value(value), short_source(prov.sources.get(name, "")))
+            table.add_row(name, Text(show_value(value)), Text(short_source(prov.sources.get(name, ""))))
         console.print(table)
     for c in prov.conflicts:
         console.print(
-            f"  [yellow]conflict[/yellow] {c.field}: {short_source(c.source)} says {show_value(c.value)!r}, "
-            f"{short_source(c.other_source)} says {show_value(c.other_value)!r}",
+            f"  [yellow]conflict[/yellow] {c.field}: {escape(short_source(c.source))} says "
+            f"{escape(repr(show_value(c.value)))}, {escape(short_source(c.other_source))} says "
+            f"{escape(repr(show_value(c.other_value)))}",
             highlight=False,
         )
     for p in prov.problems:
         console.print(
-            f"  [yellow]ignored[/yellow] {p.field} from {short_source(p.source)}: {show_value(p.value)!r} ({p.reason})",
+            f"  [yellow]ignored[/yellow] {p.field} from {escape(short_source(p.source))}: "
+            f"{escape(repr(show_value(p.value)))} ({escape(p.reason)})",
             highlight=False,
         )
     console.print()
@@ -144,7 +148,7 @@ def _c2pa_lines(result: InspectResult, console: Any) -> None:
     where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
     label = c2pa.state.value + (" (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID else "")
     when = f" at {c2pa.signed_at}" if c2pa.signed_at else ""
-    console.print(f"  c2pa: [{colour}]{label}[/{colour}]{where}, signed by {who}{when}")
+    console.print(f"  c2pa: [{colour}]{label}[/{colour}]{escape(f'{where}, signed by {who}{when}')}")
     if c2pa.message:
         console.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
     if c2pa.ingredients:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
 from ..display import show_value
@@ -45,7 +46,7 @@ def write_text_stream(
 
 def _file(console: Console, file: FileCheck) -> None:
     label = file.verdict.value.upper()
-    console.print(f"[{_VERDICT_STYLE[file.verdict]}]{label:7}[/] {file.path}", markup=True)
+    console.print(f"[{_VERDICT_STYLE[file.verdict]}]{label:7}[/] {escape(file.path)}", markup=True)
     if file.reason:
         console.print(f"        {file.reason}", markup=False)
         return
@@ -54,7 +55,8 @@ def _file(console: Console, file: FileCheck) -> None:
         if result.outcome not in (Outcome.failed, Outcome.warned):
             continue
         style = _OUTCOME_STYLE[result.outcome]
-        console.print(f"        [{style}]{result.outcome.value:4}[/] {result.rule}: {result.message}", markup=True)
+        text = escape(f"{result.rule}: {result.message}")
+        console.print(f"        [{style}]{result.outcome.value:4}[/] {text}", markup=True)
         where = f" (from {result.carrier})" if result.carrier else ""
         found = show_value(result.actual)
         console.print(
