@@ -12,23 +12,6 @@ from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, hash_ra
 from .exiv2 import edit_metadata, read_metadata
 
 
-class Exiv2Store(MetadataStore):
-    """Images exiv2 writes (JPEG, PNG, TIFF, WebP...): XMP everywhere, IIM where the format has a place for it."""
-
-    def __init__(self, carriers: tuple[Carrier, ...], essence: Callable[[Path], str] | None = None) -> None:
-        self.carriers = carriers
-        self.essence = essence or pixel_digest
-
-    def read(self, path: Path) -> CarrierValues:
-        return read_metadata(read_file(path), path, with_iim=Carrier.IIM in self.carriers)
-
-    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        target.write_bytes(edit_metadata(read_file(source), source, changes))
-
-    def essence_digest(self, path: Path) -> str:
-        return self.essence(path)
-
-
 def pixel_digest(path: Path) -> str:
     """SHA-256 over every frame's decoded pixels (mode, size, raw bytes), through Pillow."""
     from PIL import Image, UnidentifiedImageError  # only stamping decodes pixels: keep it off `check`'s start-up
@@ -54,3 +37,20 @@ def tiff_data_digest(path: Path) -> str:
     Pillow decodes only a DNG's small preview; the sensor data lives in SubIFDs it does not read.
     """
     return hash_ranges(path, tiff_image_data(path), b"tiff-data")
+
+
+class Exiv2Store(MetadataStore):
+    """Images exiv2 writes (JPEG, PNG, TIFF, WebP...): XMP everywhere, IIM where the format has a place for it."""
+
+    def __init__(self, carriers: tuple[Carrier, ...], essence: Callable[[Path], str] = pixel_digest) -> None:
+        self.carriers = carriers
+        self.essence = essence
+
+    def read(self, path: Path) -> CarrierValues:
+        return read_metadata(read_file(path), path, with_iim=Carrier.IIM in self.carriers)
+
+    def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
+        target.write_bytes(edit_metadata(read_file(source), source, changes))
+
+    def essence_digest(self, path: Path) -> str:
+        return self.essence(path)
