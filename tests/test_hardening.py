@@ -303,7 +303,7 @@ def test_permission_lost_mid_batch_fails_the_rest_cleanly(tmp_path: Path) -> Non
     assert plan.fired
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("aidisclose: error:")]
-    assert errors and all(line.endswith("stamping failed: Permission denied") for line in errors)
+    assert errors and all(line.endswith("stamping failed: Permission denied; nothing was changed") for line in errors)
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(written) + len(errors) == 6
     assert all(
@@ -343,28 +343,6 @@ def test_a_hundred_kills_lose_no_file(tmp_path: Path) -> None:
     assert sum(tally.after.values()) == 100
     interrupted = tally.kills - tally.states["between writes"]
     assert interrupted > 0, tally.states  # some kills must land mid-write, or the test proves nothing
-
-
-def test_an_interrupted_in_place_edit_is_rolled_back_by_the_next_run(tmp_path: Path) -> None:
-    target = tmp_path / "clip.mp4"
-    shutil.copyfile(FIXTURES / "video" / "clip.mp4", target)
-    original = target.read_bytes()
-    child = (
-        "import os, sys\n"
-        "from aidisclose import load_record, stamp\n"
-        "from aidisclose.carriers import bmff\n"
-        "bmff._Edit.sync = lambda self: os._exit(137)  # die after the first write, journal in place\n"
-        "stamp(sys.argv[1], load_record(sys.argv[2]), in_place=True)\n"
-    )
-    died = subprocess.run([sys.executable, "-c", child, target, EXAMPLE_RECORD], capture_output=True)
-    assert died.returncode == 137
-    assert (tmp_path / ".clip.mp4.aidisclose-journal").exists()
-    assert target.read_bytes() != original
-    result = run_cli("stamp", target, "-r", EXAMPLE_RECORD, "--in-place", "--dry-run")
-    assert result.exit_code == 0 and target.read_bytes() != original  # a dry run changes nothing, not even this
-    run_cli("stamp", target, "-r", EXAMPLE_RECORD, "--output", tmp_path / "out")
-    assert target.read_bytes() == original  # rolled back before anything else was read
-    assert not (tmp_path / ".clip.mp4.aidisclose-journal").exists()
 
 
 # -- paths ------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import signal
 import stat
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,6 +33,9 @@ class WalkOptions:
     include: tuple[str, ...] = ()  # glob patterns; a file must match one (relative path or name)
     exclude: tuple[str, ...] = ()  # glob patterns; a file matching one is left out
     follow_symlinks: bool = False
+    #: Folders met while walking that are listed as skipped, not walked, with the reason: say, the folder
+    #: ``stamp --output`` writes into, when it lies inside a folder being stamped.
+    leave_out: tuple[tuple[Path, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,13 @@ def _is_sidecar(path: Path) -> bool:
     return path.suffix in SIDECAR_SUFFIXES and path.with_suffix("").exists()
 
 
+def _left_out(folder: Path, options: WalkOptions) -> str | None:
+    if not options.leave_out:
+        return None
+    resolved = folder.resolve()
+    return next((reason for other, reason in options.leave_out if other.resolve() == resolved), None)
+
+
 def walk(paths: Iterable[Path], options: WalkOptions | None = None) -> Iterator[Item]:
     """Every file under ``paths`` in a stable order; named files are always yielded."""
     options = options or WalkOptions()
@@ -137,7 +149,11 @@ def _walk_folder(root: Path, options: WalkOptions) -> Iterator[Item]:
                 yield Item(path, root, f"cannot read: {exc.strerror or exc}")
                 continue
             if stat.S_ISDIR(info.st_mode):
-                folders.append(path)
+                reason = _left_out(path, options)
+                if reason:
+                    yield Item(path, root, reason)
+                else:
+                    folders.append(path)
                 continue
             relative = path.relative_to(root).as_posix()
             if options.include and not _matches(relative, options.include):
@@ -171,8 +187,22 @@ def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None) -> Iterator[
         yield chunk
 
 
+class _Stopped(BaseException):
+    """A worker told to stop in the middle of its work: raised to unwind it, then the worker exits."""
+
+
+_working = False  # in a worker: whether a chunk is being worked on
+
+
 def _run_chunk(work: Callable[[T], R], chunk: list[T]) -> list[R]:
-    return [work(item) for item in chunk]
+    global _working
+    _working = True
+    try:
+        return [work(item) for item in chunk]
+    except _Stopped as stop:  # unwound: temp files removed, in-place edits rolled back
+        os._exit(int(str(stop)))
+    finally:
+        _working = False
 
 
 def imap_in_order(
@@ -189,7 +219,8 @@ def imap_in_order(
         yield from map(work, items)
         return
     window = jobs * 3
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(os.getpid(),))
+    try:
         pending: deque[Future[list[R]]] = deque()
         for chunk in _chunks(items, size_of):
             pending.append(pool.submit(_run_chunk, work, chunk))
@@ -197,6 +228,50 @@ def imap_in_order(
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BaseException:  # a signal, Ctrl-C, a consumer that stopped early: no worker may outlive the run
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now (each unwinds: temp files removed, in-place edits rolled back), not after its work."""
+    # The executor has no public way to stop its workers (before Python 3.14); its Process objects do.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join()
+
+
+def exit_on_signals() -> None:
+    """SIGTERM and SIGHUP end the run as Ctrl-C does, by an exception: what is half-written is undone."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _raise_exit)
+
+
+def _raise_exit(number: int, _frame: object) -> None:
+    raise SystemExit(128 + number)
+
+
+def _stop_worker(number: int, _frame: object) -> None:
+    if _working:
+        raise _Stopped(128 + number)
+    os._exit(128 + number)  # between chunks: nothing to undo
+
+
+def _worker_start(parent: int) -> None:
+    """A worker ends with its parent, however the parent ends (even killed), and unwinds its work on SIGTERM."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stop_worker)
+    if sys.platform.startswith("linux"):
+        import ctypes  # only in workers: PR_SET_PDEATHSIG has no wrapper in the standard library
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call above
+            os._exit(128 + signal.SIGTERM)
 
 
 def map_in_order(

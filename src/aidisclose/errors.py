@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -33,12 +34,15 @@ class UnsupportedFormat(DisclosureError):
     """The file's content is not a format aidisclose reads (told apart from damaged files)."""
 
 
-def os_errors_reported(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def os_errors_reported(doing: str, writes: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function whose first argument is a path: an OSError in it becomes a DisclosureError.
 
     Disk full, a permission lost mid-run, an I/O error: one line naming the
-    file, never a traceback. Writers leave the file unchanged when they fail
-    (temp file or rollback journal), so the line can say so.
+    file, never a traceback. Writers (``writes``) leave the file unchanged when
+    they fail (temp file or rollback journal), so the line says so.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
@@ -48,7 +52,9 @@ def os_errors_reported(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]
                 return function(*args, **kwargs)
             except OSError as exc:
                 subject = args[0] if args and isinstance(args[0], (str, Path)) else exc.filename
-                raise DisclosureError(subject, f"{doing} failed: {exc.strerror or exc}") from None
+                reason = f"{doing} failed: {exc.strerror or exc}" + ("; nothing was changed" if writes else "")
+                hint = "free space on that disk or raise the quota, then run again" if exc.errno in _NO_ROOM else ""
+                raise DisclosureError(subject, reason, hint) from None
 
         return wrapper
 

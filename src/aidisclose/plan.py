@@ -11,7 +11,7 @@ the first write of the batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,10 @@ def plan_stamp(
     paths: Iterable[Path], layers: RecordLayers, options: StampOptions, walk_options: WalkOptions | None = None
 ) -> StampPlan:
     """Walk ``paths`` and plan each file; nothing is written."""
+    walk_options = walk_options or WalkOptions()
+    if options.output_dir is not None:  # never stamp the copies again when --output lies inside an input folder
+        left_out = (options.output_dir, "the --output folder: not walked")
+        walk_options = replace(walk_options, leave_out=(*walk_options.leave_out, left_out))
     items = tuple(walk(paths, walk_options))
     jobs: list[StampJob] = []
     refused: list[Outcome[StampResult]] = []
@@ -138,20 +142,29 @@ def plan_stamp(
     return StampPlan(options, items, tuple(jobs), tuple(refused + collisions))
 
 
+def _file_identity(path: Path) -> object:
+    """What makes two names one file: device and inode (hard links too), or the resolved path of a missing one."""
+    try:
+        info = path.stat()
+    except OSError:
+        return path.resolve()
+    return info.st_dev, info.st_ino
+
+
 def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outcome[StampResult]]]:
     """Files that two or more inputs would be written to are refused, every one of those inputs."""
-    first: dict[tuple[Path, Path], StampJob] = {}
-    for job in jobs:  # the same file to the same place (named twice, or named and met in its folder): once
-        first.setdefault((job.item.path.resolve(), job.destination.resolve()), job)
-    by_destination: dict[Path, list[StampJob]] = {}
+    first: dict[tuple[object, object], StampJob] = {}
+    for job in jobs:  # the same file to the same place (named twice, by a hard link, or met in its folder): once
+        first.setdefault((_file_identity(job.item.path), _file_identity(job.destination)), job)
+    by_destination: dict[object, list[StampJob]] = {}
     for (_, destination), job in first.items():
         by_destination.setdefault(destination, []).append(job)
     refused = []
-    for destination, sharing in by_destination.items():
+    for sharing in by_destination.values():
         if len(sharing) > 1:
             names = ", ".join(str(j.item.path) for j in sharing)
             for job in sharing:
-                reason = f"{names} would all be written to {destination}; none of them was stamped"
+                reason = f"{names} would all be written to {sharing[0].destination}; none of them was stamped"
                 refused.append(
                     Outcome[StampResult](
                         job.item.path,

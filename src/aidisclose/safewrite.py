@@ -10,19 +10,24 @@ process leaves behind is cleaned up by the next run that writes the same path
 from __future__ import annotations
 
 import base64
+import errno
+import fcntl
 import json
 import os
 import shutil
+import signal
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
 
 from .errors import DisclosureError
 
 TEMP_SUFFIX = ".aidisclose-tmp"
+_ENDING_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
 JOURNAL_SUFFIX = ".aidisclose-journal"
 
 
@@ -56,15 +61,22 @@ def replace_atomically(
     Returns the size of the new file.
     """
     folder = destination.parent
+    # A signal between making the temp file and the ``try`` below would leave it behind: held off until then.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{destination.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder)
-    except OSError as exc:
-        raise DisclosureError(
-            folder, f"cannot create a temporary file here: {exc.strerror or exc}", "check the folder's permissions"
-        ) from None
-    os.close(fd)
-    temp = Path(name)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{destination.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder)
+        except OSError as exc:
+            raise DisclosureError(
+                folder, f"cannot create a temporary file here: {exc.strerror or exc}", "check the folder's permissions"
+            ) from None
+        os.close(fd)
+        temp = Path(name)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         produce(temp)
         _fsync_path(temp)
         verify(temp)
@@ -101,20 +113,63 @@ def journal_path(path: Path) -> Path:
 def recover(path: Path) -> list[str]:
     """Undo what a killed aidisclose process left at ``path``; returns one line per thing done.
 
-    An in-place edit whose journal is still there is rolled back to the old
-    bytes; temp files beside ``path`` (and its sidecars) whose process is gone
-    are removed. Files of a process still running are left alone.
+    Call it only for a file about to be written, holding :func:`exclusive` on it. An
+    in-place edit whose journal is still there is rolled back to the old bytes, once
+    the journal is shown to be this user's record of an edit of this very file
+    (:meth:`RollbackJournal.roll_back`); temp files beside ``path`` (and its
+    sidecars) whose process is gone are removed.
     """
     done = []
     journal = journal_path(path)
-    if journal.exists():
-        pid = RollbackJournal.owner(journal)
-        if pid is None or not _alive(pid):
-            RollbackJournal.roll_back(path, journal)
-            done.append(f"rolled back an interrupted in-place edit of {path.name}")
+    if os.path.lexists(journal):
+        RollbackJournal.roll_back(path, journal)
+        done.append(f"rolled back an interrupted in-place edit of {path.name}")
     for target in (path, journal):
         done += _remove_stale_temps(target)
     return done
+
+
+def pending_edit(path: Path) -> str | None:
+    """A note when ``path`` has a journal beside it, for a run that only reads the file and leaves it alone."""
+    if not os.path.lexists(journal_path(path)):
+        return None
+    return (
+        f"{path.name} has the journal of an interrupted in-place edit ({journal_path(path).name}); "
+        "it was left as it is: stamp it with --in-place to roll the edit back"
+    )
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file at ``path`` (if it exists) for the whole edit; refuse a second writer.
+
+    The lock is on the file (``flock``), so hard links share it. A file replaced while the
+    lock was taken is refused too: the lock would be on a file no longer at ``path``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ELOOP):
+            raise
+        yield  # nothing there yet, or a link that a write replaces (never writes through)
+        return
+    busy = DisclosureError(
+        path, "is being stamped by another aidisclose process; nothing was changed", "wait for it, then run again"
+    )
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield  # not a file: refused by name when it is read
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        held, now = os.fstat(fd), os.stat(path, follow_symlinks=False)
+        if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+            raise busy
+        yield
+    finally:
+        os.close(fd)
 
 
 def _remove_stale_temps(target: Path) -> list[str]:
@@ -134,28 +189,60 @@ def _remove_stale_temps(target: Path) -> list[str]:
     return removed
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@dataclass(frozen=True)
+class _Range:
+    """One range an edit overwrites: its offset, the bytes before the edit, the bytes the edit writes there."""
+
+    offset: int
+    old: bytes
+    new: bytes
+
+    def now_holds_a_state_of_this_edit(self, current: bytes) -> bool:
+        """The new bytes written so far (a write runs from its start), the old ones after them."""
+        done = 0
+        while done < len(current) and current[done] == self.new[done]:
+            done += 1
+        return current[done:] == self.old[done:]
+
+
 class RollbackJournal:
     """The old bytes of every range an in-place edit will overwrite, and the old size, made durable first.
 
-    Used as a context manager around the edit: on entry the journal file is
-    written atomically beside the file; on a clean exit it is removed; on an
-    exception the file is rolled back from it. A process killed inside leaves
-    the journal, and :func:`recover` rolls the file back from it.
+    Used as a context manager around the edit, given every write the edit will make
+    (``writes``: offset and bytes; those past the old end need no old bytes). On
+    entry the journal is written atomically beside the file; on a clean exit it is
+    removed; on an exception the file is rolled back from it. A process killed inside
+    leaves the journal, and :func:`recover` rolls the file back from it.
+
+    The journal is bound to the edit it records: the file (device and inode), its size
+    before and after, and for each range both the old and the new bytes. A roll back
+    happens only when the journal was made by this user and the file is, byte for byte,
+    in a state this edit passes through; anything else (a journal planted beside a
+    file, left from another file of that name, or a file changed since) is refused and
+    nothing is touched.
     """
 
-    def __init__(self, path: Path, handle: BinaryIO, ranges: list[tuple[int, int]]) -> None:
-        self.path, self.handle = path, handle
-        self.size = os.fstat(handle.fileno()).st_size
-        self.ranges: list[tuple[int, bytes]] = []
-        for offset, length in ranges:
-            handle.seek(offset)
-            self.ranges.append((offset, handle.read(length)))
+    def __init__(self, path: Path, fd: int, writes: list[tuple[int, bytes]]) -> None:
+        self.path, self.fd = path, fd
+        info = os.fstat(fd)
+        self.size = info.st_size
+        self.final_size = max([self.size] + [offset + len(data) for offset, data in writes])
+        self.ranges: list[_Range] = []
+        for offset, data in writes:
+            if offset < self.size:
+                length = min(len(data), self.size - offset)
+                self.ranges.append(_Range(offset, os.pread(fd, length, offset), data[:length]))
+        self.identity = {"pid": os.getpid(), "uid": os.geteuid(), "dev": info.st_dev, "ino": info.st_ino}
 
     def __enter__(self) -> RollbackJournal:
-        data = {
-            "pid": os.getpid(),
+        data = self.identity | {
             "size": self.size,
-            "ranges": [[offset, base64.b64encode(old).decode()] for offset, old in self.ranges],
+            "final_size": self.final_size,
+            "ranges": [[r.offset, _b64(r.old), _b64(r.new)] for r in self.ranges],
         }
         text = json.dumps(data).encode()
         try:
@@ -167,38 +254,55 @@ class RollbackJournal:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if kind is not None:
-            _restore(self.handle, self.size, self.ranges)
+            _restore(self.fd, self.size, self.ranges)
         journal_path(self.path).unlink(missing_ok=True)
         _fsync_path(self.path.parent, directory=True)
 
     @staticmethod
-    def owner(journal: Path) -> int | None:
-        try:
-            pid = json.loads(journal.read_bytes()).get("pid")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return pid if isinstance(pid, int) else None
-
-    @staticmethod
     def roll_back(path: Path, journal: Path) -> None:
+        """Put back the old bytes the journal holds, once it is shown to record an edit of this file."""
+
+        def refuse(why: str) -> DisclosureError:
+            return DisclosureError(
+                path,
+                f"has a rollback journal beside it ({journal.name}) that {why}; nothing was changed",
+                f"check the file, then remove {journal.name}",
+            )
+
+        info = os.lstat(journal)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise refuse("this user's aidisclose did not write (another owner, or not a regular file)")
         try:
             data = json.loads(journal.read_bytes())
-            ranges = [(int(offset), base64.b64decode(old)) for offset, old in data["ranges"]]
-            size = int(data["size"])
+            ranges = [_Range(int(o), base64.b64decode(old), base64.b64decode(new)) for o, old, new in data["ranges"]]
+            size, final_size = int(data["size"]), int(data["final_size"])
+            dev, ino = int(data["dev"]), int(data["ino"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DisclosureError(
-                journal, f"cannot roll back the interrupted edit of {path.name}: the journal is unreadable ({exc})"
-            ) from None
-        with open(path, "r+b") as handle:
-            _restore(handle, size, ranges)
+            raise refuse(f"is unreadable ({exc})") from None
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            now = os.fstat(fd)
+            if (now.st_dev, now.st_ino) != (dev, ino):
+                raise refuse("records an edit of another file")
+            if not size <= now.st_size <= final_size or not all(
+                len(r.old) == len(r.new) and r.now_holds_a_state_of_this_edit(os.pread(fd, len(r.old), r.offset))
+                for r in ranges
+            ):
+                raise refuse("does not match it: the file changed since")
+            _restore(fd, size, ranges)
+        finally:
+            os.close(fd)
         journal.unlink()
         _fsync_path(path.parent, directory=True)
 
 
-def _restore(handle: BinaryIO, size: int, ranges: list[tuple[int, bytes]]) -> None:
-    for offset, old in reversed(ranges):
-        handle.seek(offset)
-        handle.write(old)
-    handle.truncate(size)
-    handle.flush()
-    os.fsync(handle.fileno())
+def _restore(fd: int, size: int, ranges: list[_Range]) -> None:
+    """Old bytes back and the old size, with unbuffered writes into space the file already has.
+
+    Nothing here allocates (every range lies inside the old size and truncating frees), so a
+    full disk cannot stop a roll back.
+    """
+    for r in reversed(ranges):
+        os.pwrite(fd, r.old, r.offset)
+    os.ftruncate(fd, size)
+    os.fsync(fd)

@@ -13,8 +13,10 @@ Three ways to write, chosen by the format's store:
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -31,7 +33,7 @@ from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
 from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
-from .safewrite import check_can_replace, recover, replace_atomically
+from .safewrite import check_can_replace, exclusive, pending_edit, recover, replace_atomically
 
 
 class Verify(StrEnum):
@@ -112,7 +114,7 @@ def _record_checker(record: DisclosureRecord, changes: CarrierChanges, source: P
     return check
 
 
-@os_errors_reported("stamping")
+@os_errors_reported("stamping", writes=True)
 def stamp(
     path: str | Path,
     record: DisclosureRecord,
@@ -137,11 +139,55 @@ def stamp(
     ``dry_run`` checks everything and writes nothing.
     """
     source = Path(path)
-    # A run killed mid-edit: put the old bytes back and remove its temp files before reading anything.
-    recovered = recover(source) if not dry_run else []
+    notes: list[str] = []
+    if in_place:
+        source = _in_place_target(source, notes)
+    target_dir = Path(output_dir) if output_dir else None
+    locked = source if in_place else (target_dir / source.name if target_dir else source)
+    with nullcontext() if dry_run else exclusive(locked):
+        return _stamp_locked(source, record, target_dir, in_place, overwrite, verify, signing, redact, dry_run, notes)
+
+
+def _in_place_target(named: Path, notes: list[str]) -> Path:
+    """The file an in-place stamp edits: a symlink's target (the link stays a link), never one of several hard links.
+
+    Rewriting a file gives it a new inode, which would leave its other hard links with the old bytes.
+    """
+    target = Path(os.path.realpath(named)) if named.is_symlink() else named
+    if target != named:
+        notes.append(f"{named} is a symlink; its target {target} was stamped")
+    try:
+        links = target.stat().st_nlink
+    except FileNotFoundError:
+        return target  # reported by name where the file is first read
+    if links > 1 and detect(target).store.write_mode is WriteMode.REWRITE:
+        raise DisclosureError(
+            named,
+            f"has {links} hard links; stamping it in place would give it a new inode and leave the others unstamped",
+            "stamp a copy with --output DIR, or make it a file of its own (cp) first",
+        )
+    return target
+
+
+def _stamp_locked(
+    source: Path,
+    record: DisclosureRecord,
+    target_dir: Path | None,
+    in_place: bool,
+    overwrite: bool,
+    verify: Verify,
+    signing: SigningIdentity | None,
+    redact: frozenset[str],
+    dry_run: bool,
+    notes: list[str],
+) -> StampResult:
+    """``stamp`` once the file it writes is locked: recover it from a killed run, then write it."""
+    if in_place and not dry_run:
+        notes += recover(source)  # a run killed mid-edit: the old bytes back before anything is read
+    elif not in_place:
+        notes += filter(None, [pending_edit(source)])  # a source read for a copy is never written
     info = detect(source)
     check_writable(record, source)
-    target_dir = Path(output_dir) if output_dir else None
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
         if carries(done, record, signed=signing is not None) and _same_essence(info.store, source, done):
@@ -150,14 +196,13 @@ def stamp(
         return _unchanged(source, source, info)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     if destination != source and not dry_run:
-        recovered += recover(destination)
+        notes += recover(destination)
     store = info.store
     carriers = store.writable_carriers(source)
-    notes: tuple[str, ...] = tuple(recovered)
     if carriers != store.carriers:
-        notes += (
+        notes.append(
             "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
-            "not written as MP4 item tags (that would move the media); the XMP box holds the whole record",
+            "not written as MP4 item tags (that would move the media); the XMP box holds the whole record"
         )
     changes = encode_record(record, carriers)
     check_values = _record_checker(record, changes, source)
@@ -179,7 +224,7 @@ def stamp(
             bytes_written=bytes_written,
             sidecar=sidecar,
             manifest=manifest,
-            notes=notes,
+            notes=tuple(notes),
             action=action,
         )
 

@@ -1,20 +1,22 @@
 """MP4, MOV, M4V (ISO BMFF / QuickTime): the XMP packet in a top-level ``uuid`` box, in O(metadata).
 
-Nothing before the file's original end is rewritten except 4-byte box types
-(and the size of a last box that ran "to end of file"), so no media moves and
-no ``stco``/``co64`` offset changes. The edit is crash-safe by order:
+Nothing before the file's original end is rewritten except box headers and
+the payloads of retired (``free``) boxes, so no media moves and no
+``stco``/``co64`` offset changes. The edit is crash-safe by order:
 
-1. write the new XMP box where no reader looks yet: appended at the end, or
-   into the payload of a retired XMP box (still typed ``free``); fsync;
-2. make it live with one 4-byte write (``free`` -> ``uuid``) when reusing; fsync;
-3. retire the old XMP box(es) by rewriting their type to ``free``; fsync.
+1. write the new boxes where no reader looks yet: appended at the end, or
+   into the payload of a retired box (still typed ``free``); fsync;
+2. make them live with one header write each (``free`` -> ``uuid``/``moov``)
+   when reusing, and retire the old ones by rewriting their type to ``free``; fsync.
 
-Readers take the first XMP box in file order, so a process killed at any
-point leaves a file that plays and reads as the old or the new record. Before
-the first write, a rollback journal beside the file keeps the old bytes of every
-range that will be overwritten and the old size: on any error they are put back
-and the file is truncated to its old size; after a kill the next stamp does it.
-Two slots take turns, so stamping again and again does not grow the file.
+Readers take the first XMP box and the first moov in file order, so a process
+killed at any point leaves a file that plays and reads as the old or the new
+record. Every write is planned before the first is made; a rollback journal
+beside the file keeps the old and new bytes of every range that will be
+overwritten and the old size: on any error the old bytes are put back and the
+file is truncated to its old size; after a kill the next stamp does it. Retired
+boxes are reused (XMP slots take turns; a rebuilt moov takes a retired one it
+fits), so stamping again and again does not grow the file after the second time.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import shutil
 import struct
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
@@ -41,6 +43,8 @@ RECORD_ATOM = FREEFORM + "RECORD"
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 #: Room left in a new packet so a later, slightly larger record fits the same slot.
 XMP_PADDING = 2048
+#: Free room after an appended moov, for a later one a little larger (a longer record) to take its place.
+MOOV_PADDING = 4096
 _PACKET_END = b'<?xpacket end="w"?>'
 
 
@@ -116,35 +120,94 @@ def _pad_packet(packet: bytes, size: int) -> bytes:
     return packet[:cut] + filler + packet[cut:]
 
 
-def _close_open_ended_box(edit: _Edit, last: Box, path: Path) -> None:
-    """Give a last box of size 0 ("to end of file") its explicit size, so appended boxes are not swallowed."""
-    if last.to_end:
-        if last.header != 8 or last.size > 0xFFFFFFFF:
-            raise DisclosureError(path, "its last box runs to the end of the file and is too big to close")
-        edit.overwrite(last.offset, struct.pack(">I", last.size))
+def _closed_size(last: Box, path: Path) -> tuple[int, bytes]:
+    """The write giving a last box of size 0 ("to end of file") its size, so appended boxes are not swallowed."""
+    if last.header != 8 or last.size > 0xFFFFFFFF:
+        raise DisclosureError(path, "its last box runs to the end of the file and is too big to close")
+    return last.offset, struct.pack(">I", last.size)
 
 
-class _Edit:
-    """Writes to a file, remembering the (offset, length) of each for the essence check."""
+@dataclass
+class _EditPlan:
+    """Every write of one edit, planned before the first: (offset, bytes) in the order they are made.
 
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle = handle
-        self.written: list[tuple[int, int]] = []
+    ``hidden`` writes change nothing a reader looks at (a retired box's payload, bytes past the
+    old end); ``switch`` writes are the 4-byte type changes that make the new boxes live and
+    retire the old ones. The rollback journal is made from the whole plan.
+    """
 
-    def overwrite(self, offset: int, data: bytes) -> None:
-        self.handle.seek(offset)
-        self.handle.write(data)
-        self.written.append((offset, len(data)))
+    end: int
+    hidden: list[tuple[int, bytes]] = field(default_factory=list)
+    switch: list[tuple[int, bytes]] = field(default_factory=list)
 
-    def append(self, data: bytes) -> int:
-        offset = self.handle.seek(0, os.SEEK_END)
-        self.handle.write(data)
-        self.written.append((offset, len(data)))
-        return offset
+    def append(self, data: bytes) -> None:
+        self.hidden.append((self.end, data))
+        self.end += len(data)
 
-    def sync(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+    @property
+    def writes(self) -> list[tuple[int, bytes]]:
+        return self.hidden + self.switch
+
+
+def _moov_slots(boxes: list[Box], layout: XmpLayout, used: set[int]) -> list[Box]:
+    """Plain ``free`` boxes after the last media box: room a rebuilt moov may take (retired moovs among them).
+
+    Only after the media, so a moov-last file stays moov-last; never a retired XMP box (kept for XMP).
+    """
+    last_media = max((b.offset for b in boxes if b.kind == b"mdat"), default=-1)
+    spare = {s.offset for s in layout.spare} | used
+    return [
+        b
+        for b in boxes
+        if b.kind == b"free" and b.header == 8 and not b.to_end and b.offset > last_media and b.offset not in spare
+    ]
+
+
+def _place_moov(plan: _EditPlan, new_moov: bytes, slots: list[Box], used: set[int]) -> None:
+    """The rebuilt moov into the smallest slot it fits (what is left of it stays ``free``), or appended.
+
+    Into a slot, its payload is written while the slot is still ``free``; one 8-byte header write
+    then makes it the moov. Appended, it is followed by MOOV_PADDING bytes of ``free``, which
+    retiring it later takes in (:func:`_retire_moov`), so a slightly larger moov fits there next time.
+    """
+    fits = [s for s in slots if s.size == len(new_moov) or s.size >= len(new_moov) + 8]
+    if not fits:
+        plan.append(new_moov + box(b"free", bytes(MOOV_PADDING - 8)))
+        return
+    slot = min(fits, key=lambda s: s.size)
+    used.add(slot.offset)
+    rest = slot.size - len(new_moov)
+    if rest:
+        plan.hidden.append((slot.offset + len(new_moov), struct.pack(">I4s", rest, b"free")))
+    plan.hidden.append((slot.offset + 8, new_moov[8:]))
+    plan.switch.insert(0, (slot.offset, new_moov[:8]))
+
+
+def _retire_moov(boxes: list[Box], moov: Box, layout: XmpLayout, used: set[int]) -> tuple[int, bytes]:
+    """The one 8-byte write retiring ``moov`` as ``free``, taking in the plain free boxes right after it.
+
+    One retired box rather than several small ones is room a later moov can use.
+    """
+    spare = {s.offset for s in layout.spare} | used
+    size = moov.size
+    for after in boxes[boxes.index(moov) + 1 :]:
+        if after.kind != b"free" or after.header != 8 or after.to_end or after.offset in spare:
+            break
+        if moov.header != 8 or size + after.size > 0xFFFFFFFF:
+            break
+        size += after.size
+    if size == moov.size:
+        return moov.offset + 4, b"free"
+    return moov.offset, struct.pack(">I4s", size, b"free")
+
+
+def _apply(fd: int, writes: list[tuple[int, bytes]]) -> None:
+    """Unbuffered writes, then fsync: an error leaves nothing pending that a roll back would trip over."""
+    for offset, data in writes:
+        done = 0
+        while done < len(data):  # a short write is followed by one that says why (a full disk: ENOSPC)
+            done += os.pwrite(fd, data[done:], offset + done)
+    os.fsync(fd)
 
 
 def _first_moov(boxes: list[Box]) -> Box | None:
@@ -210,39 +273,36 @@ class BmffStore(MetadataStore):
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
         packet = edit_packet(_live_packet(path, layout) if layout.live else None, path, changes)
         new_moov, old_moov = self._new_moov(path, boxes, changes.get(Carrier.MP4_TAGS, {}))
-        needed = 8 + 16 + len(packet)
-        slot = next((s for s in layout.spare if s.header == 8 and s.size >= needed), None)
-        retired = [old for old, _ in layout.live] + ([old_moov] if old_moov is not None else [])
-        last = boxes[-1]
-        # Every byte before the old end that may be overwritten; the journal keeps it until the edit is done.
-        ranges = [(old.offset + 4, 4) for old in retired]
+        plan = _EditPlan(end=boxes[-1].end)
+        used: set[int] = set()
+        # 1. Write what no reader looks at yet: a retired box's payload, or past the end.
+        slot = next((s for s in layout.spare if s.header == 8 and s.size >= 8 + 16 + len(packet)), None)
         if slot is not None:
-            ranges += [(slot.payload + 16, slot.size - 24), (slot.offset + 4, 4)]
-        elif last.to_end:
-            ranges.append((last.offset, 4))
-        with open(path, "r+b") as handle, RollbackJournal(path, handle, ranges) if journaled else nullcontext():
-            edit = _Edit(handle)
-            # 1. Write what no reader looks at yet: a retired XMP box's payload, or past the end.
-            if slot is not None:
-                edit.overwrite(slot.payload + 16, _pad_packet(packet, slot.size - 24))
-            else:
-                _close_open_ended_box(edit, last, path)
-                body = XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)
-                edit.append(box(b"uuid", body))
-            if new_moov is not None:
-                edit.append(new_moov)
-            edit.sync()
-            # 2. Switch: the reused slot goes live, old boxes are retired (4-byte type writes).
-            if slot is not None:
-                edit.overwrite(slot.offset + 4, b"uuid")
-            for old in retired:
-                edit.overwrite(old.offset + 4, b"free")
-            touched = list(overlaps(edit.written, media))
-            if touched:  # cannot happen by construction; refuse rather than trust it
-                raise DisclosureError(path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written")
-            edit.sync()
-            check(path)
-        return edit.written
+            plan.hidden.append((slot.payload + 16, _pad_packet(packet, slot.size - 24)))
+            plan.switch.append((slot.offset + 4, b"uuid"))
+            used.add(slot.offset)
+        else:
+            if boxes[-1].to_end:
+                plan.hidden.append(_closed_size(boxes[-1], path))
+            plan.append(box(b"uuid", XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)))
+        if new_moov is not None:
+            _place_moov(plan, new_moov, _moov_slots(boxes, layout, used), used)
+        # 2. Switch: the reused slots go live, the old boxes are retired (4-byte type writes).
+        plan.switch += [(old.offset + 4, b"free") for old, _ in layout.live]
+        if old_moov is not None:
+            plan.switch.append(_retire_moov(boxes, old_moov, layout, used))
+        touched = list(overlaps([(offset, len(data)) for offset, data in plan.writes], media))
+        if touched:  # cannot happen by construction; refuse rather than trust it
+            raise DisclosureError(path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written")
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            with RollbackJournal(path, fd, plan.writes) if journaled else nullcontext():
+                _apply(fd, plan.hidden)
+                _apply(fd, plan.switch)
+                check(path)
+        finally:
+            os.close(fd)
+        return [(offset, len(data)) for offset, data in plan.writes]
 
     def _new_moov(
         self, path: Path, boxes: list[Box], changes: Mapping[str, Stored | None]
