@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, default_jobs, exit_on_signals, imap_in_order, item_size, walk
-from .carriers.c2pa.identity import identity_from_settings, make_test_ca
+from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
@@ -61,6 +61,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # a traceback's locals would show key material and TSA credentials
 )
 
 stdout = Console(soft_wrap=True)
@@ -189,12 +190,20 @@ SignOption = Annotated[
 ]
 SignCertOption = Annotated[Path | None, typer.Option("--sign-cert", help="PEM chain: signing certificate first.")]
 SignKeyOption = Annotated[
-    Path | None, typer.Option("--sign-key", help="PEM private key (ES256/384/512, PS256, Ed25519).")
+    Path | None,
+    typer.Option(
+        "--sign-key",
+        help=f"PEM private key file (ES256/384/512, PS256, Ed25519). An encrypted one is opened with {PASSPHRASE_ENV}, "
+        "or asked for at a terminal.",
+    ),
 ]
 SignConfigOption = Annotated[
     Path | None, typer.Option("--sign-config", help="TOML with cert, key and tsa_url (paths relative to it).")
 ]
-TsaOption = Annotated[str | None, typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature.")]
+TsaOption = Annotated[
+    str | None,
+    typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature (credentials never printed)."),
+]
 RedactOption = Annotated[
     str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
 ]
@@ -242,7 +251,8 @@ def stamp_command(
     try:
         signing = None
         if sign_flag or sign_cert or sign_key or sign_config:
-            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url)
+            ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
+            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
         options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run)
         layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:
@@ -250,6 +260,14 @@ def stamp_command(
         raise typer.Exit(EXIT_ERROR) from None
     plan = plan_stamp(files, layers, options, _walk_options(include, exclude, follow_symlinks))
     raise typer.Exit(_run_stamp(plan, jobs or default_jobs(), output_format))
+
+
+def _ask_passphrase(key: Path) -> str:
+    try:
+        answer: str = typer.prompt(f"passphrase for {key}", hide_input=True, err=True)
+    except typer.Abort:
+        raise DisclosureError(key, "no passphrase given", f"set {PASSPHRASE_ENV} or type it when asked") from None
+    return answer
 
 
 def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
@@ -670,10 +688,11 @@ def keys_init(
     chain.pem (signing certificate + CA) and key.pem sign; ca.pem is the trust anchor to pass to
     --trust. Never use them for deliveries: get a certificate from a CA for that.
     """
-    if (folder / "key.pem").exists() and not force:
-        _error(DisclosureError(folder / "key.pem", "already exists", "pass --force to replace it"))
-        raise typer.Exit(EXIT_ERROR)
-    paths = make_test_ca(folder)
+    try:
+        paths = make_test_ca(folder, force)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     stderr.print(
         f"wrote TEST-ONLY, UNTRUSTED keys: {paths['chain']} {paths['key']} {paths['ca']}\n"
         f"sign:   aidisclose stamp FILE -r record.toml -o out/ --sign --sign-cert {paths['chain']} "

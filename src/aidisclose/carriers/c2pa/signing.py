@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DisclosureError
-from .identity import SigningIdentity
+from .identity import SigningIdentity, redact_urls
 from .manifest import PARENT_LABEL
 from .place import ManifestPlace
 from .sdk import sdk
@@ -47,7 +47,8 @@ def sign(
             finally:
                 signer.close()
     except sdk().C2paError as exc:
-        raise DisclosureError(subject or source, f"C2PA signing failed: {' '.join(str(exc).split())}") from None
+        reason = " ".join(redact_urls(str(exc), identity.tsa_url).split())  # the SDK's message may hold the TSA URL
+        raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
     return store
 
 
