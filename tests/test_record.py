@@ -169,8 +169,7 @@ def test_stamp_prints_the_file_then_one_line_per_problem(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"aidisclose: error: {IMAGE_FIXTURES[0]}: 2 problems in the record",
-        f"  field deliverable ({record} line 2): 'finished' is not one of 'final', 'temp', 'marketing' or "
-        "'internal'",
+        f"  field deliverable ({record} line 2): 'finished' is not one of 'final', 'temp', 'marketing' or 'internal'",
         "  field training_mining (--set training_mining=maybe): 'maybe' is not one of 'allowed', 'not-allowed' or "
         "'constrained'",
     ]
@@ -247,3 +246,9 @@ def test_record_is_frozen() -> None:
     record = DisclosureRecord()
     with pytest.raises(Exception, match="frozen"):
         record.title = "x"  # type: ignore[misc]
+
+
+def test_a_field_name_with_control_characters_is_shown_escaped() -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, ["ti\x1b[2Jtle=x", "ai_used=yes"])
+    assert "\x1b" not in err.value.one_line() and "ti\\x1b[2Jtle" in err.value.one_line()

@@ -356,7 +356,8 @@ class RecordDraft:
         for index, (loc, origin, reason) in enumerate(problems):
             where, order = origin.describe(loc, told) if origin else ("", ())
             dotted = ".".join(str(p) for p in loc) or "record"
-            lines.append(((*order, index), f"field {dotted}{f' ({where})' if where else ''}: {reason}"))
+            line = f"field {dotted}{f' ({where})' if where else ''}: {reason}"
+            lines.append(((*order, index), _printable(line)))
         told_lines = tuple(text for _, text in sorted(lines))
         if len(told_lines) == 1:
             raise DisclosureError(subject, told_lines[0])
@@ -388,6 +389,11 @@ def _misfit(path: KeyPath, target: Any, key: str | int) -> str:
         return f"index {key} is past the end of {parent}, which has {len(target)} item(s)"
     shape = "a list: address its items by number" if isinstance(target, list) else "not a table"
     return f"does not fit the record's shape: {parent} is {shape}"
+
+
+def _printable(text: str) -> str:
+    # Field names and --set options are the user's text: a terminal control character is shown, never sent.
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _shown(value: Any) -> str:
