@@ -252,3 +252,20 @@ def test_a_field_name_with_control_characters_is_shown_escaped() -> None:
     with pytest.raises(DisclosureError) as err:
         load_record(EXAMPLE_RECORD, ["ti\x1b[2Jtle=x", "ai_used=yes"])
     assert "\x1b" not in err.value.one_line() and "ti\\x1b[2Jtle" in err.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        ("ai_systems.9.name=X", "index 9 is past the end of ai_systems, which has 2 item(s)"),
+        ("ai_systems.name=X", "ai_systems is a list: address its items by number"),
+        ("human_review.0=X", "human_review is a table: name its fields"),
+        ("title.x=X", "title is a single value, not a table or a list"),
+    ],
+)
+def test_a_set_that_does_not_fit_the_record_is_one_of_its_problems(item: str, reason: str) -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, [item, "ai_used=yes"])
+    first, second = err.value.problems
+    assert first.startswith(f"field {item.partition('=')[0]} (--set {item}): ") and first.endswith(reason)
+    assert second == "field ai_used (--set ai_used=yes): must be true or false, not 'yes'"

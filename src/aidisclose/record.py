@@ -387,7 +387,12 @@ def _misfit(path: KeyPath, target: Any, key: str | int) -> str:
     parent = ".".join(str(p) for p in path[:-1]) or "the record"
     if isinstance(target, list) and isinstance(key, int):
         return f"index {key} is past the end of {parent}, which has {len(target)} item(s)"
-    shape = "a list: address its items by number" if isinstance(target, list) else "not a table"
+    if isinstance(target, list):
+        shape = "a list: address its items by number"
+    elif isinstance(target, dict):
+        shape = "a table: name its fields"
+    else:
+        shape = "a single value, not a table or a list"
     return f"does not fit the record's shape: {parent} is {shape}"
 
 
