@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -130,6 +132,106 @@ def test_bad_override_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "field=value" in result.stderr
 
 
+def test_every_problem_is_told_at_once_in_line_order_with_where_it_was_set(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text('genre = "opera"\ndeliverable = "finished"\n\n[human_review]\nstatus = "approved"\n')
+    with pytest.raises(DisclosureError) as err:
+        load_record(path, ["human_review.status=done", "titel=typo"])
+    assert err.value.reason == "4 problems in the record" and err.value.subject == str(path)
+    assert err.value.problems == (
+        "field genre (line 1): 'opera' is not one of 'fiction', 'documentary', 'news', 'reality', 'animation', "
+        "'advertising' or 'other'",
+        "field deliverable (line 2): 'finished' is not one of 'final', 'temp', 'marketing' or 'internal'",
+        "field human_review.status (--set human_review.status=done): 'done' is not one of 'approved', 'rejected' "
+        "or 'pending'",
+        "field titel (--set titel=typo): unknown field; see `aidisclose schema` for the field names",
+    )
+    assert "\n" not in err.value.one_line() and err.value.problems[3] in err.value.one_line()
+
+
+def test_a_bad_set_value_is_blamed_on_the_set_option_not_on_a_line_of_the_record() -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, ["human_review.status=done"])
+    assert err.value.reason.startswith("field human_review.status (--set human_review.status=done): 'done'")
+    assert "line" not in err.value.one_line()
+
+
+def test_a_set_list_item_missing_its_required_field_is_blamed_on_the_set_that_made_it() -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, ["ai_systems.2.version=1.0"])
+    assert err.value.reason == "field ai_systems.2.name (--set ai_systems.2.version=1.0): Field required"
+
+
+def test_stamp_prints_the_file_then_one_line_per_problem(tmp_path: Path) -> None:
+    record = tmp_path / "r.toml"
+    record.write_text('title = "x"\ndeliverable = "finished"\n')
+    result = run_cli("stamp", IMAGE_FIXTURES[0], "-r", record, "--set", "training_mining=maybe", "-o", tmp_path / "o")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"aidisclose: error: {IMAGE_FIXTURES[0]}: 2 problems in the record",
+        f"  field deliverable ({record} line 2): 'finished' is not one of 'final', 'temp', 'marketing' or 'internal'",
+        "  field training_mining (--set training_mining=maybe): 'maybe' is not one of 'allowed', 'not-allowed' or "
+        "'constrained'",
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def _consented(date: Any) -> dict[str, Any]:
+    return {"person": "P", "kind": "voice", "consent": {"status": "granted", "date": date}}
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        ({"ai_used": "yes"}, "ai_used", "must be true or false, not 'yes'"),
+        ({"ai_used": 1}, "ai_used", "must be true or false, not 1"),
+        ({"synthetic_content": {"audience_disclosure": "false"}}, "synthetic_content.audience_disclosure", "'false'"),
+        ({"likeness": [{"person": "P", "kind": "voice", "deceased": 0}]}, "likeness.0.deceased", "not 0"),
+        ({"schema_version": True}, "schema_version", "must be a number"),
+        ({"generated_at": "2026-05-01"}, "generated_at", "needs a date, a time and a UTC offset"),
+        ({"generated_at": dt.date(2026, 5, 1)}, "generated_at", "needs a date, a time and a UTC offset"),
+        ({"generated_at": 1767225600}, "generated_at", "needs a date, a time and a UTC offset"),
+        ({"qc": {"date": "2026-05-01T10:00:00"}}, "qc.date", "needs a UTC offset"),
+        ({"likeness": [_consented(1767225600)]}, "likeness.0.consent.date", "needs a date without a time"),
+        ({"likeness": [_consented("2026-09-01T10:00Z")]}, "likeness.0.consent.date", "needs a date without a time"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_refused_never_coerced(data: dict[str, Any], field: str, reason: str) -> None:
+    with pytest.raises(DisclosureError) as err:
+        validate_record(data)
+    assert err.value.reason.startswith(f"field {field}: ") and reason in err.value.reason
+
+
+def test_dates_and_moments_are_taken_where_the_field_is_one() -> None:
+    record = validate_record(
+        {
+            "generated_at": "2026-10-01T10:00:00+02:00",
+            "likeness": [_consented("2026-09-01")],
+        }
+    )
+    assert record.generated_at == dt.datetime(2026, 10, 1, 8, tzinfo=dt.UTC)
+    assert record.likeness[0].consent is not None and record.likeness[0].consent.date == dt.date(2026, 9, 1)
+
+
+@pytest.mark.parametrize("given", ["yes", "True", "1", "on"])
+def test_set_takes_only_true_or_false_for_a_yes_no_field(given: str) -> None:
+    with pytest.raises(DisclosureError, match=f"field ai_used \\(--set ai_used={given}\\): must be true or false"):
+        load_record(EXAMPLE_RECORD, [f"ai_used={given}"])
+    assert load_record(EXAMPLE_RECORD, ["ai_used=false"]).ai_used is False
+
+
+def test_set_keeps_text_as_written() -> None:
+    record = load_record(EXAMPLE_RECORD, ["ai_systems.0.version=4.10", "asset_id=0x1F", "title='quoted'"])
+    assert record.ai_systems[0].version == "4.10" and record.asset_id == "0x1F" and record.title == "quoted"
+
+
+def test_a_json_record_with_a_key_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text('{"ai_used": true, "ai_used": false}')
+    with pytest.raises(DisclosureError, match="'ai_used' appears twice"):
+        load_record(path)
+
+
 def test_schema_command_prints_a_valid_json_schema() -> None:
     result = run_cli("schema")
     schema = json.loads(result.stdout)
@@ -144,3 +246,26 @@ def test_record_is_frozen() -> None:
     record = DisclosureRecord()
     with pytest.raises(Exception, match="frozen"):
         record.title = "x"  # type: ignore[misc]
+
+
+def test_a_field_name_with_control_characters_is_shown_escaped() -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, ["ti\x1b[2Jtle=x", "ai_used=yes"])
+    assert "\x1b" not in err.value.one_line() and "ti\\x1b[2Jtle" in err.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        ("ai_systems.9.name=X", "index 9 is past the end of ai_systems, which has 2 item(s)"),
+        ("ai_systems.name=X", "ai_systems is a list: address its items by number"),
+        ("human_review.0=X", "human_review is a table: name its fields"),
+        ("title.x=X", "title is a single value, not a table or a list"),
+    ],
+)
+def test_a_set_that_does_not_fit_the_record_is_one_of_its_problems(item: str, reason: str) -> None:
+    with pytest.raises(DisclosureError) as err:
+        load_record(EXAMPLE_RECORD, [item, "ai_used=yes"])
+    first, second = err.value.problems
+    assert first.startswith(f"field {item.partition('=')[0]} (--set {item}): ") and first.endswith(reason)
+    assert second == "field ai_used (--set ai_used=yes): must be true or false, not 'yes'"

@@ -80,7 +80,12 @@ class OutputFormat(StrEnum):
 
 
 def _error(err: DisclosureError) -> None:
-    stderr.print(f"aidisclose: error: {err.one_line()}", markup=False, highlight=False)
+    _error_text(err.lines())
+
+
+def _error_text(text: str) -> None:
+    """An error as DisclosureError told it: its line, then one line per problem (each already on one line)."""
+    stderr.print(f"aidisclose: error: {text}", markup=False, highlight=False)
 
 
 JobsOption = Annotated[
@@ -273,7 +278,7 @@ def _ask_passphrase(key: Path) -> str:
 def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
     """Stamp a plan, each file's line as it is done, then the summary; the exit code."""
     for refused in plan.refused:
-        _error(DisclosureError(None, refused.error or ""))
+        _error_text(refused.error or "")
     skipped_items = [i for i in plan.items if i.skip]
     if output_format is OutputFormat.text:
         for item in skipped_items:

@@ -13,15 +13,32 @@ R = TypeVar("R")
 
 
 class DisclosureError(Exception):
-    """A problem with one input, told as a single line: what, why, what to do."""
+    """A problem with one input, told as a single line: what, why, what to do.
 
-    def __init__(self, subject: str | Path | None, reason: str, hint: str | None = None) -> None:
+    An input with several problems (a record) is still one error: its line
+    names the input and how many problems it has, and ``problems`` holds one
+    line for each.
+    """
+
+    def __init__(
+        self, subject: str | Path | None, reason: str, hint: str | None = None, problems: tuple[str, ...] = ()
+    ) -> None:
         self.subject = str(subject) if subject is not None else None
         self.reason = reason
         self.hint = hint
+        self.problems = tuple(" ".join(p.split()) for p in problems)
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """Everything on one line, the problems after the reason: for rows of reports and logs."""
+        text = self._headline()
+        return f"{text}: {'; '.join(self.problems)}" if self.problems else text
+
+    def lines(self) -> str:
+        """The headline, then one indented line per problem: for people reading a terminal."""
+        return "\n".join([self._headline(), *(f"  {p}" for p in self.problems)])
+
+    def _headline(self) -> str:
         text = f"{self.subject}: {self.reason}" if self.subject else self.reason
         # Keep it on one line whatever the underlying library said.
         text = " ".join(text.split())

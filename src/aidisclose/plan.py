@@ -22,11 +22,13 @@ from .carriers.c2pa.manifest import REDACTABLE
 from .errors import DisclosureError
 from .record import (
     DisclosureRecord,
-    apply_override,
+    ManifestRow,
+    Origin,
+    Override,
+    RecordDraft,
     load_record_data,
     load_records_manifest,
-    merge_record_data,
-    validate_record,
+    record_origin,
 )
 from .stamp import StampResult, Verify, check_target_choice, stamp
 
@@ -42,14 +44,19 @@ def parse_redactions(text: str | None) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class RecordLayers:
-    """Where each file's record comes from: a base record, its row of a manifest, then ``--set`` overrides."""
+    """Where each file's record comes from: a base record, its row of a manifest, then ``--set`` overrides.
+
+    Each layer is laid over the one before as ``--set`` is, so a problem is
+    told with the layer that set its field: the record's line, the manifest's
+    row and column, or the ``--set`` option.
+    """
 
     base: dict[str, Any] = field(default_factory=dict)
     base_path: Path | None = None
-    base_text: str | None = None  # the TOML, for line numbers in errors
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base_origin: Origin | None = None  # the record file, with its TOML lines
+    rows: dict[str, ManifestRow] = field(default_factory=dict)
     rows_path: Path | None = None
-    overrides: tuple[str, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
     @classmethod
     def load(
@@ -57,21 +64,36 @@ class RecordLayers:
     ) -> RecordLayers:
         base, text = load_record_data(record) if record else ({}, None)
         rows = load_records_manifest(records) if records else {}
-        overrides = tuple(overrides)
-        if not record and not rows and not overrides:
+        parsed = tuple(Override.parse(item, index) for index, item in enumerate(overrides))
+        if not record and not rows and not parsed:
             raise DisclosureError(
                 "stamp", "no record given", "pass --record FILE, --records MANIFEST or --set field=value"
             )
-        return cls(base, record, text, rows, records, overrides)
+        return cls(base, record, record_origin(record, text) if record else None, rows, records, parsed)
 
     def record_for(self, item: Item) -> DisclosureRecord:
         key = item.relative.as_posix()
         if self.rows_path and not self.base_path and key not in self.rows:
             raise DisclosureError(item.path, f"has no entry in {self.rows_path}", "add a row for it, or give --record")
-        data = merge_record_data(self.base, self.rows.get(key, {}))
+        draft = RecordDraft.start(self.base, self.base_origin)
+        if key in self.rows:
+            self.rows[key].lay_on(draft)
         for override in self.overrides:
-            apply_override(data, override)
-        return validate_record(data, source=self.base_path or self.rows_path or "--set", text=self.base_text)
+            override.lay_on(draft)
+        return draft.validate(item.path)
+
+    def unused_rows(self, items: Iterable[Item]) -> list[DisclosureError]:
+        """Rows of the manifest for no file of the batch: a mistyped path must not pass unseen."""
+        keys = {item.relative.as_posix() for item in items}
+        return [
+            DisclosureError(
+                self.rows_path,
+                f"{row.place} is for {row.key}, which is not among the files stamped",
+                "paths are relative to the folder given",
+            )
+            for key, row in self.rows.items()
+            if key not in keys
+        ]
 
 
 @dataclass(frozen=True)
@@ -137,7 +159,9 @@ def plan_stamp(
         try:
             jobs.append(StampJob(item, layers.record_for(item), _folder_for(item, options.output_dir)))
         except DisclosureError as err:
-            refused.append(Outcome(item.path, error=err.one_line()))
+            refused.append(Outcome(item.path, error=err.lines()))
+    for unused in layers.unused_rows(items):
+        refused.append(Outcome(layers.rows_path or Path(), error=unused.lines()))
     jobs, collisions = _without_collisions(jobs)
     return StampPlan(options, items, tuple(jobs), tuple(refused + collisions))
 

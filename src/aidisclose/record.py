@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import csv
 import datetime as dt
+import io
 import itertools
 import json
 import re
 import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -17,8 +24,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
 )
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import DisclosureError
 from .tomllines import line_for, toml_key_lines
@@ -64,6 +73,39 @@ def _xml_safe(value: str) -> str:
 #: Free text as every carrier can hold it.
 Text = Annotated[str, BeforeValidator(_normalise_newlines), AfterValidator(_xml_safe)]
 
+#: A yes/no statement: a boolean, never a string or number taken for one.
+Flag = Annotated[bool, Strict()]
+
+_HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _with_time(value: Any) -> Any:
+    # A date alone (or a number of seconds) is not a moment: which hour, in which zone, is part of the statement.
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _HAS_TIME.match(value.strip())):
+        return value.strip() if isinstance(value, str) else value
+    raise PydanticCustomError("datetime_needs_time", "needs a date, a time and a UTC offset, e.g. 2026-10-01T10:00:00Z")
+
+
+def _day_only(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+        return value.strip()
+    raise PydanticCustomError("date_needs_day", "needs a date without a time, e.g. 2026-09-01")
+
+
+def _not_a_flag(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "must be a number, not true or false")
+    return value
+
+
+#: A moment: date, time and UTC offset (TOML ``2026-10-01T10:00:00Z``, or that text in JSON).
+Moment = Annotated[AwareDatetime, BeforeValidator(_with_time)]
+#: A calendar day, without a time (TOML ``2026-09-01``, or that text in JSON).
+Day = Annotated[dt.date, BeforeValidator(_day_only)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
@@ -94,7 +136,7 @@ class TrainingData(_Model):
 class Consent(_Model):
     status: ConsentStatus
     reference: Text | None = Field(None, description="Contract or release reference.")
-    date: dt.date | None = None
+    date: Day | None = None
     scope: Text | None = Field(None, description="What the consent covers (project, uses, term).")
     granted_by: GrantedBy | None = None
 
@@ -103,7 +145,7 @@ class Likeness(_Model):
     person: Text
     kind: LikenessKind
     replica_type: ReplicaType | None = None
-    deceased: bool = False
+    deceased: Flag = False
     consent: Consent | None = None
 
 
@@ -111,19 +153,19 @@ class HumanReview(_Model):
     status: ReviewStatus
     reviewer: Text | None = None
     role: Text | None = None
-    date: AwareDatetime | None = None
+    date: Moment | None = None
     notes: Text | None = None
 
 
 class QualityControl(_Model):
     by: Text | None = None
-    date: AwareDatetime | None = None
+    date: Moment | None = None
 
 
 class SyntheticContent(_Model):
-    synthetic_person: bool | None = None
-    real_person_recreation: bool | None = None
-    audience_disclosure: bool | None = None
+    synthetic_person: Flag | None = None
+    real_person_recreation: Flag | None = None
+    audience_disclosure: Flag | None = None
     disclosure_location: Text | None = Field(None, description="Where the audience is told, e.g. 'end credits'.")
     union_notice_reference: Text | None = None
 
@@ -138,7 +180,7 @@ class DisclosureRecord(_Model):
         title="aidisclose disclosure record",
     )
 
-    schema_version: Literal[1] = 1
+    schema_version: Annotated[Literal[1], BeforeValidator(_not_a_flag)] = 1
     # asset
     title: Text | None = None
     asset_id: Text | None = None
@@ -146,14 +188,14 @@ class DisclosureRecord(_Model):
     deliverable: Deliverable | None = None
     genre: Genre | None = None
     # attribution
-    ai_used: bool | None = None
+    ai_used: Flag | None = None
     digital_source_type: DigitalSourceType | None = Field(
         None, description="IPTC digital source type, short key (written as the full IPTC URI)."
     )
     ai_systems: list[AISystem] = Field(default_factory=list)
     usage_description: Text | None = None
     prompts: list[Prompt] = Field(default_factory=list)
-    generated_at: AwareDatetime | None = None
+    generated_at: Moment | None = None
     creators: list[Creator] = Field(default_factory=list)
     ai_credit_line: Text | None = None
     copyright: Text | None = None
@@ -185,17 +227,22 @@ def record_json_schema() -> dict[str, Any]:
 
 # -- loading -----------------------------------------------------------------
 
+#: A field's place in the record: ``("ai_systems", 0, "version")`` is ``ai_systems.0.version``.
+KeyPath = tuple[str | int, ...]
+
 
 def load_record(path: str | Path, overrides: list[str] | None = None) -> DisclosureRecord:
     """Load a record from TOML or JSON, apply ``field=value`` overrides, validate.
 
-    Errors name the file, the field and, where it can be found, the line.
+    Every problem is reported at once, each naming the field and where it
+    came from: the line of the file, or the ``--set`` override.
     """
     path = Path(path)
     data, text = load_record_data(path)
-    for item in overrides or []:
-        apply_override(data, item)
-    return validate_record(data, source=path, text=text)
+    draft = RecordDraft.start(data, record_origin(path, text))
+    for index, item in enumerate(overrides or []):
+        Override.parse(item, index).lay_on(draft)
+    return draft.validate(path)
 
 
 def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
@@ -210,57 +257,351 @@ def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
     return (_parse_json(path, text), None) if is_json else (_parse_toml(path, text), text)
 
 
-def load_records_manifest(path: Path) -> dict[str, dict[str, Any]]:
-    """Per-file record data keyed by relative path, from CSV (``path`` + dotted field columns) or JSON.
+def record_origin(path: Path | None, text: str | None = None) -> Origin:
+    """The origin of a base record read from ``path`` (its TOML ``text`` gives the lines)."""
+    return Origin(str(path) if path else None, rank=(0,), lines=toml_key_lines(text) if text else {})
 
-    Paths must stay inside the delivery: no absolute paths and no ``..``.
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value of a record was written: a record file, a manifest row's cell, or a ``--set`` option."""
+
+    file: str | None  # None for --set
+    place: str = ""  # "row 3, column ai_used", "--set ai_used=true"; a record file's lines say where instead
+    rank: tuple[int, ...] = ()  # the order layers are laid in, and cells within one: problems are told in it
+    lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False)  # a TOML file's key lines
+
+    def describe(self, loc: KeyPath, subject: str | None) -> tuple[str, tuple[int, ...]]:
+        """Where a problem at ``loc`` is, told to someone reading about ``subject``; and its place in line order."""
+        line = line_for(loc, self.lines) if self.lines else None
+        place = f"line {line}" if line else self.place
+        where = place if self.file == subject else " ".join(p for p in (self.file, place) if p)
+        return where, (*self.rank, line or 0)
+
+
+@dataclass
+class RecordDraft:
+    """A record's data as its layers are laid one over another, remembering which layer set each field path.
+
+    Problems found while laying (a value that does not fit the record's shape)
+    and while validating are each told with the origin of their path, or of
+    the nearest parent path a layer set.
     """
-    import csv
 
+    data: dict[str, Any] = field(default_factory=dict)
+    origins: dict[KeyPath, Origin] = field(default_factory=dict)
+    problems: list[tuple[KeyPath, Origin | None, str]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, base: dict[str, Any], origin: Origin | None) -> RecordDraft:
+        """A draft over a copy of ``base`` (never changed), every path of it set by ``origin``."""
+        return cls(copy.deepcopy(base), {(): origin} if origin else {})
+
+    def lay(self, path: KeyPath, value: Any, origin: Origin) -> None:
+        """Set ``value`` at ``path`` as ``--set`` does: tables on the way are entered or created, list items
+        are addressed by index (one past the end appends), and a table laid over a table merges key by key."""
+        if isinstance(value, dict) and isinstance(self._at(path), dict):
+            for key, inner in value.items():
+                self.lay((*path, key), inner, origin)
+            return
+        target: Any = self.data
+        for depth, (here, after) in enumerate(itertools.pairwise(path), start=1):
+            if _can_add(target, here):
+                _add(target, here, [] if isinstance(after, int) else {})
+                self.origins[path[:depth]] = origin
+            if not _holds(target, here):
+                self.problems.append((path, origin, _misfit(path[:depth], target, here)))
+                return
+            target = target[here]
+        last = path[-1]
+        if _can_add(target, last):
+            _add(target, last, value)
+        elif _holds(target, last):
+            target[last] = value
+        else:
+            self.problems.append((path, origin, _misfit(path, target, last)))
+            return
+        for below in [p for p in self.origins if p[: len(path)] == path]:
+            del self.origins[below]
+        self.origins[path] = origin
+
+    def _at(self, path: KeyPath) -> Any:
+        target: Any = self.data
+        for part in path:
+            if not _holds(target, part):
+                return None
+            target = target[part]
+        return target
+
+    def origin_of(self, loc: KeyPath) -> Origin | None:
+        """The layer that set ``loc``, or the nearest parent of it that a layer set."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.origins:
+                return self.origins[loc[:end]]
+        return None
+
+    def validate(self, subject: str | Path | None) -> DisclosureRecord:
+        """The record, or one DisclosureError about ``subject`` listing every problem in line order."""
+        problems = list(self.problems)
+        try:
+            record = DisclosureRecord.model_validate(self.data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                problems.append((loc, self.origin_of(loc), _message(err)))
+        if not problems:
+            return record
+        told = str(subject) if subject is not None else None
+        lines = []
+        for index, (loc, origin, reason) in enumerate(problems):
+            where, order = origin.describe(loc, told) if origin else ("", ())
+            dotted = ".".join(str(p) for p in loc) or "record"
+            line = f"field {dotted}{f' ({where})' if where else ''}: {reason}"
+            lines.append(((*order, index), _printable(line)))
+        told_lines = tuple(text for _, text in sorted(lines))
+        if len(told_lines) == 1:
+            raise DisclosureError(subject, told_lines[0])
+        raise DisclosureError(subject, f"{len(told_lines)} problems in the record", problems=told_lines)
+
+
+def _can_add(target: Any, key: str | int) -> bool:
+    if isinstance(target, dict):
+        return isinstance(key, str) and key not in target
+    return isinstance(target, list) and key == len(target)
+
+
+def _add(target: Any, key: str | int, value: Any) -> None:
+    if isinstance(target, list):
+        target.append(value)
+    else:
+        target[key] = value
+
+
+def _holds(target: Any, key: str | int) -> bool:
+    if isinstance(target, dict):
+        return isinstance(key, str) and key in target
+    return isinstance(target, list) and isinstance(key, int) and key < len(target)
+
+
+def _misfit(path: KeyPath, target: Any, key: str | int) -> str:
+    parent = ".".join(str(p) for p in path[:-1]) or "the record"
+    if isinstance(target, list) and isinstance(key, int):
+        return f"index {key} is past the end of {parent}, which has {len(target)} item(s)"
+    if isinstance(target, list):
+        shape = "a list: address its items by number"
+    elif isinstance(target, dict):
+        shape = "a table: name its fields"
+    else:
+        shape = "a single value, not a table or a list"
+    return f"does not fit the record's shape: {parent} is {shape}"
+
+
+def _printable(text: str) -> str:
+    # Field names and --set options are the user's text: a terminal control character is shown, never sent.
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(err: ErrorDetails) -> str:
+    """A pydantic error as the line a person reads: what was given, where the message alone does not say."""
+    kind, given, context = err["type"], err.get("input"), err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown field; see `aidisclose schema` for the field names"
+    if kind == "literal_error" and tuple(err["loc"]) == ("schema_version",):
+        return f"schema_version {given!r} is not supported; this aidisclose reads {SCHEMA_VERSION}"
+    if kind == "enum":
+        return f"{_shown(given)} is not one of {context.get('expected', 'the allowed values')}"
+    if kind == "bool_type":
+        return f"must be true or false, not {_shown(given)}"
+    if kind == "timezone_aware":
+        return "needs a UTC offset after the time, e.g. 2026-10-01T10:00:00Z or 2026-10-01T12:00:00+02:00"
+    return err["msg"]
+
+
+def validate_record(
+    data: dict[str, Any], source: str | Path | None = None, text: str | None = None
+) -> DisclosureRecord:
+    """Validate record data read from ``source`` (its TOML ``text`` gives the lines of problems)."""
+    return RecordDraft.start(data, record_origin(Path(source) if source else None, text)).validate(source)
+
+
+# -- values given as text: --set and manifest cells ----------------------------
+
+
+def field_path(dotted: str) -> KeyPath:
+    """``"ai_systems.0.version"`` as a field path; numbers address list items."""
+    return tuple(int(p) if p.isdigit() else p for p in dotted.strip().split("."))
+
+
+def value_from_text(path: KeyPath, text: str) -> Any:
+    """A value given as text (``--set``, a CSV cell), as the field at ``path`` takes it.
+
+    Surrounding spaces are dropped. A yes/no field takes exactly ``true`` or
+    ``false``; anything else stays text and is refused. Text, vocabulary,
+    date and time fields take the text as written (a whole quoted TOML
+    string is its content), so ``4.10`` stays ``4.10``. Tables, lists and
+    numbers are read as TOML values, else kept as text.
+    """
+    text = text.strip()
+    kind = _field_type(path)
+    if kind is bool:
+        return {"true": True, "false": False}.get(text, text)
+    if kind in (str, dt.date, AwareDatetime) or (isinstance(kind, type) and issubclass(kind, Enum)):
+        quoted = text[:1] in ('"', "'") and _toml_value(text)
+        return quoted if isinstance(quoted, str) else text
+    value = _toml_value(text)
+    return text if value is None else value
+
+
+def _toml_value(text: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DisclosureError(path, f"cannot read the records manifest: {exc.strerror or exc}") from None
-    entries: dict[str, dict[str, Any]] = {}
-    if path.suffix.lower() == ".json":
-        data = _parse_json(path, text)
-        for key, value in data.items():
-            if not isinstance(value, dict):
-                raise DisclosureError(path, f"entry {key!r} is not an object of record fields")
-            entries[_safe_relative(path, key)] = value
-        return entries
-    rows = csv.DictReader(text.splitlines())
-    if not rows.fieldnames or "path" not in rows.fieldnames:
-        raise DisclosureError(path, "a records CSV needs a 'path' column", "plus one column per field, e.g. ai_used")
-    for number, row in enumerate(rows, start=2):
-        record: dict[str, Any] = {}
-        for column, value in row.items():
-            if column != "path" and value not in (None, ""):
-                try:
-                    apply_override(record, f"{column}={value}")
-                except DisclosureError as err:
-                    raise DisclosureError(path, f"line {number}, column {column}: {err.reason}") from None
-        entries[_safe_relative(path, row["path"] or "", number)] = record
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def _field_type(path: KeyPath) -> Any:
+    """The type of the record field at ``path`` (Annotated and None unwrapped); None where there is no such field."""
+    kind: Any = DisclosureRecord
+    for part in path:
+        kind = _unwrapped(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(part, str):
+            if part not in kind.model_fields:
+                return None
+            kind = kind.model_fields[part].annotation
+        elif get_origin(kind) is list and isinstance(part, int):
+            (kind,) = get_args(kind)
+        else:
+            return None
+    return _unwrapped(kind)
+
+
+def _unwrapped(kind: Any) -> Any:
+    while True:
+        if get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        elif get_origin(kind) in (Union, types.UnionType):
+            options = [k for k in get_args(kind) if k is not type(None)]
+            if len(options) != 1:
+                return kind
+            kind = options[0]
+        else:
+            return kind
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``--set field=value``: the field's path, its value, and the option as given (its origin)."""
+
+    path: KeyPath
+    value: Any
+    origin: Origin
+
+    @classmethod
+    def parse(cls, item: str, index: int = 0) -> Override:
+        if "=" not in item:
+            raise DisclosureError("--set", f"{item!r} is not field=value", "e.g. --set human_review.status=approved")
+        dotted, _, text = item.partition("=")
+        if not dotted.strip():
+            raise DisclosureError("--set", f"{item!r} names no field")
+        path = field_path(dotted)
+        return cls(path, value_from_text(path, text), Origin(None, f"--set {item}", rank=(2, index)))
+
+    def lay_on(self, draft: RecordDraft) -> None:
+        draft.lay(self.path, self.value, self.origin)
+
+
+# -- per-file records manifests ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One file's row of a records manifest: the values it sets, each with the cell it came from."""
+
+    key: str  # the file's path, relative to the folder given
+    place: str  # "row 3", "entry 'b.jpg'"
+    cells: tuple[tuple[KeyPath, Any, Origin], ...]
+
+    def lay_on(self, draft: RecordDraft) -> None:
+        for path, value, origin in self.cells:
+            draft.lay(path, value, origin)
+
+
+def load_records_manifest(path: Path) -> dict[str, ManifestRow]:
+    """Per-file rows keyed by relative path, from CSV (``path`` + dotted field columns) or JSON.
+
+    A row is laid over the base record as ``--set`` is: ``ai_systems.0.version``
+    changes that one value. Paths must stay inside the delivery (no absolute
+    paths, no ``..``) and name each file once (``b.jpg`` and ``./b.jpg`` are
+    one file). A UTF-8 byte order mark, as spreadsheets write, is accepted.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DisclosureError(path, f"cannot read the records manifest: {reason}") from None
+    rows = _json_rows(path, text) if path.suffix.lower() == ".json" else _csv_rows(path, text)
+    entries: dict[str, ManifestRow] = {}
+    for row in rows:
+        if row.key in entries:
+            raise DisclosureError(
+                path, f"{entries[row.key].place} and {row.place} both give the record of {row.key}", "keep one"
+            )
+        entries[row.key] = row
     return entries
 
 
-def _safe_relative(manifest: Path, name: str, line: int | None = None) -> str:
-    where = f"line {line}: " if line else ""
+def _json_rows(path: Path, text: str) -> list[ManifestRow]:
+    rows = []
+    for key, value in _parse_json(path, text).items():
+        place = f"entry {key!r}"
+        if not isinstance(value, dict):
+            raise DisclosureError(path, f"{place} is not an object of record fields")
+        cell = ((), value, Origin(str(path), place, (1,)))
+        rows.append(ManifestRow(_safe_relative(path, key, place), place, (cell,)))
+    return rows
+
+
+def _csv_rows(path: Path, text: str) -> list[ManifestRow]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    if "path" not in header:
+        raise DisclosureError(path, "a records CSV needs a 'path' column", "plus one column per field, e.g. ai_used")
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        raise DisclosureError(path, f"column {twice[0]!r} appears twice in the header")
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        place = f"row {number}"
+        if len(cells) > len(header):
+            raise DisclosureError(path, f"{place} has more cells than the header has columns")
+        named = dict(zip(header, cells, strict=False))
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        if named.get("", "").strip():
+            raise DisclosureError(path, f"{place} has a value under a column with no name")
+        given = [
+            (column, name, cell)
+            for column, (name, cell) in enumerate(named.items())
+            if name not in ("path", "") and cell.strip()
+        ]
+        values = []
+        for column, name, cell in given:
+            key = field_path(name)
+            values.append((key, value_from_text(key, cell), Origin(str(path), f"{place}, column {name}", (1, column))))
+        rows.append(ManifestRow(_safe_relative(path, named.get("path", ""), place), place, tuple(values)))
+    return rows
+
+
+def _safe_relative(manifest: Path, name: str, place: str) -> str:
     relative = Path(name)
     if not name or relative.is_absolute() or ".." in relative.parts:
-        raise DisclosureError(manifest, f"{where}path {name!r} must be relative to the delivery, without '..'")
+        raise DisclosureError(manifest, f"{place}: path {name!r} must be relative to the delivery, without '..'")
     return relative.as_posix()
-
-
-def merge_record_data(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``extra`` laid over it, tables merged key by key, lists and values replaced."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_record_data(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
@@ -270,35 +611,24 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise DisclosureError(path, f"not valid TOML: {exc}") from None
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    twice = next((key for key in keys if keys.count(key) > 1), None)
+    if twice is not None:
+        raise ValueError(f"the key {twice!r} appears twice in one object")
+    return dict(pairs)
+
+
 def _parse_json(path: Path, text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise DisclosureError(path, f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise DisclosureError(path, f"not valid as a record: {exc}") from None
     if not isinstance(data, dict):
         raise DisclosureError(path, "the record must be a JSON object")
     return data
-
-
-def validate_record(
-    data: dict[str, Any], source: str | Path | None = None, text: str | None = None
-) -> DisclosureRecord:
-    try:
-        return DisclosureRecord.model_validate(data)
-    except ValidationError as exc:
-        lines = toml_key_lines(text) if text else {}
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc) or "record"
-        line = line_for(loc, lines)
-        at = f" (line {line})" if line else ""
-        more = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field; see `aidisclose schema` for the field names"
-        elif err["type"] == "literal_error" and loc == ("schema_version",):
-            msg = f"schema_version {err.get('input')!r} is not supported; this aidisclose reads {SCHEMA_VERSION}"
-        raise DisclosureError(source, f"field {where}{at}: {msg}{more}") from None
 
 
 def check_writable(record: DisclosureRecord, source: str | Path | None = None) -> None:
@@ -310,47 +640,6 @@ def check_writable(record: DisclosureRecord, source: str | Path | None = None) -
             f"digital_source_type {dst.value!r} is retired by IPTC",
             f"use {RETIRED_SOURCE_TYPES[dst].value!r}",
         )
-
-
-def apply_override(data: dict[str, Any], item: str) -> None:
-    """Apply one ``dotted.path=value`` override; the value is read as TOML, else as text."""
-    if "=" not in item:
-        raise DisclosureError("--set", f"{item!r} is not field=value", "e.g. --set human_review.status=approved")
-    path, _, raw = item.partition("=")
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in path.strip().split(".")]
-    if not parts or parts[0] == "":
-        raise DisclosureError("--set", f"{item!r} names no field")
-    try:
-        value: Any = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    target: Any = data
-    for here, nxt in itertools.pairwise(parts):
-        target = _step(target, here, nxt, item)
-    last = parts[-1]
-    if isinstance(target, list) and isinstance(last, int):
-        if last == len(target):
-            target.append(value)
-        elif last < len(target):
-            target[last] = value
-        else:
-            raise DisclosureError("--set", f"{item!r}: index {last} is past the end of the list")
-    elif isinstance(target, dict) and isinstance(last, str):
-        target[last] = value
-    else:
-        raise DisclosureError("--set", f"{item!r} does not fit the record's shape")
-
-
-def _step(target: Any, key: str | int, nxt: str | int, item: str) -> Any:
-    empty: Any = [] if isinstance(nxt, int) else {}
-    if isinstance(target, dict) and isinstance(key, str):
-        return target.setdefault(key, empty)
-    if isinstance(target, list) and isinstance(key, int):
-        if key == len(target):
-            target.append(empty)
-        if key < len(target):
-            return target[key]
-    raise DisclosureError("--set", f"{item!r} does not fit the record's shape")
 
 
 RECORD_TEMPLATE = """\

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _TABLE = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?")
@@ -34,7 +35,7 @@ def toml_key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
-def line_for(loc: tuple[Any, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
+def line_for(loc: tuple[Any, ...], lines: Mapping[tuple[str | int, ...], int]) -> int | None:
     """The line of the key at ``loc``, else of the first key written under it, else of its parent."""
     if loc in lines:
         return lines[loc]
