@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode
+from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import build_manifest, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
@@ -32,6 +32,7 @@ from .formats import Format, detect
 from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
 from .safewrite import check_can_replace, recover, replace_atomically
+from .standard import keep_standard
 
 
 class Verify(StrEnum):
@@ -124,6 +125,8 @@ def stamp(
     signing: SigningIdentity | None = None,
     redact: frozenset[str] = frozenset(),
     dry_run: bool = False,
+    replace_standard: bool = False,
+    id3v2_version: int | None = None,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
@@ -135,6 +138,9 @@ def stamp(
     A target that already carries ``record`` over the same essence is left
     alone (``action == "unchanged"``), so re-running a batch resumes it;
     ``dry_run`` checks everything and writes nothing.
+
+    A standard property that already holds another value is kept (with a note)
+    unless ``replace_standard``; ``id3v2_version`` (3 or 4) forces the ID3 version.
     """
     source = Path(path)
     # A run killed mid-edit: put the old bytes back and remove its temp files before reading anything.
@@ -144,14 +150,14 @@ def stamp(
     target_dir = Path(output_dir) if output_dir else None
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
-        if carries(done, record, signed=signing is not None) and _same_essence(info.store, source, done):
+        if carries(done, record, signing is not None, replace_standard) and _same_essence(info.store, source, done):
             return _unchanged(source, done, info)
-    if in_place and carries(source, record, signed=signing is not None):
+    if in_place and carries(source, record, signing is not None, replace_standard):
         return _unchanged(source, source, info)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     if destination != source and not dry_run:
         recovered += recover(destination)
-    store = info.store
+    store = info.store.configured(WriteSettings(id3v2_version=id3v2_version))
     carriers = store.writable_carriers(source)
     notes: tuple[str, ...] = tuple(recovered)
     if carriers != store.carriers:
@@ -159,7 +165,8 @@ def stamp(
             "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
             "not written as MP4 item tags (that would move the media); the XMP box holds the whole record",
         )
-    changes = encode_record(record, carriers)
+    changes, kept = keep_standard(encode_record(record, carriers), record, store.read(source), replace_standard)
+    notes += kept
     check_values = _record_checker(record, changes, source)
     flat = [v for keys in changes.values() for v in keys.values()]
     size_before = source.stat().st_size
@@ -218,11 +225,12 @@ def stamp(
 _OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
 
 
-def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
+def carries(path: Path, record: DisclosureRecord, signed: bool = False, replace_standard: bool = False) -> bool:
     """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it).
 
     Reads only the carriers (O(metadata)). Values from standard properties the record leaves out
-    (written by other tools) do not count; a value in our own namespace that the record leaves out
+    (written by other tools) do not count, nor, unless ``replace_standard``, standard values that
+    disagree with it (a stamp keeps them); a value in our own namespace that the record leaves out
     does, since stamping would remove it.
     """
     try:
@@ -230,7 +238,9 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
         found, provenance = rebuild_record(info.store.read(path))
     except DisclosureError:
         return False
-    if provenance.conflicts or provenance.problems or "schema_version" not in provenance.sources:
+    conflicts = [c for c in provenance.conflicts if replace_standard or c.other_source in _OWNED_LABELS]
+    problems = [p for p in provenance.problems if replace_standard or p.source in _OWNED_LABELS]
+    if conflicts or problems or "schema_version" not in provenance.sources:
         return False  # conflicting, invalid, or never stamped (every rebuilt record has a default schema_version)
     expected, actual = record.to_json_dict(), found.to_json_dict()
     if any(actual.get(k) != v for k, v in expected.items()):
