@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
+
+from aidisclose import inspect_file, load_record
 
 from .conftest import EXAMPLE_RECORD, IMAGE_FIXTURES, exiftool_json, run_cli
 
@@ -45,3 +48,23 @@ def test_iim_value_over_its_limit_is_left_to_xmp(tmp_path: Path) -> None:
     data = exiftool_json(tmp_path / jpeg.name, "-XMP:Title", "-IPTC:ObjectName", "-G")
     assert data["XMP:Title"] == long_title
     assert "IPTC:ObjectName" not in data
+
+
+def test_a_latin1_iim_block_is_re_encoded_when_it_becomes_utf8(tmp_path: Path) -> None:
+    """IIM without a charset is Windows-1252 to ExifTool; the UTF-8 mark must not stand over those bytes."""
+    jpeg = tmp_path / "latin.jpg"
+    jpeg.write_bytes(next(f for f in IMAGE_FIXTURES if f.suffix == ".jpg").read_bytes())
+    latin = ["-charset", "iptc=Latin", "-IPTC:City=Zürich", "-IPTC:Keywords=Café", "-IPTC:Keywords=€ 5"]
+    subprocess.run(["exiftool", "-q", "-overwrite_original", *latin, str(jpeg)], check=True)
+    assert b"Z\xfcrich" in jpeg.read_bytes()  # really Latin-1 bytes, no charset mark
+    creator = "creators.0.name=Zoë Ångström"
+    record = load_record(EXAMPLE_RECORD, [creator])
+    result = run_cli("stamp", jpeg, "-r", EXAMPLE_RECORD, "--set", creator, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    stamped = tmp_path / "out" / jpeg.name
+    iim = exiftool_json(stamped, "-charset", "iptc=Latin", "-IPTC:all")
+    assert iim["CodedCharacterSet"] == "UTF8"
+    assert iim["City"] == "Zürich"
+    assert iim["Keywords"] == ["Café", "€ 5"]
+    assert iim["By-line"] == ["Zoë Ångström", "B. Supervisor"]
+    assert inspect_file(stamped, technical=False).record.creators == record.creators

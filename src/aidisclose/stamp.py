@@ -165,7 +165,8 @@ def stamp(
             "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
             "not written as MP4 item tags (that would move the media); the XMP box holds the whole record",
         )
-    changes, kept = keep_standard(encode_record(record, carriers), record, store.read(source), replace_standard)
+    current = store.read_writable(source)
+    changes, kept = keep_standard(encode_record(record, carriers), record, current, replace_standard)
     notes += kept
     check_values = _record_checker(record, changes, source)
     flat = [v for keys in changes.values() for v in keys.values()]

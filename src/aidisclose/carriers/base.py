@@ -124,6 +124,10 @@ class MetadataStore:
     def read(self, path: Path) -> CarrierValues:
         raise NotImplementedError
 
+    def read_writable(self, path: Path) -> CarrierValues:
+        """The carriers a stamp writes, as they are now (at least those; read-only carriers may be left out)."""
+        return self.read(path)
+
     def read_written(self, path: Path, written: Path) -> CarrierValues:
         """The carriers of ``path`` as a ``write`` into ``written`` left them (to check a temp file)."""
         return self.read(written)
