@@ -161,3 +161,15 @@ def test_creator_lists_keep_their_names_and_gain_the_records(agency_jpeg: Path) 
     assert data["XMP-dc:Creator"] == data["IPTC:By-line"] == ["Photog", "A. Artist", "C. Editor"]
     read = inspect_file(agency_jpeg, technical=False)
     assert not [c for c in read.provenance.conflicts if c.field == "creators"]
+
+
+def test_every_exif_entry_of_a_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> None:
+    """exiv2 re-encodes Exif when it writes a JPEG and drops IFD0 entries such as PhotometricInterpretation."""
+    camera = tmp_path / "camera.jpg"
+    shutil.copyfile(JPEG, camera)
+    exiftool_write(camera, "-IFD0:PhotometricInterpretation=RGB", "-IFD0:SamplesPerPixel=3")
+    before = exiftool_json(camera, "-EXIF:all", "-a", "-G1")
+    assert before["IFD0:PhotometricInterpretation"] == "RGB"
+    result = stamp(camera, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
+    after = exiftool_json(result.destination, "-EXIF:all", "-a", "-G1")
+    assert after == {**before, "SourceFile": str(result.destination)}
