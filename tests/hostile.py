@@ -35,11 +35,11 @@ def _laughs() -> bytes:
 
 
 #: Well-formed, but binds a standard prefix to a foreign namespace: exiv2 keeps that binding process-wide.
-REBINDS_PHOTOSHOP = (
+REBINDS_DC = (
     _HEAD
     + _RDF
-    + b'<rdf:Description rdf:about="" xmlns:photoshop="http://example.invalid/not-photoshop/" '
-    + b'photoshop:Credit="spoof"/>'
+    + b'<rdf:Description rdf:about="" xmlns:dc="http://example.invalid/not-dc/" '
+    + b'dc:format="spoof"/>'
     + _TAIL
 )
 

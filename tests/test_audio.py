@@ -175,7 +175,7 @@ def test_rf64_is_refused(tmp_path: Path) -> None:
 # -- composers: a standard frame written only when the record names one --------
 
 
-def test_composer_frame_only_when_record_names_one(tmp_path: Path) -> None:
+def test_composer_frame_only_when_record_names_one_and_keeps_the_composers_there(tmp_path: Path) -> None:
     target = tmp_path / MP3.name
     shutil.copyfile(MP3, target)
     tags = ID3(target)
@@ -185,7 +185,61 @@ def test_composer_frame_only_when_record_names_one(tmp_path: Path) -> None:
     assert ID3(target)["TCOM"].text == ["Original Composer"]
     with_composer = load_record(EXAMPLE_RECORD, ["creators.2.name=New Composer", "creators.2.role=composer"])
     stamp(target, with_composer, in_place=True)
-    assert ID3(target)["TCOM"].text == ["New Composer"]
+    assert ID3(target)["TCOM"].text == ["Original Composer", "New Composer"]
+
+
+# -- ID3v2 version: kept, or the one asked for -----------------------------------
+
+COMPOSERS = ["creators.2.name=First Composer", "creators.2.role=composer",
+             "creators.3.name=Second Composer", "creators.3.role=composer"]  # fmt: skip
+
+
+def id3_groups(path: Path) -> set[str]:
+    """The ID3v2 versions ExifTool finds in the file (its ``ID3v2_3``/``ID3v2_4`` groups)."""
+    return {key.split(":")[0] for key in exiftool_json(path, "-ID3:all", "-G1") if key.startswith("ID3v2")}
+
+
+def as_id3v24(source: Path, target: Path) -> Path:
+    shutil.copyfile(source, target)
+    tags = ID3(target)
+    tags.save(v2_version=4)
+    assert id3_groups(target) == {"ID3v2_4"}
+    return target
+
+
+def test_an_id3v2_tag_keeps_its_version_and_the_record_reads_back(tmp_path: Path) -> None:
+    assert id3_groups(MP3) == {"ID3v2_3"}  # the fixture's tag, as many DAWs and players write it
+    record = load_record(EXAMPLE_RECORD, COMPOSERS)
+    result = stamp(MP3, record, output_dir=tmp_path)
+    assert id3_groups(result.destination) == {"ID3v2_3"}
+    lines = exiftool_lines(result.destination, "-ID3:all")
+    assert "Composer First Composer/Second Composer" in lines  # v2.3 joins a frame's values with '/'
+    assert "UserDefinedText (AIDISCLOSE_AI_USED) true" in lines
+    assert "UserDefinedText (comment) keep me" in lines
+    read = inspect_file(result.destination, technical=False)
+    assert read.record.to_json_dict() == record.to_json_dict()
+    assert read.provenance.conflicts == [] and read.provenance.problems == []
+    # ...and a v2.4 tag stays v2.4.
+    v24 = stamp(as_id3v24(MP3, tmp_path / "v24.mp3"), record, output_dir=tmp_path / "out")
+    assert id3_groups(v24.destination) == {"ID3v2_4"}
+
+
+@pytest.mark.parametrize("version", ["3", "4"])
+def test_the_id3v2_version_option_forces_one(version: str, tmp_path: Path) -> None:
+    sources = {"3": as_id3v24(MP3, tmp_path / "v24.mp3"), "4": MP3}  # each from the other version
+    out = tmp_path / "out"
+    result = run_cli("stamp", sources[version], "-r", EXAMPLE_RECORD, "-o", out, "--id3v2-version", version)
+    assert result.exit_code == 0, result.stderr
+    stamped = out / sources[version].name
+    assert id3_groups(stamped) == {f"ID3v2_{version}"}
+    assert inspect_file(stamped, technical=False).record.to_json_dict() == load_record(EXAMPLE_RECORD).to_json_dict()
+
+
+def test_an_id3v2_version_other_than_3_or_4_is_refused(tmp_path: Path) -> None:
+    result = run_cli("stamp", MP3, "-r", EXAMPLE_RECORD, "-o", tmp_path, "--id3v2-version", "2")
+    assert result.exit_code == 2
+    assert "Invalid value for '--id3v2-version'" in result.stderr
+    assert not (tmp_path / MP3.name).exists()
 
 
 # -- bad input -----------------------------------------------------------------

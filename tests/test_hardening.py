@@ -22,7 +22,7 @@ from aidisclose.bounded import Overrun, call_bounded
 
 from .conftest import ALL_FIXTURES, EXAMPLE_RECORD, FIXTURES, exiftool_json, run_cli, snapshot
 from .faults import FaultPlan, faults, sweep
-from .hostile import PACKETS, REBINDS_PHOTOSHOP, XMP_CARRIERS, XMP_UUID, riff_chunk
+from .hostile import PACKETS, REBINDS_DC, XMP_CARRIERS, XMP_UUID, riff_chunk
 from .killing import VICTIMS, kill_loop
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -76,16 +76,16 @@ def test_hostile_xmp_is_refused_with_its_reason(carrier: str, attack: str, tmp_p
 
 @pytest.mark.parametrize("carrier", ["jpeg-app1", "mp3-priv", "mp4-uuid"])
 def test_a_file_that_rebinds_a_standard_prefix_leaves_later_stamps_alone(carrier: str, tmp_path: Path) -> None:
-    # exiv2's prefix registry is process-wide: reading this file once re-pointed photoshop: for every later
-    # write of the process, so a batch put the next files' credit lines into a foreign namespace.
+    # exiv2's prefix registry is process-wide: reading this file once re-pointed dc: for every later
+    # write of the process, so a batch put the next files' copyright lines into a foreign namespace.
     hostile = tmp_path / "hostile"
     hostile.mkdir()
-    inspect_file(XMP_CARRIERS[carrier](REBINDS_PHOTOSHOP, hostile), technical=False)
+    inspect_file(XMP_CARRIERS[carrier](REBINDS_DC, hostile), technical=False)
     record = load_record(EXAMPLE_RECORD)
     for fixture in (FIXTURES / "images" / "photo.jpg", FIXTURES / "audio" / "tone.mp3"):
         stamped = stamp(fixture, record, output_dir=tmp_path / "out").destination
-        witness = exiftool_json(stamped, "-XMP-photoshop:Credit", "-G1")
-        assert witness.get("XMP-photoshop:Credit") == record.ai_credit_line, witness
+        witness = exiftool_json(stamped, "-XMP-dc:Rights", "-G1")
+        assert witness.get("XMP-dc:Rights") == record.copyright, witness
 
 
 def test_oversized_packet_is_refused_unread(tmp_path: Path) -> None:

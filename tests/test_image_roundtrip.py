@@ -21,6 +21,6 @@ def test_example_record_round_trips_with_sources(
     (result,) = run_cli("inspect", out / fixture.name, "-f", "json").json()["files"]
     assert validate_record(result["record"]) == example_record
     sources = result["provenance"]["sources"]
-    assert sources["digital_source_type"] == "xmp:Xmp.iptcExt.DigitalSourceType"
+    assert sources["digital_source_type"] == "xmp:Xmp.aidisclose.DigitalSourceType"
     assert sources["ai_systems"] == "xmp:Xmp.aidisclose.AiSystems"
     assert result["provenance"]["stamped_by_aidisclose"] is True

@@ -58,7 +58,7 @@ def test_iim_disagreeing_with_xmp_is_reported(stamped_jpeg: Path) -> None:
 def test_unknown_source_type_is_a_problem_not_a_crash(stamped_jpeg: Path) -> None:
     exiftool_write(stamped_jpeg, "-XMP-iptcExt:DigitalSourceType=http://example.com/madeUp")
     result = inspect_file(stamped_jpeg)
-    assert result.record.digital_source_type is None
+    assert result.record.digital_source_type == "compositeWithTrainedAlgorithmicMedia"  # ours, in our namespace
     (problem,) = result.provenance.problems
     assert problem.field == "digital_source_type"
     assert problem.value == "http://example.com/madeUp"
@@ -69,7 +69,8 @@ def test_retired_source_type_is_read(stamped_jpeg: Path) -> None:
     exiftool_write(
         stamped_jpeg, "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/softwareImage"
     )
-    assert inspect_file(stamped_jpeg).record.digital_source_type == "softwareImage"
+    (conflict,) = inspect_file(stamped_jpeg).provenance.conflicts
+    assert (conflict.other_source, conflict.other_value) == ("xmp:Xmp.iptcExt.DigitalSourceType", "softwareImage")
 
 
 FOREIGN_PACKET = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>

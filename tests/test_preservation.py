@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from aidisclose import load_record, stamp
+from aidisclose import inspect_file, load_record, stamp
 
 from .conftest import EXAMPLE_RECORD, IMAGE_FIXTURES, exiftool_json, run_cli
 
@@ -47,7 +48,7 @@ def test_restamp_replaces_values_and_clears_our_own_fields(tmp_path: Path) -> No
     stamp(target, smaller, in_place=True)
     data = exiftool_json(target, "-XMP:all")
     assert "ApprovalReference" not in data  # our namespace: a field left out is removed
-    assert data["Credit"] == "New credit"  # replaced, not duplicated
+    assert data["AiCreditLine"] == "New credit"  # replaced, not duplicated
     assert data["AISystemUsed"] == "ExampleGen; CrowdClone"
 
 
@@ -69,3 +70,106 @@ def test_stamp_keeps_file_mode(tmp_path: Path) -> None:
     stamp(target, load_record(EXAMPLE_RECORD), in_place=True)
     assert target.stat().st_mode & 0o777 == 0o640
     assert not list(tmp_path.glob(".*aidisclose-tmp"))
+
+
+# -- standard properties another tool filled -----------------------------------------------------------
+
+
+def exiftool_write(path: Path, *assignments: str) -> None:
+    subprocess.run(["exiftool", "-q", "-overwrite_original", *assignments, str(path)], check=True)
+
+
+@pytest.fixture
+def agency_jpeg(tmp_path: Path) -> Path:
+    """A JPEG an agency filled: its credit line, copyright and photographer, in XMP and IIM."""
+    target = tmp_path / "agency" / JPEG.name
+    target.parent.mkdir()
+    shutil.copyfile(JPEG, target)
+    exiftool_write(
+        target,
+        "-XMP-photoshop:Credit=Agency X", "-IPTC:Credit=Agency X",
+        "-XMP-dc:Rights=(c) Agency X", "-IPTC:CopyrightNotice=(c) Agency X",
+        "-XMP-dc:Creator=Photog", "-IPTC:By-line=Photog",
+    )  # fmt: skip
+    return target
+
+
+STANDARD_TAGS = ("-XMP-photoshop:Credit", "-IPTC:Credit", "-XMP-dc:Rights", "-IPTC:CopyrightNotice",
+                 "-XMP-dc:Creator", "-IPTC:By-line", "-XMP-aidisclose:AiCreditLine", "-G1")  # fmt: skip
+
+
+def test_the_ai_credit_line_leaves_the_general_credit_line_alone(agency_jpeg: Path, tmp_path: Path) -> None:
+    record = load_record(EXAMPLE_RECORD)
+    result = stamp(agency_jpeg, record, output_dir=tmp_path / "out")
+    data = exiftool_json(result.destination, *STANDARD_TAGS)
+    assert data["XMP-photoshop:Credit"] == "Agency X"
+    assert data["IPTC:Credit"] == "Agency X"
+    assert data["XMP-aidisclose:AiCreditLine"] == record.ai_credit_line
+    read = inspect_file(result.destination, technical=False)
+    assert read.record.ai_credit_line == record.ai_credit_line
+    assert read.provenance.sources["ai_credit_line"] == "xmp:Xmp.aidisclose.AiCreditLine"
+
+
+def test_a_standard_value_another_tool_wrote_is_kept_with_a_note(agency_jpeg: Path, tmp_path: Path) -> None:
+    record = load_record(EXAMPLE_RECORD)
+    result = stamp(agency_jpeg, record, output_dir=tmp_path / "out")
+    data = exiftool_json(result.destination, *STANDARD_TAGS)
+    assert data["XMP-dc:Rights"] == "(c) Agency X"
+    assert data["IPTC:CopyrightNotice"] == "(c) Agency X"
+    assert "kept the existing XMP-dc:rights '(c) Agency X'; pass --replace-standard to replace it" in result.notes
+    assert "kept the existing IPTC:Copyright '(c) Agency X'; pass --replace-standard to replace it" in result.notes
+    read = inspect_file(result.destination, technical=False)
+    assert read.record.to_json_dict() == record.to_json_dict()  # our namespace holds the whole record
+    assert {c.other_source for c in read.provenance.conflicts} == {
+        "xmp:Xmp.dc.rights", "iptc:Iptc.Application2.Copyright"
+    }  # fmt: skip
+    # Stamping it again changes nothing: what it kept it would keep again.
+    again = stamp(agency_jpeg, record, output_dir=tmp_path / "out")
+    assert again.action == "unchanged"
+
+    replaced = stamp(agency_jpeg, record, output_dir=tmp_path / "replaced", replace_standard=True)
+    data = exiftool_json(replaced.destination, *STANDARD_TAGS)
+    assert data["XMP-dc:Rights"] == data["IPTC:CopyrightNotice"] == record.copyright
+    assert data["XMP-photoshop:Credit"] == "Agency X"  # never the record's: nothing to replace
+    assert not [n for n in replaced.notes if n.startswith("kept")]
+    assert inspect_file(replaced.destination, technical=False).provenance.conflicts == []
+    # What a stamp wrote there (it agrees with our namespace) is ours to update, without a note.
+    update = stamp(replaced.destination, load_record(EXAMPLE_RECORD, ["copyright=(c) 2027 Studio"]), in_place=True)
+    assert update.notes == ()
+    data = exiftool_json(replaced.destination, *STANDARD_TAGS)
+    assert data["XMP-dc:Rights"] == data["IPTC:CopyrightNotice"] == "(c) 2027 Studio"
+
+
+def test_the_replace_standard_option_reaches_stamp(agency_jpeg: Path, tmp_path: Path) -> None:
+    kept = run_cli("stamp", agency_jpeg, "-r", EXAMPLE_RECORD, "-o", tmp_path / "kept")
+    assert kept.exit_code == 0, kept.stderr
+    assert "kept the existing XMP-dc:rights '(c) Agency X'" in kept.stderr
+    replaced = run_cli("stamp", agency_jpeg, "-r", EXAMPLE_RECORD, "-o", tmp_path / "replaced", "--replace-standard")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert "kept the existing" not in replaced.stderr
+    assert exiftool_json(tmp_path / "replaced" / JPEG.name, "-XMP-dc:Rights")["Rights"] == "(c) 2026 Example Studio"
+
+
+def test_creator_lists_keep_their_names_and_gain_the_records(agency_jpeg: Path) -> None:
+    stamp(agency_jpeg, load_record(EXAMPLE_RECORD), in_place=True)
+    data = exiftool_json(agency_jpeg, *STANDARD_TAGS)
+    assert data["XMP-dc:Creator"] == data["IPTC:By-line"] == ["Photog", "A. Artist", "B. Supervisor"]
+    assert inspect_file(agency_jpeg, technical=False).provenance.conflicts != []  # only the kept copyright
+    # A later record without B. Supervisor takes out the name an earlier stamp added, never the agency's.
+    stamp(agency_jpeg, load_record(EXAMPLE_RECORD, ["creators.1.name=C. Editor"]), in_place=True)
+    data = exiftool_json(agency_jpeg, *STANDARD_TAGS)
+    assert data["XMP-dc:Creator"] == data["IPTC:By-line"] == ["Photog", "A. Artist", "C. Editor"]
+    read = inspect_file(agency_jpeg, technical=False)
+    assert not [c for c in read.provenance.conflicts if c.field == "creators"]
+
+
+def test_every_exif_entry_of_a_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> None:
+    """exiv2 re-encodes Exif when it writes a JPEG and drops IFD0 entries such as PhotometricInterpretation."""
+    camera = tmp_path / "camera.jpg"
+    shutil.copyfile(JPEG, camera)
+    exiftool_write(camera, "-IFD0:PhotometricInterpretation=RGB", "-IFD0:SamplesPerPixel=3")
+    before = exiftool_json(camera, "-EXIF:all", "-a", "-G1")
+    assert before["IFD0:PhotometricInterpretation"] == "RGB"
+    result = stamp(camera, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
+    after = exiftool_json(result.destination, "-EXIF:all", "-a", "-G1")
+    assert after == {**before, "SourceFile": str(result.destination)}

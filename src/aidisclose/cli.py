@@ -212,6 +212,23 @@ TsaOption = Annotated[
 RedactOption = Annotated[
     str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
 ]
+ReplaceStandardOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace-standard",
+        help="Replace standard properties (dc:rights, dc:title, IPTC, ID3 TCOP...) that already hold another "
+        "value; by default they are kept and a note names each one.",
+    ),
+]
+Id3VersionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--id3v2-version",
+        min=3,
+        max=4,
+        help="Write MP3/AIFF ID3 tags as v2.3 or v2.4 (default: the tag's own version; v2.4 for a new tag).",
+    ),
+]
 
 
 @app.command("stamp")
@@ -235,6 +252,8 @@ def stamp_command(
     sign_config: SignConfigOption = None,
     tsa_url: TsaOption = None,
     redact: RedactOption = None,
+    replace_standard: ReplaceStandardOption = False,
+    id3v2_version: Id3VersionOption = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -258,7 +277,8 @@ def stamp_command(
         if sign_flag or sign_cert or sign_key or sign_config:
             ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
             signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
-        options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run)
+        options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
+                               replace_standard=replace_standard, id3v2_version=id3v2_version)  # fmt: skip
         layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:
         _error(err)

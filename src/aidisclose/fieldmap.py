@@ -3,7 +3,9 @@
 One table drives both writing (``encode_record``) and reading (``read_fields``).
 Within a field the styles are listed in order of authority: the first one that
 holds a value supplies it, and every other style that holds one is checked
-against it, so carriers that disagree are reported instead of hidden.
+against it, so carriers that disagree are reported instead of hidden. Every
+field's first XMP style is in our own namespace, so the record reads back
+whole when a standard property another tool filled is kept (``standard.py``).
 Adding a field or a carrier is one edit here.
 """
 
@@ -58,14 +60,16 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
     MediaField("schema_version", (XmpInt(own_key("schema_version"), owned=True),)),
     MediaField(
         "title",
-        (XmpLangAlt("Xmp.dc.title"), IimText("Iptc.Application2.ObjectName", 64)),
+        (_own_text("title"), XmpLangAlt("Xmp.dc.title"), IimText("Iptc.Application2.ObjectName", 64)),
     ),
     MediaField("asset_id", (_own_text("asset_id"),)),
     MediaField("production", (_own_text("production"),)),
     MediaField("deliverable", (_own_text("deliverable"),)),
     MediaField("genre", (_own_text("genre"),)),
     MediaField("ai_used", (XmpBool(own_key("ai_used"), owned=True),)),
-    MediaField("digital_source_type", (XmpSourceType("Xmp.iptcExt.DigitalSourceType"),)),
+    MediaField(
+        "digital_source_type", (_own_text("digital_source_type"), XmpSourceType("Xmp.iptcExt.DigitalSourceType"))
+    ),
     MediaField(
         "ai_systems",
         (
@@ -90,16 +94,14 @@ _XMP_IIM_MAP: tuple[MediaField, ...] = (
             IimNames("Iptc.Application2.Byline", 32),
         ),
     ),
-    MediaField(
-        "ai_credit_line",
-        (XmpText("Xmp.photoshop.Credit"), IimText("Iptc.Application2.Credit", 32)),
-    ),
+    # Not photoshop:Credit / IIM Credit: those hold the image's general credit line (an agency's, a photographer's).
+    MediaField("ai_credit_line", (_own_text("ai_credit_line"),)),
     MediaField(
         "copyright",
-        (XmpLangAlt("Xmp.dc.rights"), IimText("Iptc.Application2.Copyright", 128)),
+        (_own_text("copyright"), XmpLangAlt("Xmp.dc.rights"), IimText("Iptc.Application2.Copyright", 128)),
     ),
-    MediaField("usage_terms", (XmpLangAlt("Xmp.xmpRights.UsageTerms"),)),
-    MediaField("training_mining", (XmpDataMining("Xmp.plus.DataMining"),)),
+    MediaField("usage_terms", (_own_text("usage_terms"), XmpLangAlt("Xmp.xmpRights.UsageTerms"))),
+    MediaField("training_mining", (_own_text("training_mining"), XmpDataMining("Xmp.plus.DataMining"))),
     MediaField("training_data", (_own_json("training_data"),)),
     MediaField("rights_holders", (_own_json("rights_holders"),)),
     MediaField("likeness", (_own_json("likeness"),)),

@@ -57,7 +57,7 @@ def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes 
         extra["technical"] = technical_facts(path)
     c2pa = read_manifest(path, info.manifest_place, trust_anchors)
     if c2pa.state is not C2paState.NONE:
-        c2pa = _explain(c2pa, record)
+        c2pa = _explain(c2pa, record, provenance)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
     return InspectResult(
         path=str(path),
@@ -86,14 +86,18 @@ def _manifest_conflicts(c2pa: C2paInfo, record: DisclosureRecord, provenance: Pr
     ]
 
 
-def _explain(c2pa: C2paInfo, record: DisclosureRecord) -> C2paInfo:
-    """Say what a hash mismatch means: metadata edited after signing, or the content itself."""
+def _explain(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -> C2paInfo:
+    """Say what a hash mismatch means: metadata edited after signing, or the content itself.
+
+    Metadata was edited when the carriers no longer hold the signed record, or no longer agree with each
+    other (another tool changed a standard property, say ``dc:rights``, beside our namespace).
+    """
     if c2pa.state is not C2paState.INVALID or not any(code in HASH_MISMATCH for code in c2pa.codes) or c2pa.message:
         return c2pa
     everything = frozenset(REDACTABLE)
     signed = redacted(c2pa.record or {}, everything)
     current = redacted(record.to_json_dict(), everything)
-    if c2pa.record is not None and signed != current:
+    if c2pa.record is not None and (signed != current or provenance.conflicts):
         message = (
             "metadata was changed after signing: the carriers no longer hold the signed record; stamp and sign again"
         )

@@ -107,6 +107,8 @@ class StampOptions:
     signing: SigningIdentity | None = None
     redact: frozenset[str] = frozenset()
     dry_run: bool = False
+    replace_standard: bool = False
+    id3v2_version: int | None = None
 
     def __post_init__(self) -> None:
         check_target_choice(self.output_dir, self.in_place)
@@ -213,6 +215,8 @@ def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
             signing=options.signing,
             redact=options.redact,
             dry_run=options.dry_run,
+            replace_standard=options.replace_standard,
+            id3v2_version=options.id3v2_version,
         ),
         job.item,
     )

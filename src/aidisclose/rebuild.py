@@ -79,7 +79,8 @@ def _validate_value(name: str, value: Any) -> tuple[Any, Any]:
     return typed, (None if plain == [] else plain)
 
 
-def _normalise(name: str, value: Any) -> Any:
+def normalise(name: str, value: Any) -> Any:
+    """``value`` as field ``name`` holds it once validated; an invalid value as it is."""
     try:
         return _validate_field(name, value)[1]
     except ValidationError:
@@ -118,8 +119,8 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
                 continue
             if plain == chosen[1]:
                 continue  # holds the chosen value itself: nothing to disagree about (and no projection to pay for)
-            expected = _normalise(name, style.project(chosen[1]))
-            if plain != expected:
+            expected = normalise(name, style.project(chosen[1]))
+            if not style.agrees(plain, expected):
                 conflicts.append(
                     Conflict(
                         field=name,

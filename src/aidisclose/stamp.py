@@ -22,7 +22,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode
+from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import build_manifest, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
@@ -34,6 +34,7 @@ from .formats import Format, detect
 from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
 from .safewrite import check_can_replace, exclusive, pending_edit, recover, replace_atomically
+from .standard import keep_standard
 
 
 class Verify(StrEnum):
@@ -126,6 +127,8 @@ def stamp(
     signing: SigningIdentity | None = None,
     redact: frozenset[str] = frozenset(),
     dry_run: bool = False,
+    replace_standard: bool = False,
+    id3v2_version: int | None = None,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
@@ -137,6 +140,9 @@ def stamp(
     A target that already carries ``record`` over the same essence is left
     alone (``action == "unchanged"``), so re-running a batch resumes it;
     ``dry_run`` checks everything and writes nothing.
+
+    A standard property that already holds another value is kept (with a note)
+    unless ``replace_standard``; ``id3v2_version`` (3 or 4) forces the ID3 version.
     """
     source = Path(path)
     notes: list[str] = []
@@ -145,7 +151,10 @@ def stamp(
     target_dir = Path(output_dir) if output_dir else None
     locked = source if in_place else (target_dir / source.name if target_dir else source)
     with nullcontext() if dry_run else exclusive(locked):
-        return _stamp_locked(source, record, target_dir, in_place, overwrite, verify, signing, redact, dry_run, notes)
+        return _stamp_locked(
+            source, record, target_dir, in_place, overwrite, verify, signing, redact, dry_run, notes,
+            replace_standard, id3v2_version,
+        )  # fmt: skip
 
 
 def _in_place_target(named: Path, notes: list[str]) -> Path:
@@ -180,6 +189,8 @@ def _stamp_locked(
     redact: frozenset[str],
     dry_run: bool,
     notes: list[str],
+    replace_standard: bool,
+    id3v2_version: int | None,
 ) -> StampResult:
     """``stamp`` once the file it writes is locked: recover it from a killed run, then write it."""
     if in_place and not dry_run:
@@ -190,21 +201,23 @@ def _stamp_locked(
     check_writable(record, source)
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
-        if carries(done, record, signed=signing is not None) and _same_essence(info.store, source, done):
+        if carries(done, record, signing is not None, replace_standard) and _same_essence(info.store, source, done):
             return _unchanged(source, done, info)
-    if in_place and carries(source, record, signed=signing is not None):
+    if in_place and carries(source, record, signing is not None, replace_standard):
         return _unchanged(source, source, info)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     if destination != source and not dry_run:
         notes += recover(destination)
-    store = info.store
+    store = info.store.configured(WriteSettings(id3v2_version=id3v2_version))
     carriers = store.writable_carriers(source)
     if carriers != store.carriers:
         notes.append(
             "the moov box is before the media (faststart) or the file is fragmented, so the key fields were "
             "not written as MP4 item tags (that would move the media); the XMP box holds the whole record"
         )
-    changes = encode_record(record, carriers)
+    current = store.read_writable(source)
+    changes, kept = keep_standard(encode_record(record, carriers), record, current, replace_standard)
+    notes += kept
     check_values = _record_checker(record, changes, source)
     flat = [v for keys in changes.values() for v in keys.values()]
     size_before = source.stat().st_size
@@ -263,11 +276,12 @@ def _stamp_locked(
 _OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
 
 
-def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
+def carries(path: Path, record: DisclosureRecord, signed: bool = False, replace_standard: bool = False) -> bool:
     """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it).
 
     Reads only the carriers (O(metadata)). Values from standard properties the record leaves out
-    (written by other tools) do not count; a value in our own namespace that the record leaves out
+    (written by other tools) do not count, nor, unless ``replace_standard``, standard values that
+    disagree with it (a stamp keeps them); a value in our own namespace that the record leaves out
     does, since stamping would remove it.
     """
     try:
@@ -275,7 +289,9 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False) -> bool:
         found, provenance = rebuild_record(info.store.read(path))
     except DisclosureError:
         return False
-    if provenance.conflicts or provenance.problems or "schema_version" not in provenance.sources:
+    conflicts = [c for c in provenance.conflicts if replace_standard or c.other_source in _OWNED_LABELS]
+    problems = [p for p in provenance.problems if replace_standard or p.source in _OWNED_LABELS]
+    if conflicts or problems or "schema_version" not in provenance.sources:
         return False  # conflicting, invalid, or never stamped (every rebuilt record has a default schema_version)
     expected, actual = record.to_json_dict(), found.to_json_dict()
     if any(actual.get(k) != v for k, v in expected.items()):

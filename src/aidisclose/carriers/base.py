@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,13 +68,30 @@ class StorageStyle:
         """The field value these raw values hold, or None."""
         raise NotImplementedError
 
+    #: A list of names other tools fill too (dc:creator, By-line, ID3 TCOM): a stamp adds the record's
+    #: names after the ones already there, and the list agrees with a record whose names it holds.
+    merges_names: ClassVar[bool] = False
+
     def project(self, value: Any) -> Any:
         """What of ``value`` this style can carry: the basis for conflict checks."""
         encoded = {k: v for k, v in self.encode(value).items() if v is not None}
         return self.decode(encoded) if encoded else None
 
+    def agrees(self, held: Any, expected: Any) -> bool:
+        """Whether a held value agrees with ``expected`` (both as the record's plain JSON values)."""
+        if self.merges_names and isinstance(held, list) and isinstance(expected, list):
+            return all(item in held for item in expected)
+        return bool(held == expected)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label})"
+
+
+@dataclass(frozen=True)
+class WriteSettings:
+    """What the user chose about how carriers are written, for the stores it concerns."""
+
+    id3v2_version: int | None = None  # 3 or 4; None keeps the tag's own (v2.4 for a new tag)
 
 
 class WriteMode(StrEnum):
@@ -91,6 +109,10 @@ class MetadataStore:
     carriers: tuple[Carrier, ...] = ()
     write_mode: ClassVar[WriteMode] = WriteMode.REWRITE
 
+    def configured(self, settings: WriteSettings) -> MetadataStore:
+        """This store as ``settings`` ask it to write (a store they do not concern returns itself)."""
+        return self
+
     def writable_carriers(self, path: Path) -> tuple[Carrier, ...]:
         """The carriers a stamp of this very file writes (a store may leave one out for a file's layout)."""
         return self.carriers
@@ -101,6 +123,10 @@ class MetadataStore:
 
     def read(self, path: Path) -> CarrierValues:
         raise NotImplementedError
+
+    def read_writable(self, path: Path) -> CarrierValues:
+        """The carriers a stamp writes, as they are now (at least those; read-only carriers may be left out)."""
+        return self.read(path)
 
     def read_written(self, path: Path, written: Path) -> CarrierValues:
         """The carriers of ``path`` as a ``write`` into ``written`` left them (to check a temp file)."""

@@ -15,7 +15,8 @@ from typing import Any
 import pyexiv2
 
 from ..errors import DisclosureError
-from .base import Carrier, CarrierChanges, CarrierValues
+from .base import Carrier, CarrierChanges, CarrierValues, text_list
+from .iim import UTF8_CHARSET
 from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX
 from .xmpguard import screen_packet
 
@@ -76,12 +77,62 @@ def _screen_embedded(image: Any, subject: str | Path) -> None:
         screen_packet(raw, subject)
 
 
-def _read_iim(image: Any) -> dict[str, Any]:
-    """IIM as UTF-8 (what aidisclose writes), else as Latin-1, the charset of IIM files that name none."""
+def _iim_text(raw: str, utf8: bool) -> str:
+    """One IIM value, its bytes given as Latin-1 characters, as text.
+
+    UTF-8 where the block declares it (1:90 ESC % G), else Windows-1252, as ExifTool reads a block
+    that names no charset (its five unassigned bytes as Latin-1).
+    """
+    data = raw.encode("latin-1")
+    if utf8:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # declared UTF-8 but is not (an older writer's mixture): read as the fallback
     try:
-        return dict(image.read_iptc())
+        return data.decode("cp1252")
     except UnicodeDecodeError:
-        return dict(image.read_iptc(encoding="latin-1"))
+        return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in data)
+
+
+def _raw_iim(image: Any) -> dict[str, Any]:
+    """IIM values with their bytes as Latin-1 characters: lossless whatever the charset."""
+    return dict(image.read_iptc(encoding="latin-1"))
+
+
+def _declares_utf8(raw: dict[str, Any]) -> bool:
+    return raw.get(UTF8_CHARSET[0]) == UTF8_CHARSET[1]
+
+
+def _decoded_iim(raw: dict[str, Any]) -> dict[str, Any]:
+    utf8 = _declares_utf8(raw)
+    return {
+        k: [_iim_text(v, utf8) for v in value] if isinstance(value, list) else _iim_text(value, utf8)
+        for k, value in raw.items()
+    }
+
+
+def _read_iim(image: Any) -> dict[str, Any]:
+    """IIM decoded by the charset the block declares (see ``_iim_text``)."""
+    return _decoded_iim(_raw_iim(image))
+
+
+def _iim_in_utf8(image: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes``, plus every other non-ASCII text dataset re-encoded, when they switch the block to UTF-8.
+
+    Otherwise the UTF-8 mark would stand over Latin-1 bytes another tool wrote (``Zürich`` read as ``Z?rich``).
+    """
+    raw = _raw_iim(image)
+    if changes.get(UTF8_CHARSET[0]) != UTF8_CHARSET[1] or _declares_utf8(raw):
+        return changes
+    types = {k: d.get("typeName") for k, d in image.read_iptc_detail(encoding="latin-1").items()}
+    decoded = _decoded_iim(raw)
+    recoded = {
+        k: decoded[k]
+        for k, value in raw.items()
+        if k not in changes and types.get(k) == "String" and not all(v.isascii() for v in text_list(value))
+    }
+    return {**recoded, **changes}
 
 
 def _packet_in_jpeg(packet: bytes) -> bytes:
@@ -121,7 +172,7 @@ def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, pac
                 if changes.get(Carrier.XMP):
                     image.modify_xmp(changes[Carrier.XMP])
                 if changes.get(Carrier.IIM):
-                    image.modify_iptc(changes[Carrier.IIM])
+                    image.modify_iptc(_iim_in_utf8(image, changes[Carrier.IIM]))
                 result: bytes = image.get_bytes()
         except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot write the metadata: {exc}") from None

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+from ..containers.stills import splice_jpeg_carriers
 from ..containers.tiff import tiff_image_data
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, hash_ranges, read_file
@@ -50,7 +51,9 @@ class Exiv2Store(MetadataStore):
         return read_metadata(read_file(path), path, with_iim=Carrier.IIM in self.carriers)
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
-        target.write_bytes(edit_metadata(read_file(source), source, changes))
+        original = read_file(source)
+        edited = edit_metadata(original, source, changes)
+        target.write_bytes(splice_jpeg_carriers(original, edited) or edited)
 
     def essence_digest(self, path: Path) -> str:
         return self.essence(path)

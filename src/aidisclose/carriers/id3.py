@@ -1,4 +1,8 @@
-"""MP3: ID3v2.4 text frames (mutagen) and the full XMP packet in the ``PRIV`` frame owned by ``XMP``.
+"""MP3: ID3v2 text frames (mutagen) and the full XMP packet in the ``PRIV`` frame owned by ``XMP``.
+
+A tag keeps its ID3v2 version (many players and DAWs read only v2.3); a file
+without one gets v2.4, and ``WriteSettings.id3v2_version`` forces either.
+In v2.3 a text frame holds one string, several values joined by ``/``.
 
 The essence is the run of MPEG audio frames between the ID3v2 tag and an
 ID3v1 tag; walking those frames also tells a truncated file from a whole one.
@@ -18,10 +22,23 @@ from mutagen.id3 import ID3, PRIV, TXXX, Frames, ID3NoHeaderError
 from ..containers.id3 import id3v2_size, mpeg_frame_length
 from ..containers.riff import Form, read_form
 from ..errors import DisclosureError
-from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, hash_ranges, text_list
+from .base import (
+    Carrier,
+    CarrierChanges,
+    CarrierValues,
+    MetadataStore,
+    Stored,
+    WriteSettings,
+    hash_ranges,
+    text_list,
+)
 from .exiv2 import edit_packet, read_packet
 
 XMP_OWNER = "XMP"
+#: What ID3v2.3 puts between the values of one text frame (v2.4 separates them with NUL).
+V23_SEPARATOR = "/"
+#: Standard text frames whose values are lists of names, split on the separator in v2.3.
+_NAME_FRAMES = ("TCOM", "TEXT")
 
 def _check_tag_size(path: Path) -> int:
     """The ID3v2 tag's size, refused when it claims more bytes than the file has."""
@@ -77,6 +94,14 @@ def _xmp_packet(tags: ID3 | None) -> bytes | None:
     return None
 
 
+def _names(text: list[Any], version: tuple[int, int, int]) -> list[str]:
+    """The names of a TCOM/TEXT frame: v2.3 holds them as one ``/``-joined string."""
+    names = [str(t) for t in text]
+    if version[:2] == (2, 3):
+        names = [n.strip() for joined in names for n in joined.split(V23_SEPARATOR)]
+    return [n for n in names if n]
+
+
 def _text_frame(key: str, values: list[str]) -> Any:
     """A UTF-8 text frame for ``TXXX:DESC`` or a standard text frame id."""
     if key.startswith("TXXX:"):
@@ -89,12 +114,26 @@ class Id3Store(MetadataStore):
 
     carriers = (Carrier.XMP, Carrier.ID3)
 
+    def __init__(self, v2_version: int | None = None) -> None:
+        self.v2_version = v2_version  # None: the file's own version (v2.3 stays v2.3), else v2.4
+
+    def configured(self, settings: WriteSettings) -> Id3Store:
+        return type(self)(settings.id3v2_version)
+
     def _tags(self, path: Path) -> ID3 | None:
         _check_tag_size(path)
         return _load_tags(path)
 
-    def _save(self, tags: ID3, target: Path) -> None:
-        tags.save(target, v2_version=4)
+    def _version(self, tags: ID3) -> int:
+        """The ID3v2 version to save: the one asked for, else the tag's own v2.3, else v2.4."""
+        if self.v2_version is not None:
+            return self.v2_version
+        return 3 if tags.version[:2] == (2, 3) else 4
+
+    def _save(self, tags: ID3, target: Path, version: int) -> None:
+        if version == 3:
+            tags.update_to_v23()
+        tags.save(target, v2_version=version, v23_sep=V23_SEPARATOR)
 
     def read(self, path: Path) -> CarrierValues:
         tags = self._tags(path)
@@ -103,8 +142,10 @@ class Id3Store(MetadataStore):
             for frame in tags.values():
                 if frame.FrameID == "TXXX" and frame.desc.startswith("AIDISCLOSE_"):
                     values[f"TXXX:{frame.desc}"] = [str(t) for t in frame.text]
-                elif frame.FrameID in ("TCOP", "TCOM", "TEXT"):
+                elif frame.FrameID == "TCOP":
                     values[frame.FrameID] = [str(t) for t in frame.text]
+                elif frame.FrameID in _NAME_FRAMES:
+                    values[frame.FrameID] = _names(frame.text, tags.version)
         return {Carrier.XMP: read_packet(_xmp_packet(tags), path), Carrier.ID3: values}
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
@@ -112,6 +153,7 @@ class Id3Store(MetadataStore):
         tags = self._tags(target)
         if tags is None:  # not `or`: a tag with no frames is falsy, and an AIFF's saves itself as a chunk
             tags = ID3()
+        version = self._version(tags)  # before any frame is added: a new tag has no version of its own
         if changes.get(Carrier.XMP):
             packet = edit_packet(_xmp_packet(tags), source, changes)
             for frame in tags.getall("PRIV"):
@@ -123,7 +165,7 @@ class Id3Store(MetadataStore):
             if value is not None:
                 tags.add(_text_frame(key, text_list(value)))
         try:
-            self._save(tags, target)
+            self._save(tags, target, version)
         except (MutagenError, OSError) as exc:
             raise DisclosureError(source, f"cannot write the ID3 tag: {exc}") from None
 

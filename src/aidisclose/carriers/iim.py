@@ -37,6 +37,8 @@ class IimText(StorageStyle):
 class IimNames(IimText):
     """A repeatable dataset (By-line) filled from a list of objects with ``name``."""
 
+    merges_names = True
+
     def encode(self, value: Any) -> dict[str, Stored | None]:
         names = [item["name"] for item in value]
         fits = all(_fits(n, self.max_bytes) for n in names)

@@ -64,6 +64,11 @@ class SidecarStore(MetadataStore):
     def read(self, path: Path) -> CarrierValues:
         return self.read_written(path, sidecar_path(path))
 
+    def read_writable(self, path: Path) -> CarrierValues:
+        """The sidecar's XMP alone: the embedded tags are never written (and need MediaInfo to read)."""
+        sidecar = sidecar_path(path)
+        return {Carrier.XMP: read_packet(_read_sidecar(sidecar), sidecar)}
+
     def read_written(self, path: Path, written: Path) -> CarrierValues:
         """The media file's embedded tags with the XMP of the sidecar ``written`` (which may not exist)."""
         packet = _read_sidecar(written)

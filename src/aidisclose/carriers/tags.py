@@ -77,8 +77,11 @@ class TagCreatorsByRole(StorageStyle):
     """A standard tag for creators in one role (ID3 TCOM composers, TEXT lyricists).
 
     Written only when the record names someone in that role, so an existing
-    composer tag is not erased by a record that lists only other creators.
+    composer tag is not erased by a record that lists only other creators;
+    the record's names are added after the ones already there.
     """
+
+    merges_names = True
 
     def __init__(self, carrier: Carrier, key: str, roles: frozenset[str]) -> None:
         super().__init__(carrier, key)

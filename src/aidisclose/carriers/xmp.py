@@ -91,6 +91,8 @@ class XmpLangAlt(XmpText):
 class XmpNameSeq(XmpText):
     """An ordered array of names (dc:creator) from a list of objects with ``name``."""
 
+    merges_names = True
+
     def encode(self, value: Any) -> dict[str, Stored | None]:
         return {self.keys[0]: [item["name"] for item in value]}
 
