@@ -209,6 +209,15 @@ TsaOption = Annotated[
     str | None,
     typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature (credentials never printed)."),
 ]
+DiscardOption = Annotated[
+    bool,
+    typer.Option(
+        "--discard-credentials",
+        help="Stamp files that carry C2PA content credentials without --sign, knowing their manifest will no "
+        "longer validate (without it such files are refused; with --sign the old manifest becomes the parent "
+        "ingredient).",
+    ),
+]
 RedactOption = Annotated[
     str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
 ]
@@ -235,6 +244,7 @@ def stamp_command(
     sign_config: SignConfigOption = None,
     tsa_url: TsaOption = None,
     redact: RedactOption = None,
+    discard_credentials: DiscardOption = False,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -258,7 +268,8 @@ def stamp_command(
         if sign_flag or sign_cert or sign_key or sign_config:
             ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
             signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
-        options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run)
+        redactions = parse_redactions(redact)
+        options = StampOptions(output, in_place, overwrite, verify, signing, redactions, dry_run, discard_credentials)
         layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:
         _error(err)
@@ -354,6 +365,14 @@ TrustOption = Annotated[
         help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
     ),
 ]
+FetchRemoteOption = Annotated[
+    bool,
+    typer.Option(
+        "--fetch-remote",
+        help="Fetch a C2PA manifest a file only points at on the web, to validate it (never fetched without this; "
+        "it reads as 'remote' with its URL).",
+    ),
+]
 
 
 def _anchors(path: Path | None) -> bytes | None:
@@ -369,6 +388,7 @@ def _anchors(path: Path | None) -> bytes | None:
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
+    fetch_remote: FetchRemoteOption = False,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
@@ -386,7 +406,7 @@ def inspect_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    work = partial(inspect_item, trust_anchors=anchors)
+    work = partial(inspect_item, trust_anchors=anchors, fetch_remote=fetch_remote)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:

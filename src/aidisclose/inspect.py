@@ -39,11 +39,14 @@ class InspectResult(BaseModel):
 
 
 @os_errors_reported("reading")
-def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes | None = None) -> InspectResult:
+def inspect_file(
+    path: str | Path, technical: bool = True, trust_anchors: bytes | None = None, fetch_remote: bool = False
+) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
     ``technical`` adds MediaInfo facts (container, duration, codecs) to the
-    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted.
+    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted;
+    a remote manifest is fetched only with ``fetch_remote``.
     """
     path = Path(path)
     info = detect(path)
@@ -55,9 +58,9 @@ def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes 
         extra["sidecar"] = str(sidecar)
     if technical:
         extra["technical"] = technical_facts(path)
-    c2pa = read_manifest(path, info.manifest_place, trust_anchors)
+    c2pa = read_manifest(path, info.manifest_place, trust_anchors, fetch_remote)
     if c2pa.state is not C2paState.NONE:
-        c2pa = _explain(c2pa, record)
+        c2pa = _explain(c2pa, record, provenance.stamped_by_aidisclose)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
     return InspectResult(
         path=str(path),
@@ -86,8 +89,12 @@ def _manifest_conflicts(c2pa: C2paInfo, record: DisclosureRecord, provenance: Pr
     ]
 
 
-def _explain(c2pa: C2paInfo, record: DisclosureRecord) -> C2paInfo:
-    """Say what a hash mismatch means: metadata edited after signing, or the content itself."""
+def _explain(c2pa: C2paInfo, record: DisclosureRecord, stamped: bool) -> C2paInfo:
+    """Say what a hash mismatch means: metadata edited after signing, or the content itself.
+
+    A manifest that holds no record of ours over a file aidisclose stamped was broken by that stamp (a
+    metadata change); the hash alone cannot tell whether the content changed as well.
+    """
     if c2pa.state is not C2paState.INVALID or not any(code in HASH_MISMATCH for code in c2pa.codes) or c2pa.message:
         return c2pa
     everything = frozenset(REDACTABLE)
@@ -97,11 +104,19 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord) -> C2paInfo:
         message = (
             "metadata was changed after signing: the carriers no longer hold the signed record; stamp and sign again"
         )
+    elif c2pa.record is None and stamped:
+        message = (
+            "metadata was changed after signing: aidisclose stamped the file after this manifest was signed, without "
+            "signing again (the hash cannot tell whether the content changed too)"
+        )
     else:
         message = "the content changed after signing: the signed hash no longer matches the file"
     return c2pa.model_copy(update={"message": message})
 
 
-def inspect_item(item: Item, trust_anchors: bytes | None = None, technical: bool = True) -> Outcome[InspectResult]:
+def inspect_item(
+    item: Item, trust_anchors: bytes | None = None, technical: bool = True, fetch_remote: bool = False
+) -> Outcome[InspectResult]:
     """One file of a batch, for process pools: never raises."""
-    return attempt(partial(inspect_file, technical=technical, trust_anchors=trust_anchors), item)
+    work = partial(inspect_file, technical=technical, trust_anchors=trust_anchors, fetch_remote=fetch_remote)
+    return attempt(work, item)

@@ -107,6 +107,7 @@ class StampOptions:
     signing: SigningIdentity | None = None
     redact: frozenset[str] = frozenset()
     dry_run: bool = False
+    discard_credentials: bool = False  # stamp files with C2PA credentials without signing, breaking them
 
     def __post_init__(self) -> None:
         check_target_choice(self.output_dir, self.in_place)
@@ -213,6 +214,7 @@ def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
             signing=options.signing,
             redact=options.redact,
             dry_run=options.dry_run,
+            discard_credentials=options.discard_credentials,
         ),
         job.item,
     )
