@@ -193,3 +193,27 @@ def test_the_deprecated_id3_manifest_type_is_found(source: Path, tmp_path: Path,
     frame.mime = "application/x-c2pa-manifest-store"  # the type C2PA 1.x files carry
     tags.save(out)
     assert inspect_file(out, technical=False).c2pa.state != "none"
+
+
+def test_a_file_whose_only_disclosure_is_a_valid_manifest_passes_the_ai_policies(
+    tmp_path: Path, identity: SigningIdentity
+) -> None:
+    from aidisclose.carriers.c2pa.manifest import build_manifest
+    from aidisclose.carriers.c2pa.signing import sign
+    from aidisclose.formats import detect
+
+    record = load_record(EXAMPLE_RECORD).to_json_dict()
+    out = tmp_path / JPEG.name
+    manifest = build_manifest(record, JPEG.name, frozenset(), parent=True)
+    sign(JPEG, out, detect(JPEG).manifest_place, manifest, identity, parent=JPEG)
+    result = inspect_file(out, technical=False)
+    assert result.c2pa.state == "valid" and "c2pa" in result.provenance.carriers
+    assert result.record.digital_source_type == "compositeWithTrainedAlgorithmicMedia"
+    assert result.record.ai_used is True and result.record.ai_systems[0].name == "ExampleGen"
+    assert result.record.training_mining == "not-allowed"
+    assert set(result.provenance.sources.values()) == {"c2pa:c2pa.actions", "c2pa:cawg.training-mining"}
+    assert run_cli("check", out, "-p", "eu-ai-act-art50").exit_code == 0
+    report = run_cli("check", out, "-p", "genai-production", "-f", "json").json()["files"][0]["results"]
+    outcome = {r["rule"]: r["outcome"] for r in report}
+    ai_rules = ["ai-used-declared", "ai-source-type", "ai-systems-named", "training-mining"]
+    assert {rule: outcome[f"attribution.{rule}"] for rule in ai_rules} == dict.fromkeys(ai_rules, "pass")

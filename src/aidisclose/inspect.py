@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ._version import __version__
 from .batch import Item, Outcome, attempt
@@ -18,6 +18,7 @@ from .formats import detect
 from .rebuild import Conflict, Provenance, rebuild_record
 from .record import DisclosureRecord
 from .technical import technical_facts
+from .vocab import AI_SOURCE_TYPES, source_type_from_uri
 
 
 class InspectResult(BaseModel):
@@ -62,6 +63,8 @@ def inspect_file(
     if c2pa.state is not C2paState.NONE:
         c2pa = _explain(c2pa, record, provenance.stamped_by_aidisclose)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
+    if c2pa.state.holds:
+        record, provenance = _with_manifest(record, provenance, c2pa)
     return InspectResult(
         path=str(path),
         format=info.format.value,
@@ -70,6 +73,71 @@ def inspect_file(
         record=record,
         provenance=provenance.model_copy(update=extra),
         c2pa=c2pa,
+    )
+
+
+_TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training")
+_CAWG_PERMISSION = {"allowed": "allowed", "notAllowed": "not-allowed", "constrained": "constrained"}
+
+
+def manifest_values(c2pa: C2paInfo) -> dict[str, tuple[str, Any]]:
+    """What a valid manifest says of the record's fields, each with the assertion it came from.
+
+    The digital source type and the AI systems (software agents) of the last action that names a source
+    type (C2PA 2.2 §18.14.4), whether AI was used as that type implies, and training permission from
+    ``cawg.training-mining``.
+    """
+    found: dict[str, tuple[str, Any]] = {}
+    typed = [a for a in c2pa.actions if isinstance(a.get("digitalSourceType"), str)]
+    if typed:
+        action = typed[-1]
+        source_type = source_type_from_uri(action["digitalSourceType"].strip())
+        found["digital_source_type"] = ("c2pa:c2pa.actions", source_type)
+        if source_type in AI_SOURCE_TYPES:
+            found["ai_used"] = ("c2pa:c2pa.actions", True)
+        agents = [action.get("softwareAgent"), *(action.get("softwareAgents") or [])]
+        systems = [system for system in map(_agent, agents) if system is not None]
+        if systems:
+            found["ai_systems"] = ("c2pa:c2pa.actions", list({s["name"]: s for s in systems}.values()))
+    for use in _TRAINING_USES:
+        permission = _CAWG_PERMISSION.get(c2pa.training_mining.get(use, ""))
+        if permission is not None:
+            found["training_mining"] = ("c2pa:cawg.training-mining", permission)
+            break
+    return found
+
+
+def _agent(agent: Any) -> dict[str, str] | None:
+    """A software agent as an AI system: a ClaimGeneratorInfo map (actions v2) or a bare name (v1)."""
+    if isinstance(agent, str) and agent.strip():
+        return {"name": agent.strip()}
+    if isinstance(agent, dict) and isinstance(agent.get("name"), str) and agent["name"].strip():
+        system = {"name": agent["name"].strip()}
+        if isinstance(agent.get("version"), str) and agent["version"].strip():
+            system["version"] = agent["version"].strip()
+        return system
+    return None
+
+
+def _with_manifest(
+    record: DisclosureRecord, provenance: Provenance, c2pa: C2paInfo
+) -> tuple[DisclosureRecord, Provenance]:
+    """The record with what a valid manifest says filled in where no carrier said it, C2PA named as the source."""
+    values = record.to_json_dict()
+    sources = dict(provenance.sources)
+    for name, (source, value) in manifest_values(c2pa).items():
+        if name in values:
+            continue
+        try:
+            candidate = DisclosureRecord.model_validate({**values, name: value})
+        except ValidationError:
+            continue  # a value our record cannot hold is left to the manifest view
+        values, sources[name] = candidate.to_json_dict(), source
+    if sources == provenance.sources:
+        return record, provenance
+    carriers = sorted({*provenance.carriers, "c2pa"})
+    return DisclosureRecord.model_validate(values), provenance.model_copy(
+        update={"sources": sources, "carriers": carriers}
     )
 
 

@@ -90,6 +90,7 @@ class C2paInfo(BaseModel):
     actions: list[dict[str, Any]] = []
     digital_source_types: list[str] = []
     ingredients: list[IngredientInfo] = []
+    training_mining: dict[str, str] = {}  # cawg.training-mining: each use (``cawg.ai_training``...) to its permission
     record: dict[str, Any] | None = None
     sidecar: str | None = None
     remote_url: str | None = None
@@ -241,11 +242,19 @@ def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2pa
         message = "the manifest store has no readable active manifest"
     actions: list[dict[str, Any]] = []
     record = None
+    training_mining: dict[str, str] = {}
     for assertion in active.get("assertions", []):
+        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
         if assertion.get("label", "").startswith("c2pa.actions"):
-            actions += assertion.get("data", {}).get("actions", [])
+            actions += [a for a in data.get("actions", []) if isinstance(a, dict)]
         elif assertion.get("label") == RECORD_LABEL:
-            record = assertion.get("data")
+            record = data
+        elif assertion.get("label") == "cawg.training-mining" and isinstance(data.get("entries"), dict):
+            training_mining = {
+                str(use): entry["use"]
+                for use, entry in data["entries"].items()
+                if isinstance(entry, dict) and isinstance(entry.get("use"), str)
+            }
     return C2paInfo(
         state=state,
         codes=validation.failure,
@@ -256,8 +265,11 @@ def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2pa
         signed_at=(active.get("signature_info") or {}).get("time"),
         actions=actions,
         digital_source_types=[
-            source_type_from_uri(a["digitalSourceType"]) for a in actions if a.get("digitalSourceType")
+            source_type_from_uri(a["digitalSourceType"].strip())
+            for a in actions
+            if isinstance(a.get("digitalSourceType"), str)
         ],
+        training_mining=training_mining,
         ingredients=_ingredients(report, label, bool(trust_anchors)),
         record=record,
         sidecar=sidecar,
