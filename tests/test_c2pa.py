@@ -116,7 +116,8 @@ def test_restamp_keeps_the_earlier_manifest_as_parent_ingredient(tmp_path: Path,
     second = stamp(first, load_record(EXAMPLE_RECORD, ["asset_id=V2"]), output_dir=tmp_path / "two", signing=identity)
     found = inspect_file(second.destination).c2pa
     assert found.state == "valid" and found.active_manifest != earlier
-    assert {"title": "photo.jpg", "relationship": "parentOf", "active_manifest": earlier} in found.ingredients
+    (parent,) = found.ingredients
+    assert (parent.title, parent.relationship, parent.active_manifest) == ("photo.jpg", "parentOf", earlier)
     assert [a["action"] for a in found.actions] == ["c2pa.opened", "c2pa.edited"]
     assert inspect_file(second.destination).record.asset_id == "V2"
 

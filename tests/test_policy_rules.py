@@ -217,6 +217,13 @@ C2PA_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Any]] = [
     ("c2pa-strict", "c2pa.manifest-present", VALID, {"state": "none"}, "none"),
     ("c2pa-strict", "c2pa.manifest-valid", VALID, {"state": "invalid"}, "invalid"),
     ("c2pa-strict", "c2pa.signer-trusted", {**VALID, "state": "trusted"}, VALID, "valid"),
+    (
+        "c2pa-strict",
+        "c2pa.ingredients-valid",
+        {**VALID, "ingredients_invalid": 0},
+        {**VALID, "ingredients_invalid": 1},
+        1,
+    ),
 ]
 C2PA_RULES = [(p, r) for p, r, *_ in C2PA_CASES]
 

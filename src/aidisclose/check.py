@@ -106,7 +106,11 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
     """What rules read: the ``record`` (as JSON), ``provenance`` facts and ``c2pa``; and each field's carrier."""
     prov = result.provenance
     subject = dict(record)
-    c2pa: dict[str, Any] = {"state": result.c2pa.state, "codes": result.c2pa.codes}
+    c2pa: dict[str, Any] = {
+        "state": result.c2pa.state,
+        "codes": result.c2pa.codes,
+        "ingredients_invalid": len(result.c2pa.failed_ingredients),
+    }
     if result.c2pa.digital_source_types:
         c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
     subject["c2pa"] = c2pa

@@ -209,6 +209,15 @@ TsaOption = Annotated[
     str | None,
     typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature (credentials never printed)."),
 ]
+DiscardOption = Annotated[
+    bool,
+    typer.Option(
+        "--discard-credentials",
+        help="Stamp files that carry C2PA content credentials without --sign, knowing their manifest will no "
+        "longer validate (without it such files are refused; with --sign the old manifest becomes the parent "
+        "ingredient).",
+    ),
+]
 RedactOption = Annotated[
     str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
 ]
@@ -254,6 +263,7 @@ def stamp_command(
     redact: RedactOption = None,
     replace_standard: ReplaceStandardOption = False,
     id3v2_version: Id3VersionOption = None,
+    discard_credentials: DiscardOption = False,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
@@ -277,8 +287,10 @@ def stamp_command(
         if sign_flag or sign_cert or sign_key or sign_config:
             ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
             signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
-        options = StampOptions(output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
-                               replace_standard=replace_standard, id3v2_version=id3v2_version)  # fmt: skip
+        options = StampOptions(
+            output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
+            replace_standard=replace_standard, id3v2_version=id3v2_version, discard_credentials=discard_credentials,
+        )  # fmt: skip
         layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:
         _error(err)
@@ -374,6 +386,14 @@ TrustOption = Annotated[
         help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
     ),
 ]
+FetchRemoteOption = Annotated[
+    bool,
+    typer.Option(
+        "--fetch-remote",
+        help="Fetch a C2PA manifest a file only points at on the web, to validate it (never fetched without this; "
+        "it reads as 'remote' with its URL).",
+    ),
+]
 
 
 def _anchors(path: Path | None) -> bytes | None:
@@ -389,6 +409,7 @@ def _anchors(path: Path | None) -> bytes | None:
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
+    fetch_remote: FetchRemoteOption = False,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
@@ -406,7 +427,7 @@ def inspect_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    work = partial(inspect_item, trust_anchors=anchors)
+    work = partial(inspect_item, trust_anchors=anchors, fetch_remote=fetch_remote)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:

@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ._version import __version__
 from .batch import Item, Outcome, attempt
@@ -18,6 +18,7 @@ from .formats import detect
 from .rebuild import Conflict, Provenance, rebuild_record
 from .record import DisclosureRecord
 from .technical import technical_facts
+from .vocab import AI_SOURCE_TYPES, source_type_from_uri
 
 
 class InspectResult(BaseModel):
@@ -39,11 +40,14 @@ class InspectResult(BaseModel):
 
 
 @os_errors_reported("reading")
-def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes | None = None) -> InspectResult:
+def inspect_file(
+    path: str | Path, technical: bool = True, trust_anchors: bytes | None = None, fetch_remote: bool = False
+) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
     ``technical`` adds MediaInfo facts (container, duration, codecs) to the
-    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted.
+    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted;
+    a remote manifest is fetched only with ``fetch_remote``.
     """
     path = Path(path)
     info = detect(path)
@@ -55,10 +59,12 @@ def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes 
         extra["sidecar"] = str(sidecar)
     if technical:
         extra["technical"] = technical_facts(path)
-    c2pa = read_manifest(path, info.manifest_place, trust_anchors)
+    c2pa = read_manifest(path, info.manifest_place, trust_anchors, fetch_remote)
     if c2pa.state is not C2paState.NONE:
         c2pa = _explain(c2pa, record, provenance)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
+    if c2pa.state.holds:
+        record, provenance = _with_manifest(record, provenance, c2pa)
     return InspectResult(
         path=str(path),
         format=info.format.value,
@@ -67,6 +73,71 @@ def inspect_file(path: str | Path, technical: bool = True, trust_anchors: bytes 
         record=record,
         provenance=provenance.model_copy(update=extra),
         c2pa=c2pa,
+    )
+
+
+_TRAINING_USES = ("cawg.ai_generative_training", "cawg.ai_training")
+_CAWG_PERMISSION = {"allowed": "allowed", "notAllowed": "not-allowed", "constrained": "constrained"}
+
+
+def manifest_values(c2pa: C2paInfo) -> dict[str, tuple[str, Any]]:
+    """What a valid manifest says of the record's fields, each with the assertion it came from.
+
+    The digital source type and the AI systems (software agents) of the last action that names a source
+    type (C2PA 2.2 §18.14.4), whether AI was used as that type implies, and training permission from
+    ``cawg.training-mining``.
+    """
+    found: dict[str, tuple[str, Any]] = {}
+    typed = [a for a in c2pa.actions if isinstance(a.get("digitalSourceType"), str)]
+    if typed:
+        action = typed[-1]
+        source_type = source_type_from_uri(action["digitalSourceType"].strip())
+        found["digital_source_type"] = ("c2pa:c2pa.actions", source_type)
+        if source_type in AI_SOURCE_TYPES:
+            found["ai_used"] = ("c2pa:c2pa.actions", True)
+        agents = [action.get("softwareAgent"), *(action.get("softwareAgents") or [])]
+        systems = [system for system in map(_agent, agents) if system is not None]
+        if systems:
+            found["ai_systems"] = ("c2pa:c2pa.actions", list({s["name"]: s for s in systems}.values()))
+    for use in _TRAINING_USES:
+        permission = _CAWG_PERMISSION.get(c2pa.training_mining.get(use, ""))
+        if permission is not None:
+            found["training_mining"] = ("c2pa:cawg.training-mining", permission)
+            break
+    return found
+
+
+def _agent(agent: Any) -> dict[str, str] | None:
+    """A software agent as an AI system: a ClaimGeneratorInfo map (actions v2) or a bare name (v1)."""
+    if isinstance(agent, str) and agent.strip():
+        return {"name": agent.strip()}
+    if isinstance(agent, dict) and isinstance(agent.get("name"), str) and agent["name"].strip():
+        system = {"name": agent["name"].strip()}
+        if isinstance(agent.get("version"), str) and agent["version"].strip():
+            system["version"] = agent["version"].strip()
+        return system
+    return None
+
+
+def _with_manifest(
+    record: DisclosureRecord, provenance: Provenance, c2pa: C2paInfo
+) -> tuple[DisclosureRecord, Provenance]:
+    """The record with what a valid manifest says filled in where no carrier said it, C2PA named as the source."""
+    values = record.to_json_dict()
+    sources = dict(provenance.sources)
+    for name, (source, value) in manifest_values(c2pa).items():
+        if name in values:
+            continue
+        try:
+            candidate = DisclosureRecord.model_validate({**values, name: value})
+        except ValidationError:
+            continue  # a value our record cannot hold is left to the manifest view
+        values, sources[name] = candidate.to_json_dict(), source
+    if sources == provenance.sources:
+        return record, provenance
+    carriers = sorted({*provenance.carriers, "c2pa"})
+    return DisclosureRecord.model_validate(values), provenance.model_copy(
+        update={"sources": sources, "carriers": carriers}
     )
 
 
@@ -90,7 +161,9 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -
     """Say what a hash mismatch means: metadata edited after signing, or the content itself.
 
     Metadata was edited when the carriers no longer hold the signed record, or no longer agree with each
-    other (another tool changed a standard property, say ``dc:rights``, beside our namespace).
+    other (another tool changed a standard property, say ``dc:rights``, beside our namespace). A manifest
+    that holds no record of ours over a file aidisclose stamped was broken by that stamp (a metadata
+    change); the hash alone cannot tell whether the content changed as well.
     """
     if c2pa.state is not C2paState.INVALID or not any(code in HASH_MISMATCH for code in c2pa.codes) or c2pa.message:
         return c2pa
@@ -101,11 +174,19 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -
         message = (
             "metadata was changed after signing: the carriers no longer hold the signed record; stamp and sign again"
         )
+    elif c2pa.record is None and provenance.stamped_by_aidisclose:
+        message = (
+            "metadata was changed after signing: aidisclose stamped the file after this manifest was signed, without "
+            "signing again (the hash cannot tell whether the content changed too)"
+        )
     else:
         message = "the content changed after signing: the signed hash no longer matches the file"
     return c2pa.model_copy(update={"message": message})
 
 
-def inspect_item(item: Item, trust_anchors: bytes | None = None, technical: bool = True) -> Outcome[InspectResult]:
+def inspect_item(
+    item: Item, trust_anchors: bytes | None = None, technical: bool = True, fetch_remote: bool = False
+) -> Outcome[InspectResult]:
     """One file of a batch, for process pools: never raises."""
-    return attempt(partial(inspect_file, technical=technical, trust_anchors=trust_anchors), item)
+    work = partial(inspect_file, technical=technical, trust_anchors=trust_anchors, fetch_remote=fetch_remote)
+    return attempt(work, item)

@@ -109,6 +109,7 @@ class StampOptions:
     dry_run: bool = False
     replace_standard: bool = False
     id3v2_version: int | None = None
+    discard_credentials: bool = False  # stamp files with C2PA credentials without signing, breaking them
 
     def __post_init__(self) -> None:
         check_target_choice(self.output_dir, self.in_place)
@@ -217,6 +218,7 @@ def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
             dry_run=options.dry_run,
             replace_standard=options.replace_standard,
             id3v2_version=options.id3v2_version,
+            discard_credentials=options.discard_credentials,
         ),
         job.item,
     )

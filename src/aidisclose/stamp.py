@@ -22,12 +22,12 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings
+from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings, file_sha256
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import build_manifest, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
-from .carriers.c2pa.reading import C2paState, read_manifest, read_manifest_with
-from .carriers.c2pa.signing import sign
+from .carriers.c2pa.reading import C2paInfo, C2paState, read_manifest, read_manifest_with
+from .carriers.c2pa.signing import ParentManifest, read_parent_manifest, sign
 from .errors import DisclosureError, os_errors_reported
 from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
@@ -129,6 +129,7 @@ def stamp(
     dry_run: bool = False,
     replace_standard: bool = False,
     id3v2_version: int | None = None,
+    discard_credentials: bool = False,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
@@ -138,11 +139,16 @@ def stamp(
     the written file (``redact`` leaves ``prompts`` and/or ``persons`` out of it).
 
     A target that already carries ``record`` over the same essence is left
-    alone (``action == "unchanged"``), so re-running a batch resumes it;
-    ``dry_run`` checks everything and writes nothing.
+    alone (``action == "unchanged"``), so re-running a batch resumes it; a
+    source that already carries it is copied to ``output_dir`` byte for byte
+    (its signature intact); ``dry_run`` checks everything and writes nothing.
 
     A standard property that already holds another value is kept (with a note)
     unless ``replace_standard``; ``id3v2_version`` (3 or 4) forces the ID3 version.
+
+    A file with C2PA content credentials is refused unless ``signing`` (the
+    earlier manifest becomes the parent ingredient of the new one) or
+    ``discard_credentials``: stamping without signing would break them.
     """
     source = Path(path)
     notes: list[str] = []
@@ -151,10 +157,10 @@ def stamp(
     target_dir = Path(output_dir) if output_dir else None
     locked = source if in_place else (target_dir / source.name if target_dir else source)
     with nullcontext() if dry_run else exclusive(locked):
-        return _stamp_locked(
-            source, record, target_dir, in_place, overwrite, verify, signing, redact, dry_run, notes,
-            replace_standard, id3v2_version,
-        )  # fmt: skip
+        options = _Options(
+            overwrite, verify, signing, redact, dry_run, discard_credentials, replace_standard, id3v2_version
+        )
+        return _stamp_locked(source, record, target_dir, in_place, options, notes)
 
 
 def _in_place_target(named: Path, notes: list[str]) -> Path:
@@ -178,21 +184,29 @@ def _in_place_target(named: Path, notes: list[str]) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class _Options:
+    overwrite: bool
+    verify: Verify
+    signing: SigningIdentity | None
+    redact: frozenset[str]
+    dry_run: bool
+    discard_credentials: bool
+    replace_standard: bool
+    id3v2_version: int | None
+
+
 def _stamp_locked(
     source: Path,
     record: DisclosureRecord,
     target_dir: Path | None,
     in_place: bool,
-    overwrite: bool,
-    verify: Verify,
-    signing: SigningIdentity | None,
-    redact: frozenset[str],
-    dry_run: bool,
+    options: _Options,
     notes: list[str],
-    replace_standard: bool,
-    id3v2_version: int | None,
 ) -> StampResult:
     """``stamp`` once the file it writes is locked: recover it from a killed run, then write it."""
+    overwrite, verify, signing, dry_run = options.overwrite, options.verify, options.signing, options.dry_run
+    replace_standard = options.replace_standard
     if in_place and not dry_run:
         notes += recover(source)  # a run killed mid-edit: the old bytes back before anything is read
     elif not in_place:
@@ -205,10 +219,16 @@ def _stamp_locked(
             return _unchanged(source, done, info)
     if in_place and carries(source, record, signing is not None, replace_standard):
         return _unchanged(source, source, info)
+    earlier = read_manifest(source, info.manifest_place)
+    credentials = signing is not None or earlier.state is not C2paState.NONE
+    if target_dir is not None and carries(source, record, credentials, replace_standard):
+        destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
+        return _copied(source, destination, info, dry_run)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
+    notes += _credentials_kept(source, destination, info, earlier, signing, options.discard_credentials)
     if destination != source and not dry_run:
         notes += recover(destination)
-    store = info.store.configured(WriteSettings(id3v2_version=id3v2_version))
+    store = info.store.configured(WriteSettings(id3v2_version=options.id3v2_version))
     carriers = store.writable_carriers(source)
     if carriers != store.carriers:
         notes.append(
@@ -249,7 +269,9 @@ def _stamp_locked(
         check_values(store.read_written(destination, written_path))
 
     sidecar = None
-    plan = _plan_signing(source, destination, info, record, signing, redact)
+    plan = _plan_signing(source, destination, info, record, signing, options.redact, earlier)
+    if plan is not None:
+        notes += plan.warnings
     embed = plan is not None and info.c2pa_embedded
     if store.write_mode is WriteMode.SIDECAR:
         signed = 0
@@ -301,6 +323,66 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False, replace_
     return not signed or read_manifest(path, info.manifest_place).state.holds
 
 
+def _credentials_kept(
+    source: Path,
+    destination: Path,
+    info: Format,
+    earlier: C2paInfo,
+    signing: SigningIdentity | None,
+    discard: bool,
+) -> list[str]:
+    """Refuse to break content credentials without ``--sign`` (or ``--discard-credentials``); the notes to give.
+
+    Only a sidecar store written in place leaves both the media and its NAME.EXT.c2pa untouched.
+    """
+    if earlier.state is C2paState.NONE or signing is not None:
+        return []
+    if info.store.write_mode is WriteMode.SIDECAR and destination == source:
+        return []
+    if not discard:
+        raise DisclosureError(
+            source,
+            "carries C2PA content credentials that stamping without signing would break",
+            "pass --sign to keep them as the parent ingredient of a new manifest, or --discard-credentials",
+        )
+    if info.c2pa_embedded:
+        return ["its C2PA content credentials were discarded as asked: the earlier manifest no longer validates"]
+    return [f"its C2PA content credentials were discarded as asked: {sidecar_manifest_path(source)} was not carried"]
+
+
+def _copied(source: Path, destination: Path, info: Format, dry_run: bool) -> StampResult:
+    """A source that already carries the record, copied byte for byte with its sidecars (signatures intact)."""
+    pairs = [(source, destination), (sidecar_manifest_path(source), sidecar_manifest_path(destination))]
+    sidecar, sidecar_copy = info.store.sidecar_of(source), info.store.sidecar_of(destination)
+    if sidecar is not None and sidecar_copy is not None:
+        pairs.append((sidecar, sidecar_copy))
+    written = 0
+    for there, here in pairs if not dry_run else ():
+        if there != source and not there.exists():
+            continue
+        check_can_replace(here)
+        digest = file_sha256(there)
+
+        def same(temp: Path, there: Path = there, digest: str = digest) -> None:
+            if file_sha256(temp) != digest:
+                raise DisclosureError(there, "the copy does not match the original; nothing was written")
+
+        written += replace_atomically(here, partial(shutil.copyfile, there), same, mode_from=there)
+    size = source.stat().st_size
+    return StampResult(
+        source=source,
+        destination=destination,
+        format=info.format.value,
+        carriers=info.store.carriers,
+        keys_written=0,
+        keys_removed=0,
+        size_before=size,
+        size_after=size,
+        bytes_written=written,
+        action=StampAction.UNCHANGED,
+    )
+
+
 def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
     try:
         return store.essence_digest(one) == store.essence_digest(other)
@@ -329,6 +411,8 @@ class _SigningPlan:
     identity: SigningIdentity
     manifest: dict[str, object]
     parent: Path | None  # the original file, as parentOf ingredient, when the stamped file is an edit of it
+    parent_sidecar: ParentManifest | None = None  # its NAME.EXT.c2pa, read before the media is rewritten
+    warnings: tuple[str, ...] = ()
 
 
 def _plan_signing(
@@ -338,16 +422,31 @@ def _plan_signing(
     record: DisclosureRecord,
     signing: SigningIdentity | None,
     redact: frozenset[str],
+    earlier: C2paInfo,
 ) -> _SigningPlan | None:
     if signing is None:
         return None
     data = record.to_json_dict()
-    had_manifest = read_manifest(source, info.manifest_place).state is not C2paState.NONE
+    had_manifest = earlier.state is not C2paState.NONE
     parent = source if needs_parent(data, had_manifest) else None
+    warnings = []
+    if earlier.state is C2paState.INVALID:
+        warnings.append(
+            f"its earlier C2PA manifest does not validate ({', '.join(earlier.codes)}); it is kept as the parent "
+            "ingredient with that failure recorded, and `inspect` shows it"
+        )
+    elif earlier.state is C2paState.REMOTE:
+        warnings.append(f"its C2PA manifest is remote ({earlier.remote_url}) and was not fetched or kept as ingredient")
+    sidecar = sidecar_manifest_path(source)
+    parent_sidecar = None
+    if parent is not None and earlier.sidecar is not None and not info.c2pa_embedded:
+        parent_sidecar = read_parent_manifest(source, info.manifest_place, sidecar)
     return _SigningPlan(
         identity=signing,
         manifest=build_manifest(data, destination.name, redact, parent=parent is not None),
         parent=parent,
+        parent_sidecar=parent_sidecar,
+        warnings=tuple(warnings),
     )
 
 
@@ -460,7 +559,8 @@ def _stamp_signed(
 def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path:
     """A NAME.EXT.c2pa manifest store over the final media file, for formats the SDK cannot embed into.
 
-    The stamped file itself stands as the parent ingredient where the manifest says it was edited.
+    The stamped file itself stands as the parent ingredient where the manifest says it was edited, with the
+    source's own NAME.EXT.c2pa (read before the media was rewritten) as that ingredient's manifest.
     """
     target = sidecar_manifest_path(media)
     check_can_replace(target)
@@ -469,7 +569,16 @@ def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path
         scratch = temp.with_name(temp.name + ".copy")  # the SDK writes a copy of the media we do not need
         try:
             parent = media if plan.parent is not None else None
-            manifest_store = sign(media, scratch, place, plan.manifest, plan.identity, parent=parent, subject=media)
+            manifest_store = sign(
+                media,
+                scratch,
+                place,
+                plan.manifest,
+                plan.identity,
+                parent=parent,
+                subject=media,
+                parent_manifest=plan.parent_sidecar,
+            )
             temp.write_bytes(manifest_store)
         finally:
             scratch.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from rich.markup import escape
 from .._version import __version__
 from ..batch import Outcome
 from ..carriers.base import Carrier
-from ..carriers.c2pa.reading import C2paState
+from ..carriers.c2pa.reading import UNTRUSTED, C2paState
 from ..display import show_value
 from ..inspect import InspectResult
 
@@ -92,7 +92,12 @@ def short_source(label: str) -> str:
     return f"IIM {parts[-1]}" if carrier == Carrier.IIM else label
 
 
-_STATE_COLOUR = {C2paState.TRUSTED: "green", C2paState.VALID: "green", C2paState.INVALID: "red"}
+_STATE_COLOUR = {
+    C2paState.TRUSTED: "green",
+    C2paState.VALID: "green",
+    C2paState.INVALID: "red",
+    C2paState.REMOTE: "yellow",
+}
 
 
 def write_inspect_text(result: InspectResult, console: Any) -> None:
@@ -144,6 +149,9 @@ def _c2pa_lines(result: InspectResult, console: Any) -> None:
     if c2pa.state is C2paState.NONE:
         return
     colour = _STATE_COLOUR[c2pa.state]
+    if c2pa.state is C2paState.REMOTE:
+        console.print(f"  c2pa: [{colour}]remote[/{colour}]{escape(f' at {c2pa.remote_url}, not fetched')}")
+        return
     who = c2pa.signer.get("common_name", "?")
     where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
     label = c2pa.state.value + (" (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID else "")
@@ -151,5 +159,18 @@ def _c2pa_lines(result: InspectResult, console: Any) -> None:
     console.print(f"  c2pa: [{colour}]{label}[/{colour}]{escape(f'{where}, signed by {who}{when}')}")
     if c2pa.message:
         console.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
-    if c2pa.ingredients:
-        console.print(f"        {len(c2pa.ingredients)} earlier manifest(s) kept as ingredients", highlight=False)
+    if c2pa.validation.informational:
+        notes = ", ".join(c2pa.validation.informational)
+        console.print(f"        informational: {notes}", markup=False, highlight=False)
+    earlier = [i for i in c2pa.ingredients if i.active_manifest is not None]
+    if earlier:
+        console.print(f"        {len(earlier)} earlier manifest(s) kept as ingredients", highlight=False)
+    for ingredient in earlier:
+        trust = " (signer not trusted)" if ingredient.state is C2paState.VALID else ""
+        failures = [c for c in ingredient.validation.failure if c != UNTRUSTED]
+        detail = f" ({', '.join(failures)})" if failures else ""
+        line = (
+            f"        ingredient {ingredient.title or '?'} ({ingredient.relationship or '?'}): "
+            f"{ingredient.state.value}{trust}, signed by {ingredient.signer.get('common_name', '?')}{detail}"
+        )
+        console.print(line, markup=False, highlight=False)

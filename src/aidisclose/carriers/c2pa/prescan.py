@@ -22,17 +22,28 @@ C2PA_BMFF_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 C2PA_TIFF_TAG = 52545  # 0xCD41, an entry of the first IFD pointing at the manifest store
 _APP11 = 0xEB  # JPEG APP11 carries JUMBF
 _HEAD = 1 << 16
+_REMOTE_REFERENCE = b"dcterms:provenance"
+#: The GEOB media types of a manifest store: C2PA 2.x, and the deprecated one of C2PA 1.x files.
+_ID3_TYPES = (b"application/c2pa", b"application/x-c2pa-manifest-store")
 
 
 def _unsure_is_true(look: Callable[[Path], bool]) -> Callable[[Path], bool]:
+    """``look`` made safe, and True for a file whose XMP points at a remote manifest (``dcterms:provenance``)."""
+
     @functools.wraps(look)
     def guarded(path: Path) -> bool:
         try:
-            return look(path)
+            return look(path) or _points_at_remote(path)
         except (OSError, ValueError, IndexError, DisclosureError):
             return True  # unsure: let the SDK look
 
     return guarded
+
+
+def _points_at_remote(path: Path) -> bool:
+    """An XMP packet near the start naming a remote manifest store (an external manifest)."""
+    with open(path, "rb") as handle:
+        return _REMOTE_REFERENCE in handle.read(_HEAD)
 
 
 @_unsure_is_true
@@ -71,11 +82,12 @@ def bmff_may_hold(path: Path) -> bool:
 
 @_unsure_is_true
 def id3_may_hold(path: Path) -> bool:
-    """MP3 and FLAC: the store is a GEOB frame of a leading ID3 tag."""
+    """MP3 and FLAC: the store is a GEOB frame of a leading ID3 tag, of either media type the SDK reads."""
     with open(path, "rb") as handle:
         size = id3v2_size(handle.read(10))
         handle.seek(0)
-        return size > 0 and b"application/c2pa" in handle.read(size)
+        tag = handle.read(size) if size > 0 else b""
+        return any(kind in tag for kind in _ID3_TYPES)
 
 
 @_unsure_is_true

@@ -1,8 +1,15 @@
-"""Reading and validating a file's manifest store through the SDK, under a header pre-scan."""
+"""Reading and validating a file's manifest store through the SDK, under a header pre-scan.
+
+Validation is kept per manifest, as the SDK reports it (C2PA 2.2 §15.2, validation results):
+the active manifest's success, informational and failure codes, and each ingredient's, whose
+results were recorded when it was added and are brought up to date by the SDK's
+``ingredientDeltas``. A remote manifest is never fetched unless asked.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +23,10 @@ from .sdk import sdk
 
 #: SDK codes that mean the signed bytes changed after signing.
 HASH_MISMATCH = ("assertion.dataHash.mismatch", "assertion.bmffHash.mismatch", "assertion.boxesHash.mismatch")
+#: A failure code that leaves a manifest valid, only not trusted (as the SDK's own Valid state does).
+UNTRUSTED = "signingCredential.untrusted"
+TRUSTED_CODE = "signingCredential.trusted"
+_REMOTE = re.compile(r"remote manifests from url (\S+)", re.IGNORECASE)
 
 
 class C2paState(StrEnum):
@@ -25,11 +36,43 @@ class C2paState(StrEnum):
     INVALID = "invalid"
     VALID = "valid"  # the signature holds; the signer is not (or not shown to be) trusted
     TRUSTED = "trusted"  # valid, and the signer chains to a trust anchor the user gave
+    REMOTE = "remote"  # the file points at a manifest on the web, not fetched (see ``remote_url``)
 
     @property
     def holds(self) -> bool:
         """A manifest whose signature and hashes hold."""
         return self in (C2paState.VALID, C2paState.TRUSTED)
+
+
+class Validation(BaseModel):
+    """One manifest's validation codes, each once, in the SDK's order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    success: list[str] = []
+    informational: list[str] = []
+    failure: list[str] = []
+
+    def state(self, trusted_allowed: bool) -> C2paState:
+        """Invalid on any failure but an untrusted signer; trusted only when anchors were given."""
+        if any(code != UNTRUSTED for code in self.failure):
+            return C2paState.INVALID
+        if trusted_allowed and TRUSTED_CODE in self.success and UNTRUSTED not in self.failure:
+            return C2paState.TRUSTED
+        return C2paState.VALID
+
+
+class IngredientInfo(BaseModel):
+    """An ingredient of the active manifest and, when it brought a manifest of its own, that manifest's validation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str | None = None
+    relationship: str | None = None
+    active_manifest: str | None = None
+    state: C2paState = C2paState.NONE  # none: the ingredient carried no manifest
+    signer: dict[str, str] = {}
+    validation: Validation = Validation()
 
 
 class C2paInfo(BaseModel):
@@ -38,83 +81,196 @@ class C2paInfo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     state: C2paState = C2paState.NONE
-    codes: list[str] = []
+    codes: list[str] = []  # the active manifest's failure codes (``validation.failure``)
     message: str | None = None
     active_manifest: str | None = None
+    validation: Validation = Validation()
     signer: dict[str, str] = {}
     signed_at: str | None = None
     actions: list[dict[str, Any]] = []
     digital_source_types: list[str] = []
-    ingredients: list[dict[str, Any]] = []
+    ingredients: list[IngredientInfo] = []
+    training_mining: dict[str, str] = {}  # cawg.training-mining: each use (``cawg.ai_training``...) to its permission
     record: dict[str, Any] | None = None
     sidecar: str | None = None
+    remote_url: str | None = None
+
+    @property
+    def failed_ingredients(self) -> list[IngredientInfo]:
+        return [i for i in self.ingredients if i.state is C2paState.INVALID]
 
 
-def _context(trust_anchors: bytes | None) -> Any:
-    if not trust_anchors:
-        return None
-    settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": trust_anchors.decode()}}
+def _context(trust_anchors: bytes | None, fetch_remote: bool) -> Any:
+    """The SDK's settings for one read (a context is not shared between readers: the SDK keeps state in it)."""
+    settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": fetch_remote, "ocsp_fetch": False}}
+    if trust_anchors:
+        settings["verify"]["verify_trust"] = True
+        settings["trust"] = {"trust_anchors": trust_anchors.decode()}
     return sdk().Context.from_dict(settings)
 
 
-def read_manifest(path: Path, place: ManifestPlace, trust_anchors: bytes | None = None) -> C2paInfo:
-    """The validation state and contents of the file's manifest store (embedded or sidecar)."""
-    return read_manifest_with(path, place, sidecar_manifest_path(path), trust_anchors)
+def read_manifest(
+    path: Path, place: ManifestPlace, trust_anchors: bytes | None = None, fetch_remote: bool = False
+) -> C2paInfo:
+    """The validation state and contents of the file's manifest store (embedded or sidecar).
+
+    A manifest the file only points at on the web is fetched only with ``fetch_remote``; otherwise
+    its state is ``remote``, with the URL.
+    """
+    return read_manifest_with(path, place, sidecar_manifest_path(path), trust_anchors, fetch_remote)
 
 
-def read_manifest_with(path: Path, place: ManifestPlace, sidecar: Path, trust_anchors: bytes | None = None) -> C2paInfo:
+def read_manifest_with(
+    path: Path, place: ManifestPlace, sidecar: Path, trust_anchors: bytes | None = None, fetch_remote: bool = False
+) -> C2paInfo:
     """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
-    context = _context(trust_anchors)
     try:
         if sidecar.exists():
+            context = _context(trust_anchors, fetch_remote)
             with open(path, "rb") as stream:
                 reader = sdk().Reader(place.mime, stream, manifest_data=sidecar.read_bytes(), context=context)
                 return _info(reader, trust_anchors, str(sidecar))
         if not place.embedded or (place.may_hold is not None and not place.may_hold(path)):
             return C2paInfo()
-        reader = sdk().Reader.try_create(str(path), context=context)
+        reader = sdk().Reader.try_create(str(path), context=_context(trust_anchors, fetch_remote))
         if reader is None:
             return C2paInfo()
         return _info(reader, trust_anchors, None)
     except sdk().C2paError as exc:
+        reason = " ".join(str(exc).split())
+        remote = _REMOTE.search(reason)
+        if remote is not None:
+            url = remote.group(1)
+            return C2paInfo(
+                state=C2paState.REMOTE,
+                remote_url=url,
+                message=f"the manifest is remote, at {url}; not fetched (pass --fetch-remote to fetch and validate it)",
+            )
         return C2paInfo(
             state=C2paState.INVALID,
             codes=["manifest.unreadable"],
-            message=f"the manifest store cannot be read: {' '.join(str(exc).split())}",
+            validation=Validation(failure=["manifest.unreadable"]),
+            message=f"the manifest store cannot be read: {reason}",
             sidecar=str(sidecar) if sidecar.exists() else None,
         )
 
 
+def _codes(statuses: Any) -> list[str]:
+    """The codes of a list of validation statuses, each once."""
+    if not isinstance(statuses, list):
+        return []
+    return list(dict.fromkeys(s["code"] for s in statuses if isinstance(s, dict) and isinstance(s.get("code"), str)))
+
+
+def _validation(results: Any) -> Validation:
+    results = results if isinstance(results, dict) else {}
+    return Validation(**{kind: _codes(results.get(kind)) for kind in ("success", "informational", "failure")})
+
+
+def _family(code: str) -> str:
+    return code.rpartition(".")[0]
+
+
+def _updated(recorded: Validation, delta: Validation) -> Validation:
+    """An ingredient's recorded results with the SDK's delta laid over: a new code replaces those of its family.
+
+    ``signingCredential.trusted`` now, say, replaces the ``signingCredential.untrusted`` recorded when
+    the ingredient was added without trust anchors.
+    """
+    families = {_family(code) for code in (*delta.success, *delta.informational, *delta.failure)}
+
+    def merged(old: list[str], new: list[str]) -> list[str]:
+        return list(dict.fromkeys([*(c for c in old if _family(c) not in families), *new]))
+
+    return Validation(
+        success=merged(recorded.success, delta.success),
+        informational=merged(recorded.informational, delta.informational),
+        failure=merged(recorded.failure, delta.failure),
+    )
+
+
+def _signer(manifest: dict[str, Any]) -> dict[str, str]:
+    signature = manifest.get("signature_info") or {}
+    return {k: str(signature[k]) for k in ("issuer", "common_name", "alg") if signature.get(k)}
+
+
+def _ingredients(report: dict[str, Any], active_label: str | None, trusted_allowed: bool) -> list[IngredientInfo]:
+    manifests = report.get("manifests") or {}
+    active = manifests.get(active_label) or {}
+    deltas = {
+        d.get("ingredientAssertionURI"): _validation(d.get("validationDeltas"))
+        for d in (report.get("validation_results") or {}).get("ingredientDeltas") or []
+        if isinstance(d, dict)
+    }
+    found = []
+    for ingredient in active.get("ingredients") or []:
+        label = ingredient.get("active_manifest")
+        recorded = _validation((ingredient.get("validation_results") or {}).get("activeManifest"))
+        if not recorded.failure and ingredient.get("validation_status"):  # a v1 ingredient: failures only
+            recorded = recorded.model_copy(update={"failure": _codes(ingredient["validation_status"])})
+        uri = f"self#jumbf=/c2pa/{active_label}/c2pa.assertions/{ingredient.get('label')}"
+        validation = _updated(recorded, deltas.get(uri, Validation()))
+        state = C2paState.NONE if label is None and not validation.failure else validation.state(trusted_allowed)
+        found.append(
+            IngredientInfo(
+                title=ingredient.get("title"),
+                relationship=ingredient.get("relationship"),
+                active_manifest=label,
+                state=state,
+                signer=_signer(manifests.get(label) or {}),
+                validation=validation,
+            )
+        )
+    return found
+
+
 def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2paInfo:
     with reader:
-        state = C2paState((reader.get_validation_state() or "Invalid").lower())
+        sdk_state = reader.get_validation_state() or "Invalid"
         report = json.loads(reader.json())
-        active = reader.get_active_manifest() or {}
+    label = report.get("active_manifest")
+    active = (report.get("manifests") or {}).get(label) or {}
+    validation = _validation((report.get("validation_results") or {}).get("activeManifest"))
+    if not (validation.success or validation.informational or validation.failure):  # an SDK without results
+        validation = Validation(failure=_codes(report.get("validation_status")))
+    state = C2paState(sdk_state.lower())
     if state is C2paState.TRUSTED and not trust_anchors:
         state = C2paState.VALID  # never say trusted without anchors given by the user
-    codes = [s["code"] for s in report.get("validation_status") or [] if "code" in s]
+    message = None
+    if not active:
+        state = C2paState.INVALID
+        message = "the manifest store has no readable active manifest"
     actions: list[dict[str, Any]] = []
     record = None
+    training_mining: dict[str, str] = {}
     for assertion in active.get("assertions", []):
+        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
         if assertion.get("label", "").startswith("c2pa.actions"):
-            actions += assertion.get("data", {}).get("actions", [])
+            actions += [a for a in data.get("actions", []) if isinstance(a, dict)]
         elif assertion.get("label") == RECORD_LABEL:
-            record = assertion.get("data")
-    signature = active.get("signature_info") or {}
+            record = data
+        elif assertion.get("label") == "cawg.training-mining" and isinstance(data.get("entries"), dict):
+            training_mining = {
+                str(use): entry["use"]
+                for use, entry in data["entries"].items()
+                if isinstance(entry, dict) and isinstance(entry.get("use"), str)
+            }
     return C2paInfo(
         state=state,
-        codes=codes,
-        active_manifest=report.get("active_manifest"),
-        signer={k: str(signature[k]) for k in ("issuer", "common_name", "alg") if signature.get(k)},
-        signed_at=signature.get("time"),
+        codes=validation.failure,
+        message=message,
+        active_manifest=label if active else None,
+        validation=validation,
+        signer=_signer(active),
+        signed_at=(active.get("signature_info") or {}).get("time"),
         actions=actions,
         digital_source_types=[
-            source_type_from_uri(a["digitalSourceType"]) for a in actions if a.get("digitalSourceType")
+            source_type_from_uri(a["digitalSourceType"].strip())
+            for a in actions
+            if isinstance(a.get("digitalSourceType"), str)
         ],
-        ingredients=[
-            {k: i.get(k) for k in ("title", "relationship", "active_manifest") if i.get(k)}
-            for i in active.get("ingredients", [])
-        ],
+        training_mining=training_mining,
+        ingredients=_ingredients(report, label, bool(trust_anchors)),
         record=record,
         sidecar=sidecar,
     )

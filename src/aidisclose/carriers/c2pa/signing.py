@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,35 @@ from .identity import SigningIdentity, redact_urls
 from .manifest import PARENT_LABEL
 from .place import ManifestPlace
 from .sdk import sdk
+
+_PARENT_STORE = "aidisclose-parent.c2pa"
+
+
+@dataclass(frozen=True)
+class ParentManifest:
+    """A parent's manifest store kept in a NAME.EXT.c2pa sidecar, where the SDK cannot find it in the media.
+
+    ``results`` are its validation results as the SDK gave them, read before the media was rewritten:
+    an ingredient carries them (C2PA 2.2 §8.3, ingredient ``validationResults``).
+    """
+
+    store: bytes = field(repr=False)
+    label: str
+    results: dict[str, Any]
+
+
+def read_parent_manifest(media: Path, place: ManifestPlace, sidecar: Path) -> ParentManifest | None:
+    """The sidecar manifest store of ``media`` with its validation results; None if it has no active manifest."""
+    store = sidecar.read_bytes()
+    try:
+        with open(media, "rb") as stream, sdk().Reader(place.mime, stream, manifest_data=store) as reader:
+            report = json.loads(reader.json())
+    except sdk().C2paError:
+        return None
+    label, results = report.get("active_manifest"), report.get("validation_results")
+    if not isinstance(label, str) or not isinstance(results, dict):
+        return None
+    return ParentManifest(store, label, results)
 
 
 def sign(
@@ -22,17 +53,25 @@ def sign(
     identity: SigningIdentity,
     parent: Path | None = None,
     subject: Path | None = None,
+    parent_manifest: ParentManifest | None = None,
 ) -> bytes:
     """Sign ``source``: embedded into ``target`` where ``place`` says the SDK embeds, else as a sidecar.
 
     For a sidecar the SDK still writes a copy of the media into ``target`` (to be thrown away); the
-    manifest store is returned. ``parent`` (the original file) becomes the parentOf ingredient;
-    errors name ``subject``.
+    manifest store is returned. ``parent`` (the original file) becomes the parentOf ingredient, with
+    ``parent_manifest`` as its manifest when that is kept beside it; errors name ``subject``.
     """
     try:
         with sdk().Builder.from_json(json.dumps(manifest)) as builder:
             if parent is not None:
-                ingredient = {"title": parent.name, "relationship": "parentOf", "label": PARENT_LABEL}
+                ingredient: dict[str, Any] = {"title": parent.name, "relationship": "parentOf", "label": PARENT_LABEL}
+                if parent_manifest is not None:
+                    builder.add_resource(_PARENT_STORE, io.BytesIO(parent_manifest.store))
+                    ingredient |= {
+                        "manifest_data": {"format": "application/c2pa", "identifier": _PARENT_STORE},
+                        "active_manifest": parent_manifest.label,
+                        "validation_results": parent_manifest.results,
+                    }
                 with open(parent, "rb") as stream:
                     builder.add_ingredient(ingredient, place.mime, stream)
             if not place.embedded:
