@@ -110,16 +110,18 @@ def xml_text(text: str) -> str:
 
 
 #: A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection"; ASVS 1.2.10).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+#: The other starts they name, tab, CR and NUL, are shown as ``\\t``, ``\\r``, ``\\x00`` before this is asked.
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 def csv_cell(value: str) -> str:
-    """One CSV cell that a spreadsheet shows as text: a leading ``= + - @``, tab, CR or NUL gets a ``'``.
+    """One CSV cell that a spreadsheet shows as text: a leading ``= + - @`` gets a ``'`` (OWASP).
 
-    The ``csv`` module quotes cells with separators, quotes and line breaks (RFC 4180); the bytes of a
-    file name that is not UTF-8 are shown as ``\\udcXX`` so that the file stays valid UTF-8.
+    The ``csv`` module quotes cells with separators, quotes and line breaks (RFC 4180). Control and
+    invisible characters and the bytes of a file name that is not UTF-8 are shown as by ``terminal_text``
+    (line breaks kept): a CSV is read in terminals too. The JSON report keeps every string exactly.
     """
-    value = utf8_text(value)
+    value = terminal_text(value, keep_newlines=True)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
