@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticSerializationError
 
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
@@ -61,7 +62,17 @@ class FileCheck(_Model):
     def __reduce__(self) -> tuple[Any, ...]:
         # Every file's result crosses from a worker process: as its JSON, which pydantic writes and reads
         # in compiled code, it costs a third of the pickled state of its twenty-odd models.
-        return (type(self).model_validate_json, (self.model_dump_json(),))
+        try:
+            return (type(self).model_validate_json, (self.model_dump_json(),))
+        except PydanticSerializationError:  # a file name that is not UTF-8 has no JSON form: its state, as is
+            return (_from_state, (type(self), self.__getstate__()))
+
+
+def _from_state(cls: type[FileCheck], state: dict[Any, Any]) -> FileCheck:
+    """A FileCheck unpickled from its state, for results JSON cannot carry."""
+    check = cls.__new__(cls)
+    check.__setstate__(state)
+    return check
 
 
 class PolicyInfo(_Model):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from ._version import __version__
@@ -34,6 +32,7 @@ from .check import (
     report_json_schema,
     report_time,
 )
+from .display import TerminalConsole, json_dumps, model_json, terminal_text
 from .errors import DisclosureError
 from .formats import SUPPORTED
 from .inspect import inspect_item
@@ -64,8 +63,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # a traceback's locals would show key material and TSA credentials
 )
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 
 
 class CreditsFormat(StrEnum):
@@ -85,7 +84,7 @@ def _error(err: DisclosureError) -> None:
 
 def _error_text(text: str) -> None:
     """An error as DisclosureError told it: its line, then one line per problem (each already on one line)."""
-    stderr.print(f"aidisclose: error: {text}", markup=False, highlight=False)
+    stderr.print(f"aidisclose: error: {text}")
 
 
 JobsOption = Annotated[
@@ -127,7 +126,7 @@ def _summary(counts: dict[str, int], files: int, seconds: float) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_dumps(data, indent=2) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -314,7 +313,7 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
     skipped_items = [i for i in plan.items if i.skip]
     if output_format is OutputFormat.text:
         for item in skipped_items:
-            stdout.print(f"skipped {item.path}: {item.skip}", markup=False, highlight=False)
+            stdout.print(f"skipped {terminal_text(str(item.path))}: {item.skip}")
     clock = time.perf_counter()
     with _progress(len(plan.jobs), "stamping") as advance:
 
@@ -340,15 +339,15 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
 
 def _print_stamped(r: StampResult) -> None:
     if r.action is StampAction.UNCHANGED:
-        line = f"unchanged {r.destination} (already carries this record)"
+        line = f"unchanged {terminal_text(str(r.destination))} (already carries this record)"
     else:
         line = (
-            f"{r.action.value} {r.source} -> {r.destination} ({r.format}; {', '.join(r.carriers)}; "
-            f"{r.keys_written} values)"
+            f"{r.action.value} {terminal_text(str(r.source))} -> {terminal_text(str(r.destination))} "
+            f"({r.format}; {', '.join(r.carriers)}; {r.keys_written} values)"
         )
-    stdout.print(line, markup=False, highlight=False)
+    stdout.print(line)
     for note in r.notes:
-        stderr.print(f"  note: {r.destination}: {note}", markup=False, highlight=False)
+        stderr.print(f"  note: {terminal_text(str(r.destination))}: {note}")
 
 
 def _stamp_json(outcomes: list[Outcome[StampResult]], skipped: list[Item]) -> dict[str, Any]:
@@ -522,7 +521,7 @@ def check_command(
         if output:
             stream.close()
     if output is not None:
-        stderr.print(f"wrote {report_format.value} report to {output}", markup=False, highlight=False)
+        stderr.print(f"wrote {report_format.value} report to {terminal_text(str(output))}")
     if output is not None or report_format is not ReportFormat.text:
         counts = {"passed": summary.passed, "failed": summary.failed, "errors": summary.errors}
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
@@ -581,7 +580,7 @@ def credits_command(
     for problem in found.unreadable:
         _error(DisclosureError(None, problem))
     if credits_format is CreditsFormat.json:
-        sys.stdout.write(found.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(model_json(found, indent=2) + "\n")
     elif credits_format is CreditsFormat.csv:
         sys.stdout.write(credits_csv(found))
     else:
@@ -621,15 +620,15 @@ def watch_command(
         style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
         failing = [r.rule for r in file.results if r.outcome.value == "fail"]
         detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
-        line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(f'{file.path}{detail}')}"
-        stdout.print(line, highlight=False)
+        line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
+        stdout.print(line, markup=True)
         if report_dir is not None:
             name = Path(file.path).name + "." + report.started_at.replace(":", "") + ".json"
-            (report_dir / name).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+            (report_dir / name).write_text(model_json(report, indent=2), encoding="utf-8")
 
     from .watch import watch  # watchdog is loaded only by the command that needs it
 
-    stderr.print(f"watching {folder} (Ctrl-C to stop)", markup=False, highlight=False)
+    stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
     watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
     stderr.print("stopped", highlight=False)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from .batch import Item, Outcome, WalkOptions, imap_in_order, item_size, walk
+from .display import csv_cell, terminal_text
 from .inspect import InspectResult, inspect_item
 
 
@@ -100,26 +101,32 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
 
 
 def credits_text(credits: Credits) -> str:
+    """The end-credits list for people; every credit line, name and purpose on its own line, shown as text."""
     out = [f"AI credits ({credits.files_with_ai} of {credits.files} file(s) made with AI)", ""]
     for line in credits.credit_lines:
-        out.append(f"  {line.text}   [{len(line.files)} file(s)]")
+        out.append(f"  {terminal_text(line.text)}   [{len(line.files)} file(s)]")
     if credits.systems:
         out += ["", "AI systems used"]
     for system in credits.systems:
         label = system.name + (f" {', '.join(system.versions)}" if system.versions else "")
         label += f" ({system.provider})" if system.provider else ""
         purpose = f" - {'; '.join(system.purposes)}" if system.purposes else ""
-        out.append(f"  {label}{purpose}   [{len(system.files)} file(s)]")
+        out.append(f"  {terminal_text(label + purpose)}   [{len(system.files)} file(s)]")
     return "\n".join(out) + "\n"
 
 
 def credits_csv(credits: Credits) -> str:
+    """One row per credit line and AI system; every cell through ``csv_cell`` (no formula runs)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["kind", "text", "provider", "versions", "purposes", "file_count", "files"])
     for line in credits.credit_lines:
-        writer.writerow(["credit_line", line.text, "", "", "", len(line.files), ";".join(line.files)])
+        writer.writerow(_cells(["credit_line", line.text, "", "", "", len(line.files), ";".join(line.files)]))
     for s in credits.systems:
         row = ["ai_system", s.name, s.provider or "", ";".join(s.versions), ";".join(s.purposes)]
-        writer.writerow([*row, len(s.files), ";".join(s.files)])
+        writer.writerow(_cells([*row, len(s.files), ";".join(s.files)]))
     return buffer.getvalue()
+
+
+def _cells(row: list[str | int]) -> list[str | int]:
+    return [csv_cell(v) if isinstance(v, str) else v for v in row]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..check import CheckReport, FileCheck, RuleOutcome, Verdict
-from ..display import show_value
+from ..display import show_value, terminal_text
 from ..formats import BY_NAME, MediaFormat, Preview
 from ..policy import Outcome
 
@@ -70,7 +70,10 @@ def thumbnail(path: Path, fmt: str | None) -> str | None:
         except (OSError, ValueError):
             png = None
     elif preview is Preview.FFMPEG and shutil.which("ffmpeg"):
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-frames:v", "1"]
+        # As a "file:" URL of the absolute path, only the file protocol allowed: a name such as
+        # "concat:a.mov|b.mov" or "http://..." is a file name, never a protocol ffmpeg opens instead.
+        source = "file:" + str(path.absolute())
+        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-i", source, "-frames:v", "1"]
         cmd += ["-vf", f"scale={THUMB}:-2", "-f", "image2pipe", "-c:v", "png", "-"]
         try:
             run = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
@@ -93,9 +96,9 @@ def _file(file: FileCheck) -> str:
     thumb = thumbnail(Path(file.path), file.format)
     picture = f'<img alt="" src="{thumb}">' if thumb else escape(file.format or "no preview")
     out = [f'<section class="file" data-verdict="{verdict}"><div class="thumb">{picture}</div><div>']
-    out.append(f"<h2>{_badge(verdict, verdict.upper())} {escape(file.path)}</h2>")
+    out.append(f"<h2>{_badge(verdict, verdict.upper())} {escape(terminal_text(file.path))}</h2>")
     if file.reason:
-        out.append(f"<p>{escape(file.reason)}</p></div></section>")
+        out.append(f"<p>{escape(terminal_text(file.reason))}</p></div></section>")
         return "".join(out)
     out.append(f'<p class="meta">{escape(file.format or "")}, {file.size} bytes, sha256 <code>{file.sha256}</code></p>')
     record = file.record or {}

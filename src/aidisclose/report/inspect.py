@@ -6,7 +6,6 @@ many files there are. Values from files are shown as text, never as markup.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -17,7 +16,7 @@ from .._version import __version__
 from ..batch import Outcome
 from ..carriers.base import Carrier
 from ..carriers.c2pa.reading import UNTRUSTED, C2paState
-from ..display import show_value
+from ..display import TerminalConsole, json_dumps, show_value, terminal_text
 from ..inspect import InspectResult
 
 
@@ -46,7 +45,7 @@ def write_inspect_json(outcomes: Iterable[Outcome[InspectResult]], stream: TextI
     """The InspectReport, each file written as it comes; returns (files read, errors)."""
     errors: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []
-    stream.write(f'{{\n  "tool_version": {json.dumps(__version__)},\n  "files": [')
+    stream.write(f'{{\n  "tool_version": {json_dumps(__version__)},\n  "files": [')
     written = 0
     for outcome in outcomes:
         if outcome.error:
@@ -54,10 +53,10 @@ def write_inspect_json(outcomes: Iterable[Outcome[InspectResult]], stream: TextI
         elif outcome.skipped:
             skipped.append({"path": str(outcome.path), "reason": outcome.skipped})
         elif outcome.result is not None:
-            text = json.dumps(outcome.result.to_json_dict(), indent=2, ensure_ascii=False)
+            text = json_dumps(outcome.result.to_json_dict(), indent=2)
             stream.write(("," if written else "") + "\n" + text)
             written += 1
-    tail = json.dumps({"errors": errors, "skipped": skipped}, indent=2, ensure_ascii=False)
+    tail = json_dumps({"errors": errors, "skipped": skipped}, indent=2)
     stream.write("\n  ],\n" + tail[2:] + "\n")
     return written, len(errors)
 
@@ -100,18 +99,19 @@ _STATE_COLOUR = {
 }
 
 
-def write_inspect_text(result: InspectResult, console: Any) -> None:
+def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     """One file's record for people: where each value came from, conflicts, ignored values, C2PA."""
     prov = result.provenance
     carriers = ", ".join(prov.carriers) or "none"
     stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
-    console.print(f"[bold]{escape(result.path)}[/bold]  {result.format}, {result.size} bytes, {stamped}")
+    path = escape(terminal_text(result.path))
+    console.print(f"[bold]{path}[/bold]  {result.format}, {result.size} bytes, {stamped}", markup=True)
     if prov.sidecar:
-        carriers += f" (from the sidecar {prov.sidecar})"
-    console.print(f"  carriers: {carriers}   sha256: {result.sha256}", markup=False, highlight=False)
+        carriers += f" (from the sidecar {terminal_text(prov.sidecar)})"
+    console.print(f"  carriers: {carriers}   sha256: {result.sha256}")
     facts = technical_line(prov.technical)
     if facts:
-        console.print(f"  media: {facts}", markup=False, highlight=False)
+        console.print(f"  media: {terminal_text(facts)}")
     _c2pa_lines(result, console)
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
@@ -119,52 +119,51 @@ def write_inspect_text(result: InspectResult, console: Any) -> None:
         console.print("  no disclosure metadata found")
     else:
         from rich.table import Table
-        from rich.text import Text
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("field")
         table.add_column("value", overflow="fold")
         table.add_column("from", style="dim", no_wrap=True)
         for name, value in values.items():
-            table.add_row(name, Text(show_value(value)), Text(short_source(prov.sources.get(name, ""))))
-        console.print(table)
+            table.add_row(name, show_value(value), terminal_text(short_source(prov.sources.get(name, ""))))
+        console.print(table, markup=False)
     for c in prov.conflicts:
         console.print(
-            f"  [yellow]conflict[/yellow] {c.field}: {escape(short_source(c.source))} says "
-            f"{escape(repr(show_value(c.value)))}, {escape(short_source(c.other_source))} says "
+            f"  [yellow]conflict[/yellow] {escape(c.field)}: {escape(terminal_text(short_source(c.source)))} says "
+            f"{escape(repr(show_value(c.value)))}, {escape(terminal_text(short_source(c.other_source)))} says "
             f"{escape(repr(show_value(c.other_value)))}",
-            highlight=False,
+            markup=True,
         )
     for p in prov.problems:
         console.print(
-            f"  [yellow]ignored[/yellow] {p.field} from {escape(short_source(p.source))}: "
-            f"{escape(repr(show_value(p.value)))} ({escape(p.reason)})",
-            highlight=False,
+            f"  [yellow]ignored[/yellow] {escape(p.field)} from {escape(terminal_text(short_source(p.source)))}: "
+            f"{escape(repr(show_value(p.value)))} ({escape(terminal_text(p.reason))})",
+            markup=True,
         )
     console.print()
 
 
-def _c2pa_lines(result: InspectResult, console: Any) -> None:
+def _c2pa_lines(result: InspectResult, console: TerminalConsole) -> None:
     c2pa = result.c2pa
     if c2pa.state is C2paState.NONE:
         return
     colour = _STATE_COLOUR[c2pa.state]
     if c2pa.state is C2paState.REMOTE:
-        console.print(f"  c2pa: [{colour}]remote[/{colour}]{escape(f' at {c2pa.remote_url}, not fetched')}")
+        url = terminal_text(str(c2pa.remote_url))
+        console.print(f"  c2pa: [{colour}]remote[/{colour}]{escape(f' at {url}, not fetched')}", markup=True)
         return
-    who = c2pa.signer.get("common_name", "?")
-    where = f" in {c2pa.sidecar}" if c2pa.sidecar else ""
+    who = terminal_text(str(c2pa.signer.get("common_name", "?")))
+    where = f" in {terminal_text(c2pa.sidecar)}" if c2pa.sidecar else ""
     label = c2pa.state.value + (" (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID else "")
-    when = f" at {c2pa.signed_at}" if c2pa.signed_at else ""
-    console.print(f"  c2pa: [{colour}]{label}[/{colour}]{escape(f'{where}, signed by {who}{when}')}")
+    when = f" at {terminal_text(c2pa.signed_at)}" if c2pa.signed_at else ""
+    console.print(f"  c2pa: [{colour}]{label}[/{colour}]{escape(f'{where}, signed by {who}{when}')}", markup=True)
     if c2pa.message:
-        console.print(f"        {c2pa.message} ({', '.join(c2pa.codes)})", markup=False, highlight=False)
+        console.print(f"        {terminal_text(c2pa.message)} ({terminal_text(', '.join(c2pa.codes))})")
     if c2pa.validation.informational:
-        notes = ", ".join(c2pa.validation.informational)
-        console.print(f"        informational: {notes}", markup=False, highlight=False)
+        console.print(f"        informational: {terminal_text(', '.join(c2pa.validation.informational))}")
     earlier = [i for i in c2pa.ingredients if i.active_manifest is not None]
     if earlier:
-        console.print(f"        {len(earlier)} earlier manifest(s) kept as ingredients", highlight=False)
+        console.print(f"        {len(earlier)} earlier manifest(s) kept as ingredients")
     for ingredient in earlier:
         trust = " (signer not trusted)" if ingredient.state is C2paState.VALID else ""
         failures = [c for c in ingredient.validation.failure if c != UNTRUSTED]
@@ -173,4 +172,4 @@ def _c2pa_lines(result: InspectResult, console: Any) -> None:
             f"        ingredient {ingredient.title or '?'} ({ingredient.relationship or '?'}): "
             f"{ingredient.state.value}{trust}, signed by {ingredient.signer.get('common_name', '?')}{detail}"
         )
-        console.print(line, markup=False, highlight=False)
+        console.print(terminal_text(line))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
+from ..display import csv_cell, json_dumps, model_json, xml_text
 from ..policy import Outcome
 
 CSV_COLUMNS = [
@@ -28,10 +29,10 @@ def write_json_stream(
     opening = {"report_version": 1, "tool": "aidisclose", "tool_version": head.tool_version,
                "started_at": head.started_at, "strict": head.strict,
                "policies": [p.model_dump(mode="json") for p in head.policies]}  # fmt: skip
-    stream.write(json.dumps(opening, indent=2)[:-2] + ',\n  "files": [')
+    stream.write(json_dumps(opening, indent=2)[:-2] + ',\n  "files": [')
     verdicts = []
     for index, file in enumerate(files):
-        stream.write(("," if index else "") + "\n" + file.model_dump_json(indent=2))
+        stream.write(("," if index else "") + "\n" + model_json(file, indent=2))
         verdicts.append(file.verdict)
     summary = summary_of(verdicts)
     closing = {"summary": summary.model_dump(mode="json"), "duration_s": round(seconds(), 3)}
@@ -43,6 +44,11 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _cells(row: dict[str, Any]) -> dict[str, Any]:
+    """Every cell through ``csv_cell``: a spreadsheet shows it as text, never runs it as a formula."""
+    return {k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def write_csv(report: CheckReport, stream: TextIO, color: bool) -> None:
@@ -67,24 +73,26 @@ def write_csv_stream(
             "verdict": file.verdict.value,
         }
         if not file.results:  # unreadable or skipped: one row that says why
-            writer.writerow({**base, **common, "outcome": file.verdict.value, "message": file.reason or ""})
+            writer.writerow(_cells({**base, **common, "outcome": file.verdict.value, "message": file.reason or ""}))
             continue
         for r in file.results:
             writer.writerow(
-                {
-                    **base,
-                    **common,
-                    "policy": r.policy,
-                    "policy_sha256": hashes.get(r.policy, ""),
-                    "rule": r.rule,
-                    "level": r.level,
-                    "outcome": r.outcome.value,
-                    "message": r.message,
-                    "expected": r.expected,
-                    "actual": _cell(r.actual),
-                    "field": _cell(r.field),
-                    "carrier": _cell(r.carrier),
-                }
+                _cells(
+                    {
+                        **base,
+                        **common,
+                        "policy": r.policy,
+                        "policy_sha256": hashes.get(r.policy, ""),
+                        "rule": r.rule,
+                        "level": r.level,
+                        "outcome": r.outcome.value,
+                        "message": r.message,
+                        "expected": r.expected,
+                        "actual": _cell(r.actual),
+                        "field": _cell(r.field),
+                        "carrier": _cell(r.carrier),
+                    }
+                )
             )
     return summary_of(verdicts)
 
@@ -133,4 +141,5 @@ def write_junit(report: CheckReport, stream: TextIO, color: bool) -> None:
     for key, value in totals.items():
         suites.set(key, str(value))
     ET.indent(suites)
-    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n")
+    # Control characters in a file name or value are not XML 1.0 even escaped: shown visibly instead.
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + xml_text(ET.tostring(suites, encoding="unicode")) + "\n")

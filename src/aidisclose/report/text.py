@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from rich.console import Console
 from rich.markup import escape
 
 from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
-from ..display import show_value
+from ..display import TerminalConsole, show_value, terminal_text
 from ..policy import Outcome
 
 _VERDICT_STYLE = {
@@ -29,26 +28,27 @@ def write_text_stream(
     files: Iterable[FileCheck], head: ReportHead, stream: TextIO, color: bool, seconds: Callable[[], float]
 ) -> Summary:
     """Each file as it comes, then the summary; keeps only the verdicts in memory."""
-    console = Console(file=stream, force_terminal=color, no_color=not color, soft_wrap=True, highlight=False)
+    console = TerminalConsole(file=stream, force_terminal=color, no_color=not color, soft_wrap=True)
     verdicts = []
     for file in files:
         _file(console, file)
         verdicts.append(file.verdict)
     s = summary_of(verdicts)
-    policies = ", ".join(f"{p.name} (sha256 {p.sha256[:12]})" for p in head.policies)
+    policies = ", ".join(f"{escape(terminal_text(p.name))} (sha256 {p.sha256[:12]})" for p in head.policies)
     console.print(
         f"{s.files} file(s): [green]{s.passed} passed[/], [red]{s.failed} failed[/], "
         f"{s.errors} unreadable, {s.skipped} skipped  |  {policies}{' | strict' if head.strict else ''}  |  "
-        f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s"
+        f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s",
+        markup=True,
     )
     return s
 
 
-def _file(console: Console, file: FileCheck) -> None:
+def _file(console: TerminalConsole, file: FileCheck) -> None:
     label = file.verdict.value.upper()
-    console.print(f"[{_VERDICT_STYLE[file.verdict]}]{label:7}[/] {escape(file.path)}", markup=True)
+    console.print(f"[{_VERDICT_STYLE[file.verdict]}]{label:7}[/] {escape(terminal_text(file.path))}", markup=True)
     if file.reason:
-        console.print(f"        {file.reason}", markup=False)
+        console.print(f"        {terminal_text(file.reason)}")
         return
     console.print(f"        sha256 {file.sha256}", style="dim")
     for result in file.results:
@@ -61,6 +61,5 @@ def _file(console: Console, file: FileCheck) -> None:
         found = show_value(result.actual)
         console.print(
             f"             expected {result.expected}; found {found}{where}",
-            markup=False,
             style="dim",
         )
