@@ -2,7 +2,7 @@
 
 Every file opened for writing (through ``open``, ``io.open`` or ``pathlib``)
 is wrapped so its ``write`` and ``truncate`` calls are counted, alongside
-``os.fsync``, ``os.replace``, ``os.rename``, ``os.truncate`` and
+``os.fsync``, ``os.replace``, ``os.rename``, ``os.truncate``, ``os.ftruncate``, ``os.pwrite`` and
 ``os.sendfile`` (what ``shutil.copyfile`` uses). The operation numbered
 ``at`` raises ``OSError(errno)``; with ``sticky`` every operation after it
 fails too (a disk that stays full, a permission that stays lost). The real
@@ -30,8 +30,11 @@ class FaultPlan:
     sticky: bool = False
     count: int = 0
     fired: list[str] = field(default_factory=list)
+    pid: int = field(default_factory=os.getpid)  # faults are this process's; a forked helper (MediaInfo) is left alone
 
     def tick(self, what: str) -> None:
+        if os.getpid() != self.pid:
+            return
         self.count += 1
         if self.count == self.at or (self.sticky and self.count > self.at):
             self.fired.append(what)

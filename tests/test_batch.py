@@ -174,10 +174,13 @@ def test_watch_stops_cleanly(stop_signal: signal.Signals, tmp_path: Path) -> Non
     child = subprocess.Popen(
         [str(AIDISCLOSE), "watch", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(1.5)
+    assert child.stderr is not None
+    started = child.stderr.readline()  # the watcher is up (however loaded the machine), then a moment more
+    assert started.startswith("watching"), started
+    time.sleep(0.5)
     child.send_signal(stop_signal)
     _, err = child.communicate(timeout=20)
-    assert child.returncode == 0 and "stopped" in err
+    assert child.returncode == 0 and "stopped" in err, err
 
 
 def test_credits_deduplicate_across_formats(tmp_path: Path) -> None:
