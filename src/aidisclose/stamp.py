@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode
 from .carriers.c2pa.identity import SigningIdentity
-from .carriers.c2pa.manifest import build_manifest, needs_parent
+from .carriers.c2pa.manifest import REDACTABLE, build_manifest, discloses_the_same, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
 from .carriers.c2pa.reading import C2paState, read_manifest, read_manifest_with
 from .carriers.c2pa.signing import sign
@@ -124,7 +124,7 @@ def stamp(
     overwrite: bool = False,
     verify: Verify = Verify.touched,
     signing: SigningIdentity | None = None,
-    redact: frozenset[str] = frozenset(),
+    redact: frozenset[str] = REDACTABLE,
     dry_run: bool = False,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
@@ -132,7 +132,7 @@ def stamp(
     Nothing replaces the original until the record reads back from every
     carrier and the essence is shown unchanged (see ``Verify`` for files
     edited in place). With ``signing``, a C2PA manifest is signed last, over
-    the written file (``redact`` leaves ``prompts`` and/or ``persons`` out of it).
+    the written file; ``redact`` is what it leaves out (by default both ``prompts`` and ``persons``).
 
     A target that already carries ``record`` over the same essence is left
     alone (``action == "unchanged"``), so re-running a batch resumes it;
@@ -326,11 +326,14 @@ def _plan_signing(
     if signing is None:
         return None
     data = record.to_json_dict()
-    had_manifest = read_manifest(source, info.manifest_place).state is not C2paState.NONE
-    parent = source if needs_parent(data, had_manifest) else None
+    earlier = read_manifest(source, info.manifest_place)
+    parent = source if needs_parent(data, earlier.state is not C2paState.NONE) else None
+    # The content is what the earlier manifest signed and that one already discloses this AI use:
+    # this manifest records a metadata edit, not a second AI edit.
+    metadata_only = earlier.state.holds and discloses_the_same(earlier.record, data)
     return _SigningPlan(
         identity=signing,
-        manifest=build_manifest(data, destination.name, redact, parent=parent is not None),
+        manifest=build_manifest(data, destination.name, redact, parent=parent is not None, metadata_only=metadata_only),
         parent=parent,
     )
 
