@@ -218,7 +218,13 @@ DiscardOption = Annotated[
     ),
 ]
 RedactOption = Annotated[
-    str | None, typer.Option("--redact", help="Leave personal data out of the manifest: prompts, persons or both.")
+    str | None,
+    typer.Option(
+        "--redact",
+        help="Personal data left out of the signed manifest: prompts, persons, or none to sign the whole record. "
+        "By default both are left out (a signed manifest cannot be edited later); the file's own metadata "
+        "keeps them either way.",
+    ),
 ]
 ReplaceStandardOption = Annotated[
     bool,

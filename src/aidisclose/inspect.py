@@ -18,7 +18,7 @@ from .formats import detect
 from .rebuild import Conflict, Provenance, rebuild_record
 from .record import DisclosureRecord
 from .technical import technical_facts
-from .vocab import AI_SOURCE_TYPES, source_type_from_uri
+from .vocab import AI_SOURCE_TYPES
 
 
 class InspectResult(BaseModel):
@@ -83,40 +83,25 @@ _CAWG_PERMISSION = {"allowed": "allowed", "notAllowed": "not-allowed", "constrai
 def manifest_values(c2pa: C2paInfo) -> dict[str, tuple[str, Any]]:
     """What a valid manifest says of the record's fields, each with the assertion it came from.
 
-    The digital source type and the AI systems (software agents) of the last action that names a source
-    type (C2PA 2.2 §18.14.4), whether AI was used as that type implies, and training permission from
-    ``cawg.training-mining``.
+    The digital source type its actions give (the last one named, C2PA 2.2 §18.14.4), whether AI was used
+    as that type implies and, if so, the AI systems its actions name as software agents; training
+    permission from ``cawg.training-mining``.
     """
     found: dict[str, tuple[str, Any]] = {}
-    typed = [a for a in c2pa.actions if isinstance(a.get("digitalSourceType"), str)]
-    if typed:
-        action = typed[-1]
-        source_type = source_type_from_uri(action["digitalSourceType"].strip())
+    if c2pa.digital_source_types:
+        source_type = c2pa.digital_source_types[-1]
         found["digital_source_type"] = ("c2pa:c2pa.actions", source_type)
-        if source_type in AI_SOURCE_TYPES:
+        if source_type in AI_SOURCE_TYPES:  # then the software agents its actions name are the AI systems
             found["ai_used"] = ("c2pa:c2pa.actions", True)
-        agents = [action.get("softwareAgent"), *(action.get("softwareAgents") or [])]
-        systems = [system for system in map(_agent, agents) if system is not None]
-        if systems:
-            found["ai_systems"] = ("c2pa:c2pa.actions", list({s["name"]: s for s in systems}.values()))
+            if c2pa.software_agents:
+                systems = list({s["name"]: s for s in c2pa.software_agents}.values())
+                found["ai_systems"] = ("c2pa:c2pa.actions", systems)
     for use in _TRAINING_USES:
         permission = _CAWG_PERMISSION.get(c2pa.training_mining.get(use, ""))
         if permission is not None:
             found["training_mining"] = ("c2pa:cawg.training-mining", permission)
             break
     return found
-
-
-def _agent(agent: Any) -> dict[str, str] | None:
-    """A software agent as an AI system: a ClaimGeneratorInfo map (actions v2) or a bare name (v1)."""
-    if isinstance(agent, str) and agent.strip():
-        return {"name": agent.strip()}
-    if isinstance(agent, dict) and isinstance(agent.get("name"), str) and agent["name"].strip():
-        system = {"name": agent["name"].strip()}
-        if isinstance(agent.get("version"), str) and agent["version"].strip():
-            system["version"] = agent["version"].strip()
-        return system
-    return None
 
 
 def _with_manifest(

@@ -34,11 +34,20 @@ from .stamp import StampResult, Verify, check_target_choice, stamp
 
 
 def parse_redactions(text: str | None) -> frozenset[str]:
-    """``"prompts, persons"`` as the set ``stamp`` takes; anything else is refused."""
-    redactions = frozenset(p.strip() for p in (text or "").split(",") if p.strip())
+    """``"prompts, persons"`` as the set ``stamp`` takes, ``"none"`` as nothing; anything else is refused.
+
+    Not given, both are left out: personal data goes into a signed manifest only when asked for.
+    """
+    if text is None:
+        return REDACTABLE
+    redactions = frozenset(p.strip() for p in text.split(",") if p.strip())
+    if redactions == {"none"}:
+        return frozenset()
+    if not redactions:
+        raise DisclosureError("--redact", "names nothing to leave out", "use prompts, persons, or none")
     if redactions - REDACTABLE:
         unknown = ", ".join(sorted(redactions - REDACTABLE))
-        raise DisclosureError("--redact", f"{unknown} cannot be redacted", "use prompts, persons")
+        raise DisclosureError("--redact", f"{unknown} cannot be redacted", "use prompts, persons, or none")
     return redactions
 
 
@@ -105,7 +114,7 @@ class StampOptions:
     overwrite: bool = False
     verify: Verify = Verify.touched
     signing: SigningIdentity | None = None
-    redact: frozenset[str] = frozenset()
+    redact: frozenset[str] = REDACTABLE
     dry_run: bool = False
     replace_standard: bool = False
     id3v2_version: int | None = None

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings, file_sha256
 from .carriers.c2pa.identity import SigningIdentity
-from .carriers.c2pa.manifest import build_manifest, needs_parent
+from .carriers.c2pa.manifest import REDACTABLE, build_manifest, discloses_the_same, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
 from .carriers.c2pa.reading import C2paInfo, C2paState, read_manifest, read_manifest_with
 from .carriers.c2pa.signing import ParentManifest, read_parent_manifest, sign
@@ -125,7 +125,7 @@ def stamp(
     overwrite: bool = False,
     verify: Verify = Verify.touched,
     signing: SigningIdentity | None = None,
-    redact: frozenset[str] = frozenset(),
+    redact: frozenset[str] = REDACTABLE,
     dry_run: bool = False,
     replace_standard: bool = False,
     id3v2_version: int | None = None,
@@ -136,7 +136,7 @@ def stamp(
     Nothing replaces the original until the record reads back from every
     carrier and the essence is shown unchanged (see ``Verify`` for files
     edited in place). With ``signing``, a C2PA manifest is signed last, over
-    the written file (``redact`` leaves ``prompts`` and/or ``persons`` out of it).
+    the written file; ``redact`` is what it leaves out (by default both ``prompts`` and ``persons``).
 
     A target that already carries ``record`` over the same essence is left
     alone (``action == "unchanged"``), so re-running a batch resumes it; a
@@ -429,6 +429,9 @@ def _plan_signing(
     data = record.to_json_dict()
     had_manifest = earlier.state is not C2paState.NONE
     parent = source if needs_parent(data, had_manifest) else None
+    # The content is what the earlier manifest signed and that one already discloses this AI use:
+    # this manifest records a metadata edit, not a second AI edit.
+    metadata_only = earlier.state.holds and discloses_the_same(earlier.record, data)
     warnings = []
     if earlier.state is C2paState.INVALID:
         warnings.append(
@@ -443,7 +446,7 @@ def _plan_signing(
         parent_sidecar = read_parent_manifest(source, info.manifest_place, sidecar)
     return _SigningPlan(
         identity=signing,
-        manifest=build_manifest(data, destination.name, redact, parent=parent is not None),
+        manifest=build_manifest(data, destination.name, redact, parent=parent is not None, metadata_only=metadata_only),
         parent=parent,
         parent_sidecar=parent_sidecar,
         warnings=tuple(warnings),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 IPTC_DST_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+#: C2PA 2.2 §18.14.4.5: terms C2PA defines itself (not in the IPTC vocabulary) live under this base.
+C2PA_DST_BASE = "http://c2pa.org/digitalsourcetype/"
 PLUS_DMI_BASE = "http://ns.useplus.org/ldf/vocab/"
 
 
@@ -36,7 +38,7 @@ class DigitalSourceType(StrEnum):
 
     @property
     def uri(self) -> str:
-        return IPTC_DST_BASE + self.value
+        return source_type_uri(self.value)
 
     @property
     def implies_ai(self) -> bool:
@@ -67,11 +69,25 @@ RETIRED_SOURCE_TYPES: dict[DigitalSourceType, DigitalSourceType] = {
 }
 
 
+#: Terms of the C2PA digital source type vocabulary, written under ``C2PA_DST_BASE``.
+C2PA_SOURCE_TYPES = frozenset({DigitalSourceType.trainedAlgorithmicData})
+
+
+def source_type_uri(term: str) -> str:
+    """The full URI of a digital source type: C2PA's own terms under c2pa.org, the rest under IPTC."""
+    return (C2PA_DST_BASE if term in C2PA_SOURCE_TYPES else IPTC_DST_BASE) + term
+
+
 def source_type_from_uri(uri: str) -> str:
-    """The short key of an IPTC source-type URI; other strings come back unchanged."""
-    if uri.startswith(IPTC_DST_BASE):
-        return uri[len(IPTC_DST_BASE) :]
-    return uri
+    """The short key of an IPTC or C2PA source-type URI; other strings come back as given, less white space.
+
+    Surrounding white space is ignored: files in the wild carry ``" http://…/digitalCapture"``.
+    """
+    text = uri.strip()
+    for base in (IPTC_DST_BASE, C2PA_DST_BASE):
+        if text.startswith(base) and len(text) > len(base):
+            return text[len(base) :]
+    return text
 
 
 class TrainingMining(StrEnum):

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..vocab import IPTC_DST_BASE, source_type_from_uri
+from ..vocab import source_type_from_uri, source_type_uri
 from .base import Carrier, StorageStyle, Stored, text_list
 
 RECORD_KEY = "AIDISCLOSE_RECORD"
@@ -43,13 +43,13 @@ class TagBool(TagText):
 
 
 class TagSourceType(TagText):
-    """The IPTC digital source type as its full URI."""
+    """The digital source type as its full URI (IPTC's, or C2PA's own terms under c2pa.org)."""
 
     def to_text(self, value: Any) -> str:
-        return IPTC_DST_BASE + str(value)
+        return source_type_uri(str(value))
 
     def from_text(self, text: str) -> Any:
-        return source_type_from_uri(text.strip())
+        return source_type_from_uri(text)
 
 
 class TagJson(TagText):

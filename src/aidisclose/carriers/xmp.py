@@ -17,6 +17,7 @@ from ..vocab import (
     TRAINING_MINING_TO_PLUS,
     TrainingMining,
     source_type_from_uri,
+    source_type_uri,
 )
 from .base import Carrier, StorageStyle, Stored, first_text, text_list
 
@@ -120,12 +121,17 @@ class XmpUri(XmpText):
 
 
 class XmpSourceType(XmpUri):
+    """The digital source type as its URI: IPTC's terms, and C2PA's own under c2pa.org (as the manifest has them)."""
+
     def __init__(self, key: str) -> None:
         super().__init__(key, IPTC_DST_BASE)
 
+    def encode(self, value: Any) -> dict[str, Stored | None]:
+        return {self.keys[0]: source_type_uri(str(value))}
+
     def decode(self, stored: Mapping[str, Stored]) -> Any:
         text = XmpText.decode(self, stored)
-        return source_type_from_uri(text.strip()) if text is not None else None
+        return source_type_from_uri(text) if text is not None else None
 
 
 class XmpDataMining(XmpText):

@@ -91,6 +91,8 @@ class C2paInfo(BaseModel):
     digital_source_types: list[str] = []
     ingredients: list[IngredientInfo] = []
     training_mining: dict[str, str] = {}  # cawg.training-mining: each use (``cawg.ai_training``...) to its permission
+    #: The AI systems the actions name, in order (v2 ``softwareAgentIndex`` resolved, v1 strings as names).
+    software_agents: list[dict[str, str]] = []
     record: dict[str, Any] | None = None
     sidecar: str | None = None
     remote_url: str | None = None
@@ -240,14 +242,12 @@ def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2pa
     if not active:
         state = C2paState.INVALID
         message = "the manifest store has no readable active manifest"
-    actions: list[dict[str, Any]] = []
+    actions, agents = _actions(active)
     record = None
     training_mining: dict[str, str] = {}
     for assertion in active.get("assertions", []):
         data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
-        if assertion.get("label", "").startswith("c2pa.actions"):
-            actions += [a for a in data.get("actions", []) if isinstance(a, dict)]
-        elif assertion.get("label") == RECORD_LABEL:
+        if assertion.get("label") == RECORD_LABEL:
             record = data
         elif assertion.get("label") == "cawg.training-mining" and isinstance(data.get("entries"), dict):
             training_mining = {
@@ -264,13 +264,77 @@ def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2pa
         signer=_signer(active),
         signed_at=(active.get("signature_info") or {}).get("time"),
         actions=actions,
-        digital_source_types=[
-            source_type_from_uri(a["digitalSourceType"].strip())
-            for a in actions
-            if isinstance(a.get("digitalSourceType"), str)
-        ],
+        digital_source_types=_source_types(report, active),
+        software_agents=agents,
         training_mining=training_mining,
         ingredients=_ingredients(report, label, bool(trust_anchors)),
         record=record,
         sidecar=sidecar,
     )
+
+
+def _actions(manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """A manifest's actions, and the software agents they name (C2PA 2.2 §18.14.4: v2 by index or inline)."""
+    actions: list[dict[str, Any]] = []
+    agents: list[dict[str, str]] = []
+    for assertion in manifest.get("assertions") or []:
+        data = assertion.get("data") if isinstance(assertion, dict) else None
+        if (
+            not isinstance(assertion, dict)
+            or not str(assertion.get("label", "")).startswith("c2pa.actions")
+            or not isinstance(data, dict)
+        ):
+            continue
+        found = data.get("softwareAgents")
+        listed: list[Any] = found if isinstance(found, list) else []
+        for action in data.get("actions") or []:
+            if not isinstance(action, dict):
+                continue
+            actions.append(action)
+            agent = action.get("softwareAgent")
+            index = action.get("softwareAgentIndex")
+            if agent is None and isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(listed):
+                agent = listed[index]
+            named = _agent(agent)
+            if named is not None and named not in agents:
+                agents.append(named)
+    return actions, agents
+
+
+def _agent(agent: Any) -> dict[str, str] | None:
+    """A generator-info map (v2) or a plain string (v1) as ``{name, version}``."""
+    if isinstance(agent, str) and agent.strip():
+        return {"name": agent.strip()}
+    if isinstance(agent, dict) and isinstance(agent.get("name"), str) and agent["name"].strip():
+        version = agent.get("version")
+        named = {"name": agent["name"].strip()}
+        return named | {"version": version.strip()} if isinstance(version, str) and version.strip() else named
+    return None
+
+
+def _source_types(report: dict[str, Any], active: dict[str, Any]) -> list[str]:
+    """The digital source types the active manifest's actions give, else its parent's, and so on up.
+
+    A manifest that records only a metadata edit (``c2pa.edited.metadata``) leaves the content's source
+    type to the manifest it was opened from.
+    """
+    stored = report.get("manifests")
+    manifests: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    manifest: Any = active
+    seen: set[str] = set()
+    while isinstance(manifest, dict):
+        actions, _ = _actions(manifest)
+        found = [
+            source_type_from_uri(a["digitalSourceType"]) for a in actions if isinstance(a.get("digitalSourceType"), str)
+        ]
+        if found:
+            return found
+        parents = [
+            i for i in manifest.get("ingredients") or [] if isinstance(i, dict) and i.get("relationship") == "parentOf"
+        ]
+        label = parents[0].get("active_manifest") if parents else None
+        if not isinstance(label, str) or label in seen:
+            return []
+        seen.add(label)
+        manifest = manifests.get(label)
+    return []

@@ -61,8 +61,16 @@ def sign(
     manifest store is returned. ``parent`` (the original file) becomes the parentOf ingredient, with
     ``parent_manifest`` as its manifest when that is kept beside it; errors name ``subject``.
     """
+    thumbnail = claim_thumbnail(source) if place.mime.startswith("image/") else None
+    if thumbnail is not None:
+        manifest = {**manifest, "thumbnail": {"format": "image/jpeg", "identifier": THUMBNAIL_ID}}
     try:
-        with sdk().Builder.from_json(json.dumps(manifest)) as builder:
+        # The SDK's own thumbnails are off: it scales small images up, keeps PNG or WebP at 1024 pixels,
+        # and gives the parent ingredient a second copy of the same picture.
+        context = sdk().Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+        with sdk().Builder.from_json(json.dumps(manifest), context=context) as builder:
+            if thumbnail is not None:
+                builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail))
             if parent is not None:
                 ingredient: dict[str, Any] = {"title": parent.name, "relationship": "parentOf", "label": PARENT_LABEL}
                 if parent_manifest is not None:
@@ -89,6 +97,34 @@ def sign(
         reason = " ".join(redact_urls(str(exc), identity.tsa_url).split())  # the SDK's message may hold the TSA URL
         raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
     return store
+
+
+THUMBNAIL_ID = "aidisclose-thumbnail.jpg"
+THUMBNAIL_EDGE = 1024  # the longest edge, as c2pa-rs makes them; smaller images keep their size
+
+
+def claim_thumbnail(image: Path) -> bytes | None:
+    """One JPEG claim thumbnail, never larger than the image; None where Pillow cannot decode it.
+
+    A claim thumbnail (``c2pa.thumbnail.claim``) is optional in C2PA, so a picture
+    Pillow cannot read is signed without one rather than refused.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as opened:
+            opened.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at a smaller scale
+            picture = ImageOps.exif_transpose(opened)
+            picture.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # only ever shrinks
+            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+                rgba = picture.convert("RGBA")
+                picture = Image.new("RGB", rgba.size, "white")
+                picture.paste(rgba, mask=rgba.getchannel("A"))
+            out = io.BytesIO()
+            picture.convert("RGB").save(out, "JPEG", quality=80)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return out.getvalue()
 
 
 def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension: str) -> bytes:
