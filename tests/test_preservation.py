@@ -11,6 +11,7 @@ from PIL import Image
 
 from aidisclose import inspect_file, load_record, stamp
 from aidisclose.carriers.exiv2 import edit_packet
+from aidisclose.containers.stills import jpeg_segments, photoshop_resources
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, IMAGE_FIXTURES, exiftool_json, run_cli
 
@@ -188,6 +189,23 @@ def test_iim_datasets_the_record_does_not_write_keep_their_bytes(tmp_path: Path)
     after = exiftool_json(result.destination, "-IPTC:all", "-a", "-G1")
     assert set(after) - set(before) == RECORD_IIM
     assert {k: v for k, v in after.items() if k not in RECORD_IIM} == {**before, "SourceFile": str(result.destination)}
+
+
+def test_iim_datasets_of_a_tiff_the_record_does_not_write_keep_their_bytes(tmp_path: Path) -> None:
+    """exiv2 rewrites a TIFF's IIM block as it does a JPEG's."""
+    app13 = next(s for m, s in jpeg_segments((FOREIGN / "IMG_0003.jpg").read_bytes()) or [] if m == 0xED)
+    block = next(data for rid, _, data in photoshop_resources(app13[18:]) or [] if rid == 0x0404)
+    (tmp_path / "iim.bin").write_bytes(block)  # its times stored as HHMMSS
+    tiff = tmp_path / "plate.tif"
+    shutil.copyfile(next(f for f in IMAGE_FIXTURES if f.suffix == ".tif"), tiff)
+    exiftool_write(tiff, f"-IFD0:IPTC-NAA<={tmp_path / 'iim.bin'}")
+    before = exiftool_json(tiff, "-IPTC:all", "-a", "-G1")
+    assert before["IPTC:TimeCreated"] == "15:41:25"
+    result = stamp(tiff, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
+    after = exiftool_json(result.destination, "-IPTC:all", "-a", "-G1")
+    assert set(after) - set(before) == RECORD_IIM
+    assert {k: v for k, v in after.items() if k not in RECORD_IIM} == {**before, "SourceFile": str(result.destination)}
+    assert decoded_pixels(result.destination) == decoded_pixels(tiff)
 
 
 def test_a_current_iptc_digest_is_kept_current_and_a_stale_one_stale(tmp_path: Path) -> None:

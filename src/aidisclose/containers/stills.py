@@ -261,3 +261,54 @@ def splice_jpeg_carriers(original: bytes, edited: bytes, iim_changed: Collection
             out += [s for _, s in new[kind]]
             placed.add(kind)
     return b"\xff\xd8" + b"".join(out)
+
+
+#: The first IFD's tag for an IPTC IIM block, and the sizes of the types it is stored as.
+_TIFF_IIM = 33723
+_TIFF_BYTES = {1: 1, 2: 1, 4: 4, 7: 1}  # BYTE, ASCII, LONG, UNDEFINED
+
+
+def _tiff_first_ifd_entry(data: bytes, tag: int) -> tuple[int, int, int] | None:
+    """(where the entry is, how many bytes its value has, where they are) for ``tag`` in a classic TIFF's
+    first IFD; None when there is no such entry or it cannot be read."""
+    order = tiff_byte_order(data[:4])
+    if order is None:
+        return None
+    ifd = int.from_bytes(data[4:8], order)
+    for entry in range(ifd + 2, ifd + 2 + 12 * int.from_bytes(data[ifd : ifd + 2], order), 12):
+        if entry + 12 > len(data):
+            return None
+        if int.from_bytes(data[entry : entry + 2], order) == tag:
+            width = _TIFF_BYTES.get(int.from_bytes(data[entry + 2 : entry + 4], order))
+            if width is None:
+                return None
+            length = width * int.from_bytes(data[entry + 4 : entry + 8], order)
+            offset = entry + 8 if length <= 4 else int.from_bytes(data[entry + 8 : entry + 12], order)
+            return (entry, length, offset) if offset + length <= len(data) else None
+    return None
+
+
+def splice_tiff_iim(original: bytes, edited: bytes, iim_changed: Collection[IimTag]) -> bytes | None:
+    """``edited`` (exiv2's rewrite of the TIFF ``original``) with the IIM block of its first IFD merged from
+    the original's (``merge_iim``): exiv2 writes every dataset anew there too. A block that no longer fits
+    its place goes at the end of the file. None when either file has no IIM block that can be read."""
+    old, new = _tiff_first_ifd_entry(original, _TIFF_IIM), _tiff_first_ifd_entry(edited, _TIFF_IIM)
+    order = tiff_byte_order(edited[:4])
+    if old is None or new is None or order is None:
+        return None
+    entry, length, offset = new
+    merged = merge_iim(original[old[2] : old[2] + old[1]], edited[offset : offset + length], iim_changed)
+    if merged is None:
+        return None
+    merged += b"\0" * (-len(merged) % 4)  # stored as LONGs, as exiv2 writes it
+    out = bytearray(edited)
+    if len(merged) > length:
+        out += b"\0" * (len(out) % 2)
+        offset = len(out)
+        out += merged
+    else:
+        out[offset : offset + len(merged)] = merged
+    out[entry + 2 : entry + 12] = (
+        (4).to_bytes(2, order) + (len(merged) // 4).to_bytes(4, order) + offset.to_bytes(4, order)
+    )
+    return bytes(out)
