@@ -10,10 +10,15 @@ import pytest
 from PIL import Image
 
 from aidisclose import inspect_file, load_record, stamp
+from aidisclose.carriers.exiv2 import edit_packet
+from aidisclose.containers.stills import jpeg_segments, photoshop_resources
 
-from .conftest import EXAMPLE_RECORD, IMAGE_FIXTURES, exiftool_json, run_cli
+from .conftest import EXAMPLE_RECORD, FIXTURES, IMAGE_FIXTURES, exiftool_json, run_cli
 
 JPEG = next(f for f in IMAGE_FIXTURES if f.suffix == ".jpg")
+FOREIGN = FIXTURES / "foreign"
+#: The IIM datasets the example record writes.
+RECORD_IIM = {"IPTC:ObjectName", "IPTC:By-line", "IPTC:CopyrightNotice"}
 
 
 def decoded_pixels(path: Path) -> tuple[str, tuple[int, int], bytes]:
@@ -173,3 +178,81 @@ def test_every_exif_entry_of_a_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> Non
     result = stamp(camera, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
     after = exiftool_json(result.destination, "-EXIF:all", "-a", "-G1")
     assert after == {**before, "SourceFile": str(result.destination)}
+
+
+def test_iim_datasets_the_record_does_not_write_keep_their_bytes(tmp_path: Path) -> None:
+    """exiv2 writes the whole IIM block anew: a time that named no zone gained ``+00:00``."""
+    source = FOREIGN / "IMG_0003.jpg"  # TimeCreated and DigitalCreationTime stored as HHMMSS
+    before = exiftool_json(source, "-IPTC:all", "-a", "-G1")
+    assert before["IPTC:TimeCreated"] == "15:41:25"
+    result = stamp(source, load_record(EXAMPLE_RECORD), output_dir=tmp_path)
+    after = exiftool_json(result.destination, "-IPTC:all", "-a", "-G1")
+    assert set(after) - set(before) == RECORD_IIM
+    assert {k: v for k, v in after.items() if k not in RECORD_IIM} == {**before, "SourceFile": str(result.destination)}
+
+
+def test_iim_datasets_of_a_tiff_the_record_does_not_write_keep_their_bytes(tmp_path: Path) -> None:
+    """exiv2 rewrites a TIFF's IIM block as it does a JPEG's."""
+    app13 = next(s for m, s in jpeg_segments((FOREIGN / "IMG_0003.jpg").read_bytes()) or [] if m == 0xED)
+    block = next(data for rid, _, data in photoshop_resources(app13[18:]) or [] if rid == 0x0404)
+    (tmp_path / "iim.bin").write_bytes(block)  # its times stored as HHMMSS
+    tiff = tmp_path / "plate.tif"
+    shutil.copyfile(next(f for f in IMAGE_FIXTURES if f.suffix == ".tif"), tiff)
+    exiftool_write(tiff, f"-IFD0:IPTC-NAA<={tmp_path / 'iim.bin'}")
+    before = exiftool_json(tiff, "-IPTC:all", "-a", "-G1")
+    assert before["IPTC:TimeCreated"] == "15:41:25"
+    result = stamp(tiff, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
+    after = exiftool_json(result.destination, "-IPTC:all", "-a", "-G1")
+    assert set(after) - set(before) == RECORD_IIM
+    assert {k: v for k, v in after.items() if k not in RECORD_IIM} == {**before, "SourceFile": str(result.destination)}
+    assert decoded_pixels(result.destination) == decoded_pixels(tiff)
+
+
+def test_a_current_iptc_digest_is_kept_current_and_a_stale_one_stale(tmp_path: Path) -> None:
+    """ExifTool warned 'IPTCDigest is not current' on every JPEG whose IIM a stamp changed."""
+    digests = ("-Photoshop:IPTCDigest", "-File:CurrentIPTCDigest", "-ExifTool:Warning", "-G1")
+    record = load_record(EXAMPLE_RECORD)
+    current, stale = FOREIGN / "IMG_0003.jpg", tmp_path / "stale.jpg"
+    digest = bytes.fromhex(exiftool_json(current, "-Photoshop:IPTCDigest")["IPTCDigest"])
+    stale.write_bytes(current.read_bytes().replace(digest, bytes(range(16))))  # as if another tool left it
+    was = {path.name: exiftool_json(path, *digests) for path in (current, stale)}
+    assert was[current.name]["Photoshop:IPTCDigest"] == was[current.name]["File:CurrentIPTCDigest"]
+    assert was[stale.name]["Photoshop:IPTCDigest"] != was[stale.name]["File:CurrentIPTCDigest"]
+    out = tmp_path / "out"
+    now = {p.name: exiftool_json(stamp(p, record, output_dir=out).destination, *digests) for p in (current, stale)}
+    assert now[current.name]["Photoshop:IPTCDigest"] == now[current.name]["File:CurrentIPTCDigest"]
+    assert now[current.name]["File:CurrentIPTCDigest"] != was[current.name]["File:CurrentIPTCDigest"]
+    assert "ExifTool:Warning" not in now[current.name]
+    assert now[stale.name]["Photoshop:IPTCDigest"] == was[stale.name]["Photoshop:IPTCDigest"]  # still tells of it
+
+
+ABOUT = "uuid:faf5bdd5-ba3d-11da-ad31-d33d75182f1b"
+
+
+@pytest.mark.parametrize("fixture", IMAGE_FIXTURES, ids=lambda p: p.suffix[1:])
+def test_the_rdf_about_of_an_existing_packet_is_kept(fixture: Path, tmp_path: Path) -> None:
+    """exiv2's XMP toolkit writes ``rdf:about=""`` and turns a ``uuid:`` about into an xmpMM:InstanceID."""
+    described = tmp_path / fixture.name
+    shutil.copyfile(fixture, described)
+    exiftool_write(described, f"-XMP-rdf:About={ABOUT}", "-XMP-dc:Subject=kept")
+    result = stamp(described, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out")
+    tags = ("-XMP-rdf:About", "-XMP-xmpMM:InstanceID", "-XMP-dc:Subject", "-ExifTool:Warning", "-G1", "-validate")
+    after = exiftool_json(result.destination, *tags)
+    assert after["XMP-rdf:About"] == ABOUT
+    assert after["XMP-dc:Subject"] == "kept"
+    assert "XMP-xmpMM:InstanceID" not in after
+    assert "ExifTool:Warning" not in after or "CRC" not in str(after["ExifTool:Warning"])
+    assert decoded_pixels(result.destination) == decoded_pixels(fixture)
+
+
+def test_the_rdf_about_of_a_bare_packet_is_kept() -> None:
+    """The packets of audio and video files go through the same writer."""
+    packet = (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="{ABOUT}&amp;&quot;" xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="x"/>'
+        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+    edited = edit_packet(packet, "packet", {"xmp": {"Xmp.dc.source": "s"}})
+    assert f'rdf:about="{ABOUT}&amp;&quot;"'.encode() in edited
+    assert b"InstanceID" not in edited

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import struct
 import threading
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import pyexiv2
 
+from ..containers.stills import IimTag, png_chunk_at
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, text_list
 from .iim import UTF8_CHARSET
@@ -160,23 +164,141 @@ def read_metadata(data: bytes, subject: str | Path, with_iim: bool = False, pack
     return {Carrier.XMP: dict(xmp), Carrier.IIM: dict(iptc)} if with_iim else {Carrier.XMP: dict(xmp)}
 
 
+@dataclass(frozen=True)
+class Edited:
+    """What exiv2 wrote, and what of it the edit asked for (exiv2 writes whole carriers anew)."""
+
+    data: bytes
+    #: The IIM datasets the edit wrote or removed (charset re-encodings included); exiv2 rewrote the others.
+    iim_changed: frozenset[IimTag]
+
+
+_IIM_RECORDS = {"Envelope": 1, "Application2": 2}
+
+
+def _iim_tags(image: Any, keys: set[str]) -> set[IimTag]:
+    """The (record, dataset) of each of ``keys`` the image holds, by exiv2's own table."""
+    tags = set()
+    for key, detail in image.read_iptc_detail(encoding="latin-1").items():
+        record = key.split(".")[1]
+        if key in keys:
+            tags.add((_IIM_RECORDS.get(record) or int(record, 16), int(detail["tagNumber"])))
+    return tags
+
+
+def edit_image(data: bytes, subject: str | Path, changes: CarrierChanges) -> Edited:
+    """An image file's bytes with XMP/IIM ``changes`` applied, and the IIM datasets they touched."""
+    return _edit(data, subject, changes, packet=False)
+
+
 def edit_metadata(data: bytes, subject: str | Path, changes: CarrierChanges, packet: bool = False) -> bytes:
     """``data`` (an image file, or a bare XMP packet when ``packet``) with XMP/IIM ``changes`` applied."""
+    return _edit(data, subject, changes, packet).data
+
+
+def _edit(data: bytes, subject: str | Path, changes: CarrierChanges, packet: bool) -> Edited:
     if packet:
         screen_packet(data, subject)
+    iim_changed: set[IimTag] = set()
     with _LOCK:
         try:
             with _lib().ImageData(data) as image:
                 if not packet:
                     _screen_embedded(image, subject)
-                if changes.get(Carrier.XMP):
-                    image.modify_xmp(changes[Carrier.XMP])
+                about, has_instance = packet_about(data if packet else first_packet(data))
+                xmp = changes.get(Carrier.XMP)
+                if xmp:
+                    image.modify_xmp(_keeping_instance(image, xmp, about, has_instance))
                 if changes.get(Carrier.IIM):
-                    image.modify_iptc(_iim_in_utf8(image, changes[Carrier.IIM]))
+                    iim = _iim_in_utf8(image, changes[Carrier.IIM])
+                    iim_changed = _iim_tags(image, set(iim))
+                    image.modify_iptc(iim)
+                    iim_changed |= _iim_tags(image, set(iim))
                 result: bytes = image.get_bytes()
         except _EXIV2_ERRORS as exc:
             raise DisclosureError(subject, f"cannot write the metadata: {exc}") from None
-    return result
+    if xmp and about:
+        result = with_about(result, about, bare=packet)
+    return Edited(result, frozenset(iim_changed))
+
+
+#: Where exiv2's XMP writer names the resource a packet describes: always empty, whatever the packet said.
+_EXIV2_ABOUT = b'<rdf:Description rdf:about=""'
+_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_INSTANCE_ID = "Xmp.xmpMM.InstanceID"
+
+
+def first_packet(data: bytes) -> bytes:
+    """The first XMP packet in a file's bytes, found by its wrapper as XMP's packet scanners do; b"" if none.
+
+    exiv2 hands out its own serialisation of what it read, not the packet as stored.
+    """
+    start = data.find(b"<?xpacket begin=")
+    end = data.find(b"<?xpacket end=", start) if start >= 0 else -1
+    close = data.find(b"?>", end) if end >= 0 else -1
+    return data[start : close + 2] if close >= 0 else b""
+
+
+def packet_about(packet: bytes) -> tuple[str, bool]:
+    """The ``rdf:about`` of a packet's descriptions, and whether it holds an ``xmpMM:InstanceID``; for a
+    packet that does not pass :func:`screen_packet`, nothing: ("", True)."""
+    try:
+        screen_packet(packet, "XMP packet")
+    except DisclosureError:
+        return "", True
+    found: dict[str, Any] = {"about": "", "instance": False}
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name == _RDF_NS + "}Description":
+            found["about"] = found["about"] or attributes.get(_RDF_NS + "}about", "")
+        if name.endswith("/mm/}InstanceID") or any(a.endswith("/mm/}InstanceID") for a in attributes):
+            found["instance"] = True
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(packet.rstrip(b"\0 \t\r\n"), True)
+    except expat.ExpatError:
+        return "", True
+    return str(found["about"]), bool(found["instance"])
+
+
+def _keeping_instance(image: Any, xmp: dict[str, Any], about: str, has_instance: bool) -> dict[str, Any]:
+    """``xmp``, removing the ``xmpMM:InstanceID`` exiv2's XMP toolkit makes of a ``uuid:`` about on reading."""
+    if has_instance or not about or _INSTANCE_ID in xmp or image.read_xmp().get(_INSTANCE_ID) != about:
+        return xmp
+    return {**xmp, _INSTANCE_ID: None}
+
+
+def _attribute(text: str) -> bytes:
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return "".join(c if c >= " " else f"&#{ord(c)};" for c in escaped).encode("utf-8")
+
+
+def with_about(data: bytes, about: str, bare: bool = False) -> bytes:
+    """``data`` with the packet exiv2 wrote in it describing ``about`` again, as the packet read did.
+
+    In a file the packet keeps its length (the name takes the place of padding) and a PNG chunk its
+    checksum, so no offset moves; a packet that is not there once, or has too little padding, is left.
+    """
+    position = data.find(_EXIV2_ABOUT)
+    if position < 0 or data.find(_EXIV2_ABOUT, position + 1) >= 0:
+        return data
+    name = _attribute(about)
+    patched = data[:position] + _EXIV2_ABOUT[:-1] + name + data[position + len(_EXIV2_ABOUT) - 1 :]
+    if bare:
+        return patched
+    trailer = patched.find(b"<?xpacket end=", position)
+    pad_start = trailer - len(name)
+    if trailer < 0 or patched[pad_start:trailer].strip(b" \t\r\n"):
+        return data
+    patched = patched[:pad_start] + patched[trailer:]
+    chunk = png_chunk_at(patched, position)
+    if chunk is not None:
+        start, end = chunk
+        crc = zlib.crc32(patched[start + 4 : end - 4]).to_bytes(4, "big")
+        patched = patched[: end - 4] + crc + patched[end:]
+    return patched
 
 
 def read_packet(packet: bytes | None, subject: str | Path) -> dict[str, Any]:

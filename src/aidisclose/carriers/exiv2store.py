@@ -6,11 +6,11 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ..containers.stills import splice_jpeg_carriers
+from ..containers.stills import splice_jpeg_carriers, splice_tiff_iim
 from ..containers.tiff import tiff_image_data
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, hash_ranges, read_file
-from .exiv2 import edit_metadata, read_metadata
+from .exiv2 import edit_image, read_metadata
 
 
 def pixel_digest(path: Path) -> str:
@@ -52,8 +52,12 @@ class Exiv2Store(MetadataStore):
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:
         original = read_file(source)
-        edited = edit_metadata(original, source, changes)
-        target.write_bytes(splice_jpeg_carriers(original, edited) or edited)
+        edited = edit_image(original, source, changes)
+        changed = edited.iim_changed
+        spliced = splice_jpeg_carriers(original, edited.data, changed) or splice_tiff_iim(
+            original, edited.data, changed
+        )
+        target.write_bytes(spliced or edited.data)
 
     def essence_digest(self, path: Path) -> str:
         return self.essence(path)
