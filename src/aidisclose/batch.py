@@ -291,3 +291,8 @@ def map_in_order(
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
+
+
+def effective_jobs(requested: int | None, files: int | None = None) -> int:
+    """The processes worth starting: as asked (default: one per CPU), never more than CPUs or files."""
+    return max(1, min(requested or default_jobs(), default_jobs(), files if files is not None else default_jobs()))

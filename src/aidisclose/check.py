@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticSerializationError
 
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
+from .carriers.c2pa.reading import C2paState
 from .inspect import InspectResult, inspect_item
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
+from .preview import thumbnail
+from .rebuild import Conflict, Problem
 
 DEFAULT_POLICY = "genai-production"
 
@@ -46,6 +50,16 @@ class RuleOutcome(_Model):
     pillar: str | None = Field(default=None, description="The guidance pillar of the rule, as its policy names it")
 
 
+class C2paSummary(_Model):
+    """What a reviewer needs of the file's C2PA manifest store: its state, who signed, what is wrong."""
+
+    state: C2paState
+    signer: str | None = Field(default=None, description="The signing certificate's common name")
+    signed_at: str | None = None
+    message: str | None = Field(default=None, description="Why the manifest is invalid, in words")
+    codes: list[str] = []
+
+
 class FileCheck(_Model):
     path: str
     verdict: Verdict
@@ -54,7 +68,12 @@ class FileCheck(_Model):
     size: int | None = None
     reason: str | None = Field(default=None, description="Why the file could not be checked (error, skipped)")
     record: dict[str, Any] | None = None
+    c2pa: C2paSummary | None = None
+    conflicts: list[Conflict] = Field(default=[], description="Carriers that hold different values for a field")
+    problems: list[Problem] = Field(default=[], description="Values found that the record rejects (not used)")
     results: list[RuleOutcome] = []
+    #: The HTML report's picture (a PNG data URI), made where the file is read; never in the JSON report.
+    thumbnail: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
     def count(self, outcome: Outcome) -> int:
         return sum(r.outcome == outcome for r in self.results)
@@ -63,9 +82,14 @@ class FileCheck(_Model):
         # Every file's result crosses from a worker process: as its JSON, which pydantic writes and reads
         # in compiled code, it costs a third of the pickled state of its twenty-odd models.
         try:
-            return (type(self).model_validate_json, (self.model_dump_json(),))
+            return (_restore, (self.model_dump_json(), self.thumbnail))
         except PydanticSerializationError:  # a file name that is not UTF-8 has no JSON form: its state, as is
             return (_from_state, (type(self), self.__getstate__()))
+
+
+def _restore(data: str, picture: str | None) -> FileCheck:
+    file = FileCheck.model_validate_json(data)
+    return file.model_copy(update={"thumbnail": picture}) if picture else file
 
 
 def _from_state(cls: type[FileCheck], state: dict[Any, Any]) -> FileCheck:
@@ -162,7 +186,9 @@ def check_file(
     return _check_item(Item(path, None if named else path.parent), policies, strict, trust_anchors)
 
 
-def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None) -> FileCheck:
+def _check_item(
+    item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None, thumbnails: bool = False
+) -> FileCheck:
     outcome = inspect_item(item, trust_anchors, technical=False)
     if outcome.skipped is not None:
         return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=outcome.skipped)
@@ -174,6 +200,7 @@ def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors:
     results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+    c2pa = inspected.c2pa
     return FileCheck(
         path=str(item.path),
         verdict=verdict,
@@ -181,7 +208,17 @@ def _check_item(item: Item, policies: list[Policy], strict: bool, trust_anchors:
         sha256=inspected.sha256,
         size=inspected.size,
         record=record,
+        c2pa=C2paSummary(
+            state=c2pa.state,
+            signer=c2pa.signer.get("common_name"),
+            signed_at=c2pa.signed_at,
+            message=c2pa.message,
+            codes=c2pa.codes,
+        ),
+        conflicts=inspected.provenance.conflicts,
+        problems=inspected.provenance.problems,
         results=results,
+        thumbnail=thumbnail(item.path, inspected.format) if thumbnails else None,
     )
 
 
@@ -191,9 +228,15 @@ def iter_checks(
     strict: bool = False,
     trust_anchors: bytes | None = None,
     jobs: int = 1,
+    thumbnails: bool = False,
 ) -> Iterator[FileCheck]:
-    """Each file's result, in walk order, as soon as it (and every file before it) is done."""
-    work = partial(_check_item, policies=policies, strict=strict, trust_anchors=trust_anchors)
+    """Each file's result, in walk order, as soon as it (and every file before it) is done.
+
+    ``thumbnails`` makes each file's picture for the HTML report in the process that reads it.
+    """
+    work = partial(
+        _check_item, policies=policies, strict=strict, trust_anchors=trust_anchors, thumbnails=thumbnails
+    )
     return imap_in_order(work, items, jobs, item_size)
 
 

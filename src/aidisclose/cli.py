@@ -10,14 +10,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
+from inspect import cleandoc
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 from ._version import __version__
-from .batch import Item, Outcome, WalkOptions, default_jobs, exit_on_signals, imap_in_order, item_size, walk
+from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
 from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
 from .check import (
     DEFAULT_POLICY,
@@ -26,7 +29,6 @@ from .check import (
     ReportHead,
     Summary,
     Verdict,
-    build_report,
     iter_checks,
     policy_infos,
     report_json_schema,
@@ -39,13 +41,61 @@ from .inspect import inspect_item
 from .plan import RecordLayers, StampOptions, StampPlan, parse_redactions, plan_stamp, run_plan
 from .policy import Policy, builtin_names, builtin_text, load_policy
 from .record import RECORD_TEMPLATE, record_json_schema
-from .report import STREAMERS, ReportFormat, write_report
+from .report import STREAMERS, WITH_THUMBNAILS, ReportFormat
 from .report.inspect import inspect_json_schema, write_inspect_json, write_inspect_text
 from .stamp import StampAction, StampResult, Verify
 
 EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_ERROR = 2
+
+
+def _reflow(text: str | None) -> str | None:
+    """Help paragraphs as one line each, for the terminal to wrap; indented lines (examples) kept as they are."""
+    if not text:
+        return text
+    paragraphs = cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith(" ") else " ".join(p.split("\n")) for p in paragraphs)
+
+
+class _PlainHelp:
+    """Help in words, never Python types: a flag shows none, a value its metavar (or its name)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params: list[click.Parameter] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if param.metavar is None:
+                flag = getattr(param, "is_flag", False) or getattr(param, "count", False)
+                param.metavar = "" if flag else (param.name or "value").upper()
+            if param.param_type_name == "argument":  # its name says what it is; no type column
+                vars(param)["display_type_rich"] = _no_type
+        return params
+
+
+def _no_type(ctx: click.Context) -> None:
+    return None
+
+
+class _Command(_PlainHelp, TyperCommand):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _reflow(self.help)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        """``[OPTIONS] PATHS...``: a required argument bare, an optional one in brackets."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or "") + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+class _Group(_PlainHelp, TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _reflow(self.help)
+
 
 app = typer.Typer(
     name="aidisclose",
@@ -59,6 +109,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    cls=_Group,
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,  # a traceback's locals would show key material and TSA credentials
 )
@@ -88,13 +139,22 @@ def _error_text(text: str) -> None:
 
 
 JobsOption = Annotated[
-    int, typer.Option("--jobs", "-j", help="Processes to share the work (default: the number of CPUs).")
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        show_default=False,
+        help="Processes to share the work: at least 1, at most one per CPU and per file (default: one per CPU).",
+    ),
 ]
 IncludeOption = Annotated[
-    list[str] | None, typer.Option("--include", help="In folders, only files matching this glob (path or name).")
+    list[str] | None,
+    typer.Option("--include", metavar="GLOB", help="In folders, only files matching this glob (path or name)."),
 ]
 ExcludeOption = Annotated[
-    list[str] | None, typer.Option("--exclude", help="In folders, leave out files matching this glob.")
+    list[str] | None, typer.Option("--exclude", metavar="GLOB", help="In folders, leave out files matching this glob.")
 ]
 FollowOption = Annotated[
     bool, typer.Option("--follow-symlinks", help="Follow symlinks in folders (link loops are detected).")
@@ -144,7 +204,9 @@ def _root(
     """Write AI-usage, consent and attribution metadata into media files, and read it back."""
 
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text for people, json for scripts.")
+]
 StampFiles = Annotated[
     list[Path],
     typer.Argument(
@@ -153,23 +215,30 @@ StampFiles = Annotated[
     ),
 ]
 RecordOption = Annotated[
-    Path | None, typer.Option("--record", "-r", help="Disclosure record, TOML or JSON (`aidisclose init` writes one).")
+    Path | None,
+    typer.Option(
+        "--record", "-r", metavar="FILE", help="Disclosure record, TOML or JSON (`aidisclose init` writes one)."
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
         "-s",
+        metavar="FIELD=VALUE",
         help="Override one field, e.g. --set human_review.status=approved or --set ai_used=true. Repeatable.",
     ),
 ]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write stamped copies into this folder.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FOLDER", help="Write stamped copies into this folder.")
+]
 InPlaceOption = Annotated[bool, typer.Option("--in-place", help="Change the files themselves.")]
 OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="With --output, replace files already there.")]
 RecordsOption = Annotated[
     Path | None,
     typer.Option(
         "--records",
+        metavar="FILE",
         help="Per-file records: CSV (a 'path' column + one column per field) or JSON {path: {fields}}, "
         "paths relative to the folder given; laid over --record.",
     ),
@@ -179,6 +248,7 @@ VerifyOption = Annotated[
     Verify,
     typer.Option(
         "--verify",
+        metavar="HOW",
         help="MP4/MOV/M4V are edited in place: 'touched' proves no media byte was written (fast), "
         "'full' also hashes all media before and after. Other formats always compare the decoded essence.",
     ),
@@ -188,25 +258,31 @@ SignOption = Annotated[
     typer.Option(
         "--sign",
         help="Sign a C2PA manifest last, over the stamped file (embedded, or NAME.EXT.c2pa where the SDK "
-        "cannot embed). Certificate and key from --sign-cert/--sign-key, AIDISCLOSE_SIGN_CERT/"
-        "AIDISCLOSE_SIGN_KEY, or --sign-config.",
+        "cannot embed). Certificate and key from --sign-cert and --sign-key, AIDISCLOSE_SIGN_CERT "
+        "and AIDISCLOSE_SIGN_KEY, or --sign-config.",
     ),
 ]
-SignCertOption = Annotated[Path | None, typer.Option("--sign-cert", help="PEM chain: signing certificate first.")]
+SignCertOption = Annotated[
+    Path | None, typer.Option("--sign-cert", metavar="FILE", help="PEM chain: signing certificate first.")
+]
 SignKeyOption = Annotated[
     Path | None,
     typer.Option(
         "--sign-key",
-        help=f"PEM private key file (ES256/384/512, PS256, Ed25519). An encrypted one is opened with {PASSPHRASE_ENV}, "
-        "or asked for at a terminal.",
+        metavar="FILE",
+        help="PEM private key file (ES256/384/512, PS256, Ed25519). For an encrypted one, the passphrase is asked "
+        "for at a terminal or read from the environment (see above).",
     ),
 ]
 SignConfigOption = Annotated[
-    Path | None, typer.Option("--sign-config", help="TOML with cert, key and tsa_url (paths relative to it).")
+    Path | None,
+    typer.Option("--sign-config", metavar="FILE", help="TOML with cert, key and tsa_url (paths relative to it)."),
 ]
 TsaOption = Annotated[
     str | None,
-    typer.Option("--tsa-url", help="RFC 3161 timestamp authority for the signature (credentials never printed)."),
+    typer.Option(
+        "--tsa-url", metavar="URL", help="RFC 3161 timestamp authority for the signature (credentials never printed)."
+    ),
 ]
 DiscardOption = Annotated[
     bool,
@@ -221,6 +297,7 @@ RedactOption = Annotated[
     str | None,
     typer.Option(
         "--redact",
+        metavar="WHAT",
         help="Personal data left out of the signed manifest: prompts, persons, or none to sign the whole record. "
         "By default both are left out (a signed manifest cannot be edited later); the file's own metadata "
         "keeps them either way.",
@@ -238,6 +315,7 @@ Id3VersionOption = Annotated[
     int | None,
     typer.Option(
         "--id3v2-version",
+        metavar="3|4",
         min=3,
         max=4,
         help="Write MP3/AIFF ID3 tags as v2.3 or v2.4 (default: the tag's own version; v2.4 for a new tag).",
@@ -245,7 +323,7 @@ Id3VersionOption = Annotated[
 ]
 
 
-@app.command("stamp")
+@app.command("stamp", cls=_Command)
 def stamp_command(
     files: StampFiles,
     record_path: RecordOption = None,
@@ -255,7 +333,7 @@ def stamp_command(
     overwrite: OverwriteOption = False,
     records: RecordsOption = None,
     dry_run: DryRunOption = False,
-    jobs: JobsOption = 0,
+    jobs: JobsOption = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
@@ -281,6 +359,9 @@ def stamp_command(
     without a writer get a NAME.EXT.xmp sidecar. One bad file does not stop
     the others.
 
+    The passphrase of an encrypted signing key is asked for at a terminal, or
+    read from the environment variable AIDISCLOSE_SIGN_KEY_PASSPHRASE.
+
     [bold]Examples[/bold]
 
       aidisclose stamp shot010.jpg --record record.toml --output delivery/
@@ -301,7 +382,7 @@ def stamp_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     plan = plan_stamp(files, layers, options, _walk_options(include, exclude, follow_symlinks))
-    raise typer.Exit(_run_stamp(plan, jobs or default_jobs(), output_format))
+    raise typer.Exit(_run_stamp(plan, effective_jobs(jobs, len(plan.jobs)), output_format))
 
 
 def _ask_passphrase(key: Path) -> str:
@@ -387,6 +468,7 @@ TrustOption = Annotated[
     Path | None,
     typer.Option(
         "--trust",
+        metavar="FILE",
         envvar="AIDISCLOSE_TRUST_ANCHORS",
         help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
     ),
@@ -410,12 +492,12 @@ def _anchors(path: Path | None) -> bytes | None:
         raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
 
 
-@app.command("inspect")
+@app.command("inspect", cls=_Command)
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
     fetch_remote: FetchRemoteOption = False,
-    jobs: JobsOption = 0,
+    jobs: JobsOption = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
@@ -436,7 +518,7 @@ def inspect_command(
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:
-            for outcome in imap_in_order(work, items, (jobs or default_jobs()) if len(items) > 1 else 1, item_size):
+            for outcome in imap_in_order(work, items, effective_jobs(jobs, len(items)), item_size):
                 advance(outcome)
                 if outcome.error:
                     _error(DisclosureError(None, outcome.error))
@@ -451,7 +533,7 @@ def inspect_command(
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 
 
-@app.command("schema")
+@app.command("schema", cls=_Command)
 def schema_command(
     report: Annotated[bool, typer.Option("--report", help="The schema of `check --format json` instead.")] = False,
     inspect: Annotated[bool, typer.Option("--inspect", help="The schema of `inspect --format json` instead.")] = False,
@@ -468,20 +550,24 @@ PolicyOption = Annotated[
     typer.Option(
         "--policy",
         "-p",
+        metavar="NAME|FILE",
         help="A built-in policy name or a policy TOML file; repeatable. Default: genai-production. "
         "See `aidisclose policy list`.",
     ),
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too.")]
 ReportFormatOption = Annotated[
-    ReportFormat, typer.Option("--format", "-f", help="text for people; json, csv, junit for machines; html for QC.")
+    ReportFormat,
+    typer.Option(
+        "--format", "-f", metavar="FORMAT", help="text for people; json, csv, junit for machines; html for QC."
+    ),
 ]
 ReportOutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")
 ]
 
 
-@app.command("check")
+@app.command("check", cls=_Command)
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
     policies: PolicyOption = None,
@@ -489,7 +575,7 @@ def check_command(
     report_format: ReportFormatOption = ReportFormat.text,
     output: ReportOutputOption = None,
     trust: TrustOption = None,
-    jobs: JobsOption = 0,
+    jobs: JobsOption = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
@@ -501,7 +587,7 @@ def check_command(
 
     [bold]Examples[/bold]
 
-      aidisclose check delivery/ --policy genai-production --policy eu-ai-act-art50
+      aidisclose check delivery/ -p genai-production -p eu-ai-act-art50
 
       aidisclose check delivery/ --format junit --output aidisclose.xml
 
@@ -522,7 +608,8 @@ def check_command(
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
-        summary = _write_check(items, loaded, strict, anchors, jobs or default_jobs(), report_format, stream, color)
+        jobs = effective_jobs(jobs, len(items))
+        summary = _write_check(items, loaded, strict, anchors, jobs, report_format, stream, color)
     finally:
         if output:
             stream.close()
@@ -555,22 +642,19 @@ def _write_check(
                     _error(DisclosureError(None, file.reason or file.path))
                 yield file
 
-        results = arrived(iter_checks(items, policies, strict, anchors, jobs))
-        if report_format in STREAMERS:  # written as results come: memory stays flat
-            head = ReportHead(report_time(started), strict, policy_infos(policies))
-            return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
-        report = build_report(list(results), policies, strict, started, time.perf_counter() - clock)
-        write_report(report, report_format, stream, color)
-        return report.summary
+        thumbnails = report_format in WITH_THUMBNAILS
+        results = arrived(iter_checks(items, policies, strict, anchors, jobs, thumbnails))
+        head = ReportHead(report_time(started), strict, policy_infos(policies))  # written as results come
+        return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
 
 
-@app.command("credits")
+@app.command("credits", cls=_Command)
 def credits_command(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders of a delivery.", show_default=False)],
     credits_format: Annotated[
         CreditsFormat, typer.Option("--format", "-f", help="text for end credits; csv or json for tools.")
     ] = CreditsFormat.text,
-    jobs: JobsOption = 0,
+    jobs: JobsOption = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
@@ -582,7 +666,7 @@ def credits_command(
     """
     from .credits import collect_credits, credits_csv, credits_text
 
-    found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), jobs or default_jobs())
+    found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), effective_jobs(jobs))
     for problem in found.unreadable:
         _error(DisclosureError(None, problem))
     if credits_format is CreditsFormat.json:
@@ -594,20 +678,23 @@ def credits_command(
     raise typer.Exit(EXIT_ERROR if found.unreadable else EXIT_OK)
 
 
-@app.command("watch")
+@app.command("watch", cls=_Command)
 def watch_command(
     folder: Annotated[Path, typer.Argument(help="The folder to watch (with its subfolders).")],
     policies: Annotated[
         list[str] | None,
-        typer.Option("--policy", "-p", help="Policy name or file; repeatable. Default: genai-production."),
+        typer.Option(
+            "--policy", "-p", metavar="NAME|FILE", help="Policy name or file; repeatable. Default: genai-production."
+        ),
     ] = None,
     report_dir: Annotated[
-        Path | None, typer.Option("--report", help="Write a JSON report per arrival into this folder.")
+        Path | None,
+        typer.Option("--report", metavar="FOLDER", help="Write a JSON report per arrival into this folder."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     trust: TrustOption = None,
     quiet: Annotated[
-        float, typer.Option("--settle", help="Seconds a file must stop changing before it is read.")
+        float, typer.Option("--settle", metavar="SECONDS", help="Seconds a file must stop changing before it is read.")
     ] = 1.0,
 ) -> None:
     """Check each file as it lands in FOLDER or changes, once it has stopped growing. Ctrl-C stops."""
@@ -639,11 +726,11 @@ def watch_command(
     stderr.print("stopped", highlight=False)
 
 
-policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True)
+policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True, cls=_Group)
 app.add_typer(policy_app, name="policy")
 
 
-@policy_app.command("list")
+@policy_app.command("list", cls=_Command)
 def policy_list() -> None:
     """The built-in policies, with their descriptions."""
     for name in builtin_names():
@@ -651,7 +738,7 @@ def policy_list() -> None:
         stdout.print(f"{name:18} {len(policy.rules):3} rules  {policy.description}", markup=False, highlight=False)
 
 
-@policy_app.command("show")
+@policy_app.command("show", cls=_Command)
 def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
     """Print a built-in policy's TOML."""
     try:
@@ -661,7 +748,7 @@ def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy
         raise typer.Exit(EXIT_ERROR) from None
 
 
-@policy_app.command("init")
+@policy_app.command("init", cls=_Command)
 def policy_init(
     name: Annotated[str, typer.Argument(help="The built-in policy to start from.")] = DEFAULT_POLICY,
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("policy.toml"),
@@ -701,7 +788,7 @@ extends = "{name}"
 """
 
 
-@app.command("init")
+@app.command("init", cls=_Command)
 def init_command(
     path: Annotated[Path, typer.Argument(help="Where to write the template; - prints it.")] = Path("record.toml"),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
@@ -725,11 +812,11 @@ def init_command(
     )
 
 
-keys_app = typer.Typer(help="Make C2PA signing keys for testing.", no_args_is_help=True)
+keys_app = typer.Typer(help="Make C2PA signing keys for testing.", no_args_is_help=True, cls=_Group)
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("init")
+@keys_app.command("init", cls=_Command)
 def keys_init(
     folder: Annotated[Path, typer.Argument(help="Where to write chain.pem, key.pem and ca.pem.")],
     force: Annotated[bool, typer.Option("--force", help="Replace keys already there.")] = False,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import operator
 import re
 import tomllib
@@ -109,6 +110,11 @@ def _show(value: Any) -> Any:
     return "missing" if value is _MISSING else value
 
 
+def _wanted(target: Any) -> str:
+    """A rule's expected value as a reviewer reads it: ``'trusted'``, ``true``, ``0``."""
+    return json.dumps(target) if isinstance(target, bool) or target is None else repr(target)
+
+
 def compile_expression(expr: dict[str, Any]) -> Check:
     """``expr`` (checked by :func:`check_expression`) as a function of (data, context)."""
     if "and" in expr or "or" in expr:
@@ -127,7 +133,9 @@ def compile_expression(expr: dict[str, Any]) -> Check:
 def _compile_not(inner: Check) -> Check:
     def negate(data: Any, ctx: Context) -> Evaluation:
         found = inner(data, ctx)
-        return Evaluation(not found.ok, f"not ({found.expected})", found.actual, found.field)
+        inner_text = found.expected
+        grouped = f"({inner_text})" if " and " in inner_text or " or " in inner_text else inner_text
+        return Evaluation(not found.ok, f"not {grouped}", found.actual, found.field)
 
     return negate
 
@@ -135,7 +143,7 @@ def _compile_not(inner: Check) -> Check:
 def _compile_leaf(op: str, target: Any, path: str) -> Check:
     resolve = _resolver(path)
     if op == "exists":
-        wanted, expected = bool(target), "present" if target else "absent"
+        wanted, expected = bool(target), "a value" if target else "no value"
 
         def exists(data: Any, ctx: Context) -> Evaluation:
             value = resolve(data, ctx)
@@ -148,11 +156,11 @@ def _compile_leaf(op: str, target: Any, path: str) -> Check:
         def equals_field(data: Any, ctx: Context) -> Evaluation:
             value = resolve(data, ctx)
             other = other_of(ctx.root, ctx)
-            return Evaluation(value == other, f"= {other_name} ({_show(other)})", _show(value), path)
+            return Evaluation(value == other, f"the same as {other_name} ({_show(other)})", _show(value), path)
 
         return equals_field
     if op == "equals":
-        expected = f"= {target!r}"
+        expected = _wanted(target)
 
         def equals(data: Any, ctx: Context) -> Evaluation:
             value = resolve(data, ctx)

@@ -11,8 +11,15 @@ from enum import StrEnum
 from typing import TextIO
 
 from ..check import CheckReport, FileCheck, ReportHead, Summary
-from .html import write_html
-from .machine import write_csv, write_csv_stream, write_json, write_json_stream, write_junit
+from .html import write_html, write_html_stream
+from .machine import (
+    write_csv,
+    write_csv_stream,
+    write_json,
+    write_json_stream,
+    write_junit,
+    write_junit_stream,
+)
 from .text import write_text, write_text_stream
 
 
@@ -38,11 +45,15 @@ def write_report(report: CheckReport, fmt: ReportFormat, stream: TextIO, color: 
     FORMATTERS[fmt](report, stream, color)
 
 
-#: Formats written file by file as results arrive, so memory stays flat however many files there are.
-#: (JUnit needs its totals first and HTML sorts failing files first: they keep the whole report.)
+#: Every format is written file by file as results arrive, so memory stays flat however many files
+#: there are (JUnit and HTML spool each file to a temporary file: their heads need the totals).
 StreamWriter = Callable[[Iterable[FileCheck], ReportHead, TextIO, bool, Callable[[], float]], Summary]
 STREAMERS: dict[ReportFormat, StreamWriter] = {
     ReportFormat.text: write_text_stream,
     ReportFormat.json: lambda files, head, stream, color, seconds: write_json_stream(files, head, stream, seconds),
     ReportFormat.csv: lambda files, head, stream, color, seconds: write_csv_stream(files, head, stream, seconds),
+    ReportFormat.junit: lambda files, head, stream, color, seconds: write_junit_stream(files, head, stream, seconds),
+    ReportFormat.html: write_html_stream,
 }
+#: Formats that show each file's picture: made in the worker process that reads the file.
+WITH_THUMBNAILS = frozenset({ReportFormat.html})

@@ -6,11 +6,13 @@ many files there are. Values from files are shown as text, never as markup.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 from rich.markup import escape
+from rich.text import Text
 
 from .._version import __version__
 from ..batch import Outcome
@@ -88,7 +90,10 @@ def short_source(label: str) -> str:
     if carrier == Carrier.XMP and len(parts) == 3:
         prefix = {"iptcExt": "Iptc4xmpExt"}.get(parts[1], parts[1])
         return f"{prefix}:{parts[2]}"
-    return f"IIM {parts[-1]}" if carrier == Carrier.IIM else label
+    if carrier == Carrier.IIM:
+        return f"IIM {parts[-1]}"
+    # ``vorbis:AIDISCLOSE_RECORD/title``: the field is the line's own; the packed record is the source
+    return label.partition("/")[0]
 
 
 _STATE_COLOUR = {
@@ -97,49 +102,91 @@ _STATE_COLOUR = {
     C2paState.INVALID: "red",
     C2paState.REMOTE: "yellow",
 }
+#: The value column is never narrower than this, however narrow the terminal.
+_MIN_VALUE_WIDTH = 30
+_INDENT = "  "
+
+
+def wrap_value(text: str, width: int) -> list[str]:
+    """``show_value`` text in lines of at most ``width``: a wrapped line keeps its own indentation,
+    and the continuation of a list item or a ``key: value`` line hangs under its text."""
+    lines: list[str] = []
+    for line in text.split("\n") or [""]:
+        body = line.lstrip(" ")
+        lead = len(line) - len(body)
+        hang = lead + 2 if body.startswith("- ") or ": " in body else lead
+        pieces = textwrap.wrap(
+            line, width=max(width, hang + 10), subsequent_indent=" " * hang, break_on_hyphens=False
+        )
+        lines.extend(pieces or [line])
+    return lines
+
+
+def record_lines(values: dict[str, Any], sources: dict[str, str], width: int) -> list[Text]:
+    """The record as ``field  value  source`` lines that fit ``width`` columns.
+
+    Values take all the room between the field names and the edge; each field's source follows
+    its first line, right-aligned and dim, or has a line of its own when the value leaves no room.
+    """
+    name_width = max(map(len, values))
+    value_width = max(width - len(_INDENT) - name_width - 2, _MIN_VALUE_WIDTH)
+    blank = " " * (len(_INDENT) + name_width + 2)
+    out: list[Text] = []
+    for name, value in values.items():
+        lines = wrap_value(show_value(value), value_width)
+        source = terminal_text(short_source(sources.get(name, "")))
+        first = Text(f"{_INDENT}{name:<{name_width}}  {lines[0]}")
+        room = len(_INDENT) + name_width + 2 + value_width - len(first.plain)
+        if source and len(source) + 2 <= room:
+            first.append(" " * (room - len(source)) + source, style="dim")
+            source = ""
+        out.append(first)
+        out.extend(Text(blank + line) for line in lines[1:])
+        if source:
+            out.append(Text(" " * max(width - len(source), len(blank)) + source, style="dim"))
+    return out
+
+
+def _said(label: str, source: str, value: Any, width: int) -> list[Text]:
+    """``  conflict field: SOURCE says VALUE``, a multi-line value indented under its first line."""
+    head = f"{_INDENT}{label} "
+    lines = wrap_value(show_value(value), max(width - len(head) - 2, _MIN_VALUE_WIDTH))
+    text = Text(head)
+    text.append(f"{terminal_text(short_source(source))} says ", style="dim")
+    if len(text.plain) + len(lines[0]) > width:
+        return [text, *(Text(" " * (len(head) + 2) + line) for line in lines)]
+    text.append(lines[0])
+    return [text, *(Text(" " * (len(head) + 2) + line) for line in lines[1:])]
 
 
 def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     """One file's record for people: where each value came from, conflicts, ignored values, C2PA."""
     prov = result.provenance
+    width = max(int(console.width), _MIN_VALUE_WIDTH + 24)
     carriers = ", ".join(prov.carriers) or "none"
     stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
     path = escape(terminal_text(result.path))
     console.print(f"[bold]{path}[/bold]  {result.format}, {result.size} bytes, {stamped}", markup=True)
     if prov.sidecar:
         carriers += f" (from the sidecar {terminal_text(prov.sidecar)})"
-    console.print(f"  carriers: {carriers}   sha256: {result.sha256}")
+    console.print(f"  carriers: {carriers}")
+    console.print(f"  sha256: {result.sha256}")
     facts = technical_line(prov.technical)
     if facts:
         console.print(f"  media: {terminal_text(facts)}")
     _c2pa_lines(result, console)
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
-    if not values:
-        console.print("  no disclosure metadata found")
-    else:
-        from rich.table import Table
-
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("field")
-        table.add_column("value", overflow="fold")
-        table.add_column("from", style="dim", no_wrap=True)
-        for name, value in values.items():
-            table.add_row(name, show_value(value), terminal_text(short_source(prov.sources.get(name, ""))))
-        console.print(table, markup=False)
+    lines = record_lines(values, prov.sources, width) if values else [Text("  no disclosure metadata found")]
     for c in prov.conflicts:
-        console.print(
-            f"  [yellow]conflict[/yellow] {escape(c.field)}: {escape(terminal_text(short_source(c.source)))} says "
-            f"{escape(repr(show_value(c.value)))}, {escape(terminal_text(short_source(c.other_source)))} says "
-            f"{escape(repr(show_value(c.other_value)))}",
-            markup=True,
-        )
+        label = Text.assemble(_INDENT, ("conflict", "yellow"), f" {c.field}")
+        lines.append(label)
+        lines += _said("   ", c.source, c.value, width) + _said("   ", c.other_source, c.other_value, width)
     for p in prov.problems:
-        console.print(
-            f"  [yellow]ignored[/yellow] {escape(p.field)} from {escape(terminal_text(short_source(p.source)))}: "
-            f"{escape(repr(show_value(p.value)))} ({escape(terminal_text(p.reason))})",
-            markup=True,
-        )
+        lines.append(Text.assemble(_INDENT, ("invalid", "yellow"), f" {p.field} ({terminal_text(p.reason)}); not used"))
+        lines += _said("   ", p.source, p.value, width)
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
     console.print()
 
 
@@ -161,6 +208,11 @@ def _c2pa_lines(result: InspectResult, console: TerminalConsole) -> None:
         console.print(f"        {terminal_text(c2pa.message)} ({terminal_text(', '.join(c2pa.codes))})")
     if c2pa.validation.informational:
         console.print(f"        informational: {terminal_text(', '.join(c2pa.validation.informational))}")
+    if c2pa.actions:
+        actions = ", ".join(str(a.get("action", "?")) for a in c2pa.actions)
+        console.print(f"        actions: {terminal_text(actions)}")
+    if c2pa.digital_source_types:
+        console.print(f"        source type: {terminal_text(', '.join(dict.fromkeys(c2pa.digital_source_types)))}")
     earlier = [i for i in c2pa.ingredients if i.active_manifest is not None]
     if earlier:
         console.print(f"        {len(earlier)} earlier manifest(s) kept as ingredients")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
@@ -98,48 +100,69 @@ def write_csv_stream(
 
 
 def write_junit(report: CheckReport, stream: TextIO, color: bool) -> None:
-    """A testsuite per file, a testcase per rule: failures are policy failures (and warnings with --strict)."""
-    suites = ET.Element("testsuites", name="aidisclose check", time=f"{report.duration_s:.3f}")
+    write_junit_stream(report.files, ReportHead.of(report), stream, lambda: report.duration_s)
+
+
+def write_junit_stream(
+    files: Iterable[FileCheck], head: ReportHead, stream: TextIO, seconds: Callable[[], float]
+) -> Summary:
+    """A testsuite per file, a testcase per rule: failures are policy failures (and warnings with --strict).
+
+    Each file's testsuite is spooled to a temporary file as it comes; the totals the root element
+    states are known at the end, when the document is written. Memory stays flat.
+    """
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    policies = "; ".join(f"{p.name} sha256={p.sha256}" for p in report.policies)
-    for file in report.files:
-        suite = ET.SubElement(suites, "testsuite", name=file.path, timestamp=report.started_at)
-        props = ET.SubElement(suite, "properties")
-        for name, text in (
-            ("sha256", file.sha256 or ""),
-            ("tool_version", report.tool_version),
-            ("policies", policies),
-        ):
-            ET.SubElement(props, "property", name=name, value=text)
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        if file.verdict in (Verdict.error, Verdict.skipped):
-            case = ET.SubElement(suite, "testcase", classname="aidisclose", name="read")
-            if file.verdict is Verdict.error:
-                ET.SubElement(case, "error", message=file.reason or "").text = file.reason
-                counts["errors"] += 1
-            else:
-                ET.SubElement(case, "skipped", message=file.reason or "")
-                counts["skipped"] += 1
-            counts["tests"] += 1
-        for r in file.results:
-            case = ET.SubElement(suite, "testcase", classname=r.policy, name=r.rule)
-            detail = f"{r.message} Expected {r.expected}; found {_cell(r.actual)}" + (
-                f" (from {r.carrier})" if r.carrier else ""
-            )
-            if r.outcome is Outcome.failed or (r.outcome is Outcome.warned and report.strict):
-                ET.SubElement(case, "failure", message=r.message, type=r.level).text = detail
-                counts["failures"] += 1
-            elif r.outcome is Outcome.not_applicable:
-                ET.SubElement(case, "skipped", message=r.expected)
-                counts["skipped"] += 1
-            elif r.outcome is Outcome.warned:
-                ET.SubElement(case, "system-out").text = f"warning: {detail}"
-            counts["tests"] += 1
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-    for key, value in totals.items():
-        suites.set(key, str(value))
-    ET.indent(suites)
-    # Control characters in a file name or value are not XML 1.0 even escaped: shown visibly instead.
-    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + xml_text(ET.tostring(suites, encoding="unicode")) + "\n")
+    policies = "; ".join(f"{p.name} sha256={p.sha256}" for p in head.policies)
+    verdicts = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for file in files:
+            suite = _junit_suite(file, head, policies)
+            for key in totals:
+                totals[key] += int(suite.get(key) or 0)
+            ET.indent(suite, level=1)
+            # Control characters in a file name or value are not XML 1.0 even escaped: shown visibly instead.
+            spool.write("  " + xml_text(ET.tostring(suite, encoding="unicode")).rstrip() + "\n")
+            verdicts.append(file.verdict)
+        root = ET.Element("testsuites", name="aidisclose check", time=f"{seconds():.3f}")
+        for key, value in totals.items():
+            root.set(key, str(value))
+        opening = ET.tostring(root, encoding="unicode").removesuffix(" />")
+        stream.write(f'<?xml version="1.0" encoding="UTF-8"?>\n{opening}>\n')
+        spool.seek(0)
+        shutil.copyfileobj(spool, stream)
+        stream.write("</testsuites>\n")
+    return summary_of(verdicts)
+
+
+def _junit_suite(file: FileCheck, head: ReportHead, policies: str) -> ET.Element:
+    suite = ET.Element("testsuite", name=file.path, timestamp=head.started_at)
+    props = ET.SubElement(suite, "properties")
+    for name, text in (("sha256", file.sha256 or ""), ("tool_version", head.tool_version), ("policies", policies)):
+        ET.SubElement(props, "property", name=name, value=text)
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if file.verdict in (Verdict.error, Verdict.skipped):
+        case = ET.SubElement(suite, "testcase", classname="aidisclose", name="read")
+        if file.verdict is Verdict.error:
+            ET.SubElement(case, "error", message=file.reason or "").text = file.reason
+            counts["errors"] += 1
+        else:
+            ET.SubElement(case, "skipped", message=file.reason or "")
+            counts["skipped"] += 1
+        counts["tests"] += 1
+    for r in file.results:
+        case = ET.SubElement(suite, "testcase", classname=r.policy, name=r.rule)
+        detail = f"{r.message} Expected {r.expected}; found {_cell(r.actual)}" + (
+            f" (from {r.carrier})" if r.carrier else ""
+        )
+        if r.outcome is Outcome.failed or (r.outcome is Outcome.warned and head.strict):
+            ET.SubElement(case, "failure", message=r.message, type=r.level).text = detail
+            counts["failures"] += 1
+        elif r.outcome is Outcome.not_applicable:
+            ET.SubElement(case, "skipped", message=r.expected)
+            counts["skipped"] += 1
+        elif r.outcome is Outcome.warned:
+            ET.SubElement(case, "system-out").text = f"warning: {detail}"
+        counts["tests"] += 1
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    return suite

@@ -37,7 +37,7 @@ def write_text_stream(
     policies = ", ".join(f"{escape(terminal_text(p.name))} (sha256 {p.sha256[:12]})" for p in head.policies)
     console.print(
         f"{s.files} file(s): [green]{s.passed} passed[/], [red]{s.failed} failed[/], "
-        f"{s.errors} unreadable, {s.skipped} skipped  |  {policies}{' | strict' if head.strict else ''}  |  "
+        f"{s.errors} errors, {s.skipped} skipped  |  {policies}{' | strict' if head.strict else ''}  |  "
         f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s",
         markup=True,
     )
