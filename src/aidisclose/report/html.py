@@ -132,7 +132,7 @@ def _rule_row(r: RuleOutcome) -> str:
 def write_html(report: CheckReport, stream: TextIO, color: bool) -> None:
     s = report.summary
     policies = "".join(f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code></p>" for p in report.policies)
-    verdict = "fail" if s.failed or s.errors else "pass"
+    verdict = "pass" if s.exit_code == 0 else "fail"  # nothing checked at all is not a pass either
     stream.write(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>aidisclose QC report {escape(report.started_at)}</title><style>{_CSS}</style></head><body>"
