@@ -179,6 +179,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
         Outcome.failed,
         False,
     ),
+    ("ca-sb942", "sb942.ai-use-declared", {}, {"ai_used": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.ai-marked", {}, {"digital_source_type": "humanEdits"}, Outcome.failed, "humanEdits"),
     ("ca-sb942", "sb942.provider", {}, {"ai_systems.1.provider": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.system-name-and-version", {}, {"ai_systems.0.version": DELETE}, Outcome.failed, "missing"),

@@ -1,10 +1,13 @@
 """Folders at scale: walk files in a stable order, and map work over them in parallel, results in order.
 
 Walking follows the same rules for every command: folders are walked
-recursively in sorted order; hidden files and folders are left out; a sidecar
-(``NAME.EXT.xmp``, ``NAME.EXT.c2pa``) is read with its media file, not on its
-own; symlinks are not followed unless asked, and a link loop is detected;
-special files (FIFOs, devices, sockets) are listed as skipped with a reason.
+recursively in sorted order; hidden files and folders are left out, and
+listed as skipped ("hidden"); a sidecar (``NAME.EXT.xmp``, ``NAME.EXT.c2pa``)
+is read with its media file, not on its own; symlinks are not followed unless
+asked, and a link loop is detected; special files (FIFOs, devices, sockets)
+are listed as skipped with a reason. What the walk cannot read (a folder it
+cannot list, one deleted while it is walked, a path too long) is an error of
+the batch, never left out: nothing unchecked passes.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import DisclosureError, UnsupportedFormat, unexpected
 
 T = TypeVar("T")
 R = TypeVar("R")
 SIDECAR_SUFFIXES = (".xmp", ".c2pa")
+HIDDEN = "hidden"  # the reason a dotfile or dot-folder is listed as skipped
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,16 @@ class WalkOptions:
 
 @dataclass(frozen=True)
 class Item:
-    """One file to work on, the folder it was found under (None if named), and why it is skipped if it is."""
+    """One file to work on, the folder it was found under (None if named), and why it is skipped if it is.
+
+    ``error`` says why the walk could not read an entry (a folder it cannot list): an error of the batch.
+    """
 
     path: Path
     root: Path | None = None
     skip: str | None = None
     size: int = 0  # bytes, as found while walking: how the work is shared out, not a fact reported
+    error: str | None = None
 
     @property
     def named(self) -> bool:
@@ -66,14 +74,25 @@ class Outcome(Generic[R]):
     skipped: str | None = None
 
 
+def unworkable(item: Item) -> Outcome[Any] | None:
+    """The outcome of an item there is no work for: one the walk could not read (an error), or skipped."""
+    if item.error:
+        return Outcome(item.path, error=DisclosureError(item.path, item.error).one_line())
+    if item.skip:
+        return Outcome(item.path, skipped=f"{item.path}: {item.skip}")
+    return None
+
+
 def attempt(work: Callable[[Path], R], item: Item) -> Outcome[R]:
     """``work(item.path)`` as an Outcome, for every command alike; never raises.
 
-    A file met while walking a folder whose content is not media is skipped; a
-    named one is an error, as is any file that cannot be read or written.
+    A file met while walking a folder that is plainly not media, by its name and
+    its content, is skipped (``detect`` tells it); a named one is an error, as is
+    any file that cannot be read or written and anything the walk could not read.
     """
-    if item.skip:
-        return Outcome(item.path, skipped=f"{item.path}: {item.skip}")
+    early = unworkable(item)
+    if early is not None:
+        return early
     try:
         return Outcome(item.path, result=work(item.path))
     except UnsupportedFormat as err:
@@ -125,28 +144,30 @@ def _walk_folder(root: Path, options: WalkOptions) -> Iterator[Item]:
     stack = [root]
     while stack:
         folder = stack.pop()
-        info = folder.stat()
-        if (info.st_dev, info.st_ino) in seen:
-            yield Item(folder, root, "a symlink loop: this folder was already walked")
-            continue
-        seen.add((info.st_dev, info.st_ino))
         try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                yield Item(folder, root, "a symlink loop: this folder was already walked")
+                continue
+            seen.add((info.st_dev, info.st_ino))
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            yield Item(folder, root, f"cannot list the folder: {exc.strerror or exc}")
+        except OSError as exc:  # unlistable, deleted while walked, a path too long: never left out unseen
+            yield Item(folder, root, error=f"cannot list the folder: {exc.strerror or exc}")
             continue
         folders = []
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             path = Path(entry.path)
-            if entry.is_symlink() and not options.follow_symlinks:
-                yield Item(path, root, "a symlink, not followed (pass --follow-symlinks)")
+            if entry.name.startswith("."):
+                if not (options.exclude and _matches(path.relative_to(root).as_posix(), options.exclude)):
+                    yield Item(path, root, HIDDEN)
                 continue
             try:
+                if entry.is_symlink() and not options.follow_symlinks:
+                    yield Item(path, root, "a symlink, not followed (pass --follow-symlinks)")
+                    continue
                 info = entry.stat(follow_symlinks=True)
             except OSError as exc:
-                yield Item(path, root, f"cannot read: {exc.strerror or exc}")
+                yield Item(path, root, error=f"cannot read: {exc.strerror or exc}")
                 continue
             if stat.S_ISDIR(info.st_mode):
                 reason = _left_out(path, options)

@@ -30,7 +30,7 @@ class Verdict(StrEnum):
     passed = "pass"
     failed = "fail"
     error = "error"  # the file could not be read: exit code 2
-    skipped = "skipped"  # met while walking a folder, but not a media file aidisclose reads
+    skipped = "skipped"  # met while walking a folder: plainly not media (by name and content), hidden, a link
 
 
 class _Model(BaseModel):
@@ -48,6 +48,11 @@ class RuleOutcome(_Model):
     field: str | None = None
     carrier: str | None = Field(default=None, description="Where the value came from (carrier:key)")
     pillar: str | None = Field(default=None, description="The guidance pillar of the rule, as its policy names it")
+    invalid: str | None = Field(
+        default=None,
+        description="Set when the file holds a value the record rejects: why. 'actual' is then that value, "
+        "which rules do not read (they see the field as missing)",
+    )
 
 
 class C2paSummary(_Model):
@@ -113,6 +118,18 @@ class Summary(_Model):
     errors: int
     skipped: int
 
+    @property
+    def nothing_checked(self) -> bool:
+        """No file was checked at all (every one skipped, or none found): never a pass."""
+        return not (self.passed or self.failed or self.errors)
+
+    @property
+    def exit_code(self) -> int:
+        """0 every file passes; 1 a policy failure; 2 a file that could not be read, or no file checked."""
+        if self.errors or self.nothing_checked:
+            return 2
+        return 1 if self.failed else 0
+
 
 class CheckReport(_Model):
     """The JSON report of `aidisclose check` (stable; see `aidisclose schema --report`)."""
@@ -131,10 +148,8 @@ class CheckReport(_Model):
 
     @property
     def exit_code(self) -> int:
-        """0 all pass; 1 a policy failure; 2 a file that could not be read."""
-        if self.summary.errors:
-            return 2
-        return 1 if self.summary.failed else 0
+        """0 all pass; 1 a policy failure; 2 a file that could not be read, or no file checked."""
+        return self.summary.exit_code
 
 
 def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -160,7 +175,26 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
     return subject, prov.sources
 
 
-def _outcome(result: RuleResult) -> RuleOutcome:
+def _rejected(result: RuleResult, subject: dict[str, Any], problems: list[Problem]) -> Problem | None:
+    """The value the record rejected for the field a rule found missing, if the file holds one."""
+    if result.field is None or result.outcome not in (Outcome.failed, Outcome.warned):
+        return None
+    value: Any = subject
+    for part in result.field.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            break
+    else:
+        return None  # the field is there: what the rule found is its value
+    top = result.field.split(".", 1)[0]
+    return next((p for p in problems if p.field == top), None)
+
+
+def _outcome(result: RuleResult, subject: dict[str, Any], problems: list[Problem]) -> RuleOutcome:
+    rejected = _rejected(result, subject, problems)
     return RuleOutcome(
         policy=result.policy,
         rule=result.rule,
@@ -168,10 +202,11 @@ def _outcome(result: RuleResult) -> RuleOutcome:
         outcome=result.outcome,
         message=result.message,
         expected=result.expected,
-        actual=result.actual,
+        actual=rejected.value if rejected else result.actual,
         field=result.field,
-        carrier=result.carrier,
+        carrier=rejected.source if rejected else result.carrier,
         pillar=result.pillar,
+        invalid=rejected.reason if rejected else None,
     )
 
 
@@ -180,8 +215,8 @@ def check_file(
 ) -> FileCheck:
     """One file's verdict: read every carrier, run every rule of every policy.
 
-    A file met while walking a folder (``named=False``) that is not media at all
-    is skipped; any other file that cannot be read is an error.
+    A file met while walking a folder (``named=False``) that is plainly not media,
+    by name and content, is skipped; any other file that cannot be read is an error.
     """
     return _check_item(Item(path, None if named else path.parent), policies, strict, trust_anchors)
 
@@ -197,7 +232,8 @@ def _check_item(
     inspected = outcome.result
     record = inspected.record.to_json_dict()
     subject, sources = policy_subject(inspected, record)
-    results = [_outcome(r) for policy in policies for r in run_policy(policy, subject, sources)]
+    problems = inspected.provenance.problems
+    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
     c2pa = inspected.c2pa

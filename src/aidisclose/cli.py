@@ -179,6 +179,20 @@ def _progress(total: int, label: str) -> Iterator[Callable[[object], None]]:
         yield lambda _result: progress.advance(task)
 
 
+def _print_skipped(line: str) -> None:
+    """A skipped entry (``PATH: reason``) in a command's text output: nothing met is left out unseen."""
+    stdout.print(f"skipped {terminal_text(line)}")
+
+
+def _nothing_done(done: int, met: int, what: str) -> bool:
+    """True, with the one line saying so, when a batch did its work on no file: never a pass (exit 2)."""
+    if done:
+        return False
+    skipped = f": all {met} skipped" if met else ": none was found"
+    _error(DisclosureError(None, f"no media file was {what}{skipped}", "name media files or folders that hold them"))
+    return True
+
+
 def _summary(counts: dict[str, int], files: int, seconds: float) -> None:
     rate = f", {files / seconds:.0f} files/s" if seconds > 0 and files else ""
     parts = ", ".join(f"{n} {name}" for name, n in counts.items())
@@ -400,7 +414,7 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
     skipped_items = [i for i in plan.items if i.skip]
     if output_format is OutputFormat.text:
         for item in skipped_items:
-            stdout.print(f"skipped {terminal_text(str(item.path))}: {item.skip}")
+            _print_skipped(f"{item.path}: {item.skip}")
     clock = time.perf_counter()
     with _progress(len(plan.jobs), "stamping") as advance:
 
@@ -408,6 +422,8 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
             advance(outcome)
             if outcome.error:
                 _error(DisclosureError(None, outcome.error))
+            elif output_format is OutputFormat.text and outcome.skipped:
+                _print_skipped(outcome.skipped)
             elif output_format is OutputFormat.text and outcome.result is not None:
                 _print_stamped(outcome.result)
 
@@ -421,7 +437,9 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
         skipped = sum(o.skipped is not None for o in outcomes) + len(skipped_items)
         _summary({**{k: v for k, v in counts.items() if v}, "skipped": skipped, "failed": failed},
                  len(plan.items), time.perf_counter() - clock)  # fmt: skip
-    return EXIT_ERROR if failed else EXIT_OK
+    if failed or _nothing_done(sum(o.result is not None for o in outcomes), len(plan.items), "stamped"):
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def _print_stamped(r: StampResult) -> None:
@@ -522,15 +540,18 @@ def inspect_command(
                 advance(outcome)
                 if outcome.error:
                     _error(DisclosureError(None, outcome.error))
+                elif outcome.skipped and output_format is OutputFormat.text:
+                    _print_skipped(outcome.skipped)
                 elif outcome.result is not None and output_format is OutputFormat.text:
                     write_inspect_text(outcome.result, stdout)
                 yield outcome
 
         if output_format is OutputFormat.json:
-            _, errors = write_inspect_json(arrived(), sys.stdout)
+            read, errors = write_inspect_json(arrived(), sys.stdout)
         else:
-            errors = sum(o.error is not None for o in arrived())
-    raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
+            outcomes = [(o.result is not None, o.error is not None) for o in arrived()]
+            read, errors = sum(r for r, _ in outcomes), sum(e for _, e in outcomes)
+    raise typer.Exit(EXIT_ERROR if errors or _nothing_done(read, len(items), "read") else EXIT_OK)
 
 
 @app.command("schema", cls=_Command)
@@ -582,8 +603,9 @@ def check_command(
 ) -> None:
     """Check files against policies: a verdict per file, then the failing rules with expected vs found.
 
-    Exit codes: 0 every file passes; 1 a policy failure; 2 a usage error or a file that could not be
-    read (it is still a row in the report). Files in folders that are not media are listed as skipped.
+    Exit codes: 0 every file passes; 1 a policy failure; 2 a usage error, a file that could not be
+    read (it is still a row in the report) or no file checked at all. Files in folders that are plainly
+    not media (by name and content) and hidden ones are listed as skipped.
 
     [bold]Examples[/bold]
 
@@ -618,7 +640,9 @@ def check_command(
     if output is not None or report_format is not ReportFormat.text:
         counts = {"passed": summary.passed, "failed": summary.failed, "errors": summary.errors}
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
-    raise typer.Exit(EXIT_ERROR if summary.errors else (EXIT_POLICY if summary.failed else EXIT_OK))
+    if summary.nothing_checked:
+        _nothing_done(0, summary.files, "checked")
+    raise typer.Exit(summary.exit_code)
 
 
 def _write_check(
@@ -675,7 +699,8 @@ def credits_command(
         sys.stdout.write(credits_csv(found))
     else:
         sys.stdout.write(credits_text(found))
-    raise typer.Exit(EXIT_ERROR if found.unreadable else EXIT_OK)
+    nothing = not found.unreadable and _nothing_done(found.files, found.files + len(found.skipped), "read")
+    raise typer.Exit(EXIT_ERROR if found.unreadable or nothing else EXIT_OK)
 
 
 @app.command("watch", cls=_Command)

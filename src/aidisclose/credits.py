@@ -38,6 +38,7 @@ class Credits(_Model):
     credit_lines: list[CreditLine]
     systems: list[SystemCredit]
     unreadable: list[str]
+    skipped: list[str] = []  # "PATH: reason" of each entry met but not read (not media, hidden, ...)
 
 
 def _key(text: str | None) -> str:
@@ -58,20 +59,28 @@ class _System:
 
 
 def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, jobs: int = 1) -> Credits:
-    """Read every file (in parallel) and merge what it credits; the same credit from many files is listed once."""
+    """Read every file (in parallel) and merge what it credits; the same credit from many files is listed once.
+
+    Only files that declare AI use (``ai_used``) are credited: a photographer's credit line in a file
+    that says nothing of AI is not an AI credit.
+    """
     lines: dict[str, tuple[str, list[str]]] = {}
     systems: dict[tuple[str, str], _System] = {}
     with_ai = read = 0
     unreadable: list[str] = []
+    skipped: list[str] = []
     for outcome in imap_in_order(_inspect_for_credits, walk(paths, options), jobs, item_size):
         if outcome.error:
             unreadable.append(outcome.error)
+        if outcome.skipped:
+            skipped.append(outcome.skipped)
         if outcome.result is None:
             continue
         read += 1
         record, path = outcome.result.record, str(outcome.path)
-        if record.ai_used or record.ai_systems:
-            with_ai += 1
+        if record.ai_used is not True:
+            continue
+        with_ai += 1
         if record.ai_credit_line:
             lines.setdefault(_key(record.ai_credit_line), (record.ai_credit_line.strip(), []))[1].append(path)
         for system in record.ai_systems:
@@ -97,6 +106,7 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
             for e in sorted(systems.values(), key=lambda e: e.name.casefold())
         ],
         unreadable=unreadable,
+        skipped=skipped,
     )
 
 
@@ -112,6 +122,9 @@ def credits_text(credits: Credits) -> str:
         label += f" ({system.provider})" if system.provider else ""
         purpose = f" - {'; '.join(system.purposes)}" if system.purposes else ""
         out.append(f"  {terminal_text(label + purpose)}   [{len(system.files)} file(s)]")
+    if credits.skipped:
+        out += ["", f"Skipped ({len(credits.skipped)}, not read)"]
+    out += [f"  {terminal_text(entry)}" for entry in credits.skipped]
     return "\n".join(out) + "\n"
 
 
@@ -125,6 +138,8 @@ def credits_csv(credits: Credits) -> str:
     for s in credits.systems:
         row = ["ai_system", s.name, s.provider or "", ";".join(s.versions), ";".join(s.purposes)]
         writer.writerow(_cells([*row, len(s.files), ";".join(s.files)]))
+    for entry in credits.skipped:
+        writer.writerow(_cells(["skipped", entry, "", "", "", "", ""]))
     return buffer.getvalue()
 
 

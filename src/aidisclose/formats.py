@@ -284,6 +284,22 @@ def supported_text() -> str:
 SUPPORTED = supported_text()
 HEAD_BYTES = 64
 
+#: Extensions that name media besides each row's usual one: other names of the formats above, then common
+#: formats aidisclose does not read (a delivery holding one must not pass as if it had been checked).
+_OTHER_MEDIA_EXTENSIONS = frozenset({
+    "jpeg", "jpe", "jfif", "tiff", "wave", "m4b", "m4p", "webm", "mka", "mk3d", "aiff", "aifc", "qt", "hif",
+    "heics", "avifs", "ogv",
+    "bmp", "dib", "ico", "svg", "tga", "pcx", "jp2", "j2k", "cr2", "cr3", "nef", "arw", "orf", "rw2", "raf", "pef",
+    "srw", "mpg", "mpeg", "m2v", "m2ts", "mts", "ts", "vob", "wmv", "asf", "flv", "f4v", "3gp", "3g2", "rm", "rmvb",
+    "aac", "ac3", "eac3", "dts", "wma", "alac", "ape", "au", "snd", "caf", "amr", "mid", "midi", "mp2", "mpa",
+})  # fmt: skip
+MEDIA_EXTENSIONS = frozenset(row.extension for row in FORMATS) | _OTHER_MEDIA_EXTENSIONS
+
+
+def named_as_media(path: Path) -> bool:
+    """Whether ``path``'s extension says it is an image, audio or video (``shot020.mp4``; not ``README``)."""
+    return path.suffix.lower().lstrip(".") in MEDIA_EXTENSIONS
+
 
 def sniff(head: bytes) -> Format | None:
     """The format whose signature ``head`` (the first bytes of a file) carries best, or None."""
@@ -329,6 +345,12 @@ def detect(path: Path) -> Format:
     if not head:
         raise DisclosureError(path, "is empty (0 bytes)")
     found = sniff(head)
+    if found is None and named_as_media(path):  # damaged, or not what its name says: never skipped unseen
+        raise DisclosureError(
+            path,
+            f"its name says media ({path.suffix}) but its content is not {SUPPORTED}",
+            "a damaged file, or not what its name says: formats are told by content, not by the extension",
+        )
     if found is None:
         raise UnsupportedFormat(path, f"content is not {SUPPORTED} (formats are told by content, not by the extension)")
     if found.refine is not None:

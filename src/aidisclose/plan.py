@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .batch import Item, Outcome, WalkOptions, attempt, map_in_order, walk
+from .batch import Item, Outcome, WalkOptions, attempt, map_in_order, unworkable, walk
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import REDACTABLE
 from .errors import DisclosureError
@@ -166,7 +166,10 @@ def plan_stamp(
     jobs: list[StampJob] = []
     refused: list[Outcome[StampResult]] = []
     for item in items:
-        if item.skip:
+        early = unworkable(item)
+        if early is not None:  # skipped, listed with the walk's items; or an error of the batch
+            if early.error:
+                refused.append(early)
             continue
         try:
             jobs.append(StampJob(item, layers.record_for(item), _folder_for(item, options.output_dir)))

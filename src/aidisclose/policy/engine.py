@@ -1,8 +1,8 @@
 """The policy engine: rules as data (TOML), evaluated against a rebuilt record and its provenance.
 
 A rule is ``id``, ``level`` (error, warning, info, or off), ``message``, an
-optional ``when`` and a ``test``. Conditions and tests are expressions, each a
-small table (MediaConch's model; yamllint's levels):
+optional ``when``, an optional ``requires`` and a ``test``. Conditions and
+tests are expressions, each a small table (MediaConch's model; yamllint's levels):
 
 - ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
   ``matches = "regex"``, ``not_matches = "regex"``, ``count_gte = N``;
@@ -12,6 +12,11 @@ small table (MediaConch's model; yamllint's levels):
   fields are read from each item (``@`` paths still read from the whole record);
 - groups: ``{and = [..]}``, ``{or = [..]}``, ``{not = EXPR}``.
 
+``requires`` names earlier rules (an id or a list of ids) that must pass
+first: what a rule needs to know before it can say anything. While one of them
+fails, the rule is not checked (n/a), so a file missing one thing (a
+manifest, a declaration of AI use) fails once, for that cause, not once per
+rule that depends on it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ _DATES = ("before", "after", "on_or_before", "on_or_after")
 _LISTS = ("all", "any")
 _LEAF_TESTS = (*_COMPARISONS, *_DATES)
 _GROUPS = ("and", "or", "not")
-_RULE_KEYS = {"id", "level", "message", "when", "test", "pillar", "description"}
+_RULE_KEYS = {"id", "level", "message", "when", "requires", "test", "pillar", "description"}
 
 
 class Level(StrEnum):
@@ -276,6 +281,7 @@ class Rule:
     test: dict[str, Any]
     when: dict[str, Any] | None = None
     pillar: str | None = None
+    requires: tuple[str, ...] = ()  # ids of earlier rules that must pass before this one is checked
     check_test: Check = field(init=False, repr=False, compare=False)
     check_when: Check | None = field(init=False, repr=False, compare=False)
 
@@ -285,7 +291,7 @@ class Rule:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Functions do not pickle: a rule sent to a worker process travels as its data and is compiled there.
-        return (Rule, (self.id, self.level, self.message, self.test, self.when, self.pillar))
+        return (Rule, (self.id, self.level, self.message, self.test, self.when, self.pillar, self.requires))
 
 
 @dataclass(frozen=True)
@@ -373,13 +379,17 @@ def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tup
             raise fail(("rules", index), f"rule {rule.id!r} is defined twice")
         defined_here.add(rule.id)
         rules[rule.id] = rule  # a rule of the extended policy with the same id is replaced
+        order = list(rules)
+        for needed in rule.requires:
+            if needed not in rules or order.index(needed) >= order.index(rule.id):
+                raise fail(("rules", index, "requires"), f"rule {rule.id!r} requires {needed!r}, not an earlier rule")
     for rule_id, level in data.get("levels", {}).items():
         if rule_id not in rules:
             raise fail(("levels", rule_id), f"[levels] names rule {rule_id!r}, which the policy does not have")
         if level not in Level.__members__:
             raise fail(("levels", rule_id), f"rule {rule_id!r}: level {level!r} is not error, warning, info or off")
         old = rules[rule_id]
-        rules[rule_id] = Rule(old.id, Level(level), old.message, old.test, old.when, old.pillar)
+        rules[rule_id] = Rule(old.id, Level(level), old.message, old.test, old.when, old.pillar, old.requires)
     digest = hashlib.sha256(((base.sha256 if base else "") + text).encode()).hexdigest()
     return Policy(
         name=name,
@@ -407,12 +417,16 @@ def _parse_rule(raw: Any, index: int, fail: Any) -> Rule:
     level = raw.get("level", "error")
     if level not in Level.__members__:
         raise fail((*where, "level"), f"{label}: level {level!r} is not error, warning, info or off")
+    requires = raw.get("requires", ())
+    requires = (requires,) if isinstance(requires, str) else requires
+    if not isinstance(requires, list | tuple) or not all(isinstance(r, str) and r for r in requires):
+        raise fail((*where, "requires"), f"{label}: 'requires' takes a rule id or a list of rule ids")
     for part in ("when", "test"):
         if part in raw:
             problem = check_expression(raw[part])
             if problem:
                 raise fail((*where, part), f"{label}: {part}: {problem}")
-    return Rule(rule_id, Level(level), raw["message"], raw["test"], raw.get("when"), raw.get("pillar"))
+    return Rule(rule_id, Level(level), raw["message"], raw["test"], raw.get("when"), raw.get("pillar"), tuple(requires))
 
 
 def check_expression(expr: Any) -> str | None:
@@ -456,16 +470,34 @@ def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str])
     """Every rule's result for one file. ``subject`` is the record as JSON plus ``provenance``."""
     ctx = Context(subject)
     results = []
+    unmet: set[str] = set()  # rules that did not pass, or were not checked because one they require did not
     for rule in policy.rules:
-        if rule.check_when is not None and not rule.check_when(subject, ctx).ok:
-            results.append(_result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources))
-            continue
-        found = rule.check_test(subject, ctx)
-        outcome = Outcome.passed
-        if not found.ok:
-            outcome = Outcome.failed if rule.level is Level.error else Outcome.warned
-        results.append(_result(policy, rule, outcome, found.expected, found.actual, found.field, sources))
+        blocked = [r for r in rule.requires if r in unmet]
+        result = _run_rule(policy, rule, subject, ctx, sources, blocked)
+        if blocked or result.outcome in (Outcome.failed, Outcome.warned):
+            unmet.add(rule.id)
+        results.append(result)
     return results
+
+
+def _run_rule(
+    policy: Policy,
+    rule: Rule,
+    subject: dict[str, Any],
+    ctx: Context,
+    sources: dict[str, str],
+    blocked: list[str],
+) -> RuleResult:
+    if blocked:  # the cause is reported once, by the rule that did not pass
+        expected = f"not checked: needs {', '.join(blocked)} to pass"
+        return _result(policy, rule, Outcome.not_applicable, expected, "-", None, sources)
+    if rule.check_when is not None and not rule.check_when(subject, ctx).ok:
+        return _result(policy, rule, Outcome.not_applicable, "condition not met", "-", None, sources)
+    found = rule.check_test(subject, ctx)
+    outcome = Outcome.passed
+    if not found.ok:
+        outcome = Outcome.failed if rule.level is Level.error else Outcome.warned
+    return _result(policy, rule, outcome, found.expected, found.actual, found.field, sources)
 
 
 def _result(

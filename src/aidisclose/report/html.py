@@ -229,7 +229,7 @@ def write_html_stream(
 
 def _page_head(head: ReportHead, s: Summary, seconds: float) -> str:
     policies = "".join(f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code></p>" for p in head.policies)
-    verdict = "fail" if s.failed or s.errors else "pass"
+    verdict = "pass" if s.exit_code == 0 else "fail"  # nothing checked at all is not a pass either
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>aidisclose QC report {escape(head.started_at)}</title><style>{_CSS}</style></head><body>"

@@ -123,6 +123,15 @@ def write_junit_stream(
             # Control characters in a file name or value are not XML 1.0 even escaped: shown visibly instead.
             spool.write("  " + xml_text(ET.tostring(suite, encoding="unicode")).rstrip() + "\n")
             verdicts.append(file.verdict)
+        summary = summary_of(verdicts)
+        if summary.nothing_checked:  # a delivery where nothing was checked is not a pass
+            suite = ET.Element("testsuite", name="delivery", tests="1", errors="1", timestamp=head.started_at)
+            case = ET.SubElement(suite, "testcase", classname="aidisclose", name="read")
+            ET.SubElement(case, "error", message="no media file was checked")
+            ET.indent(suite, level=1)
+            spool.write("  " + ET.tostring(suite, encoding="unicode").rstrip() + "\n")
+            totals["tests"] += 1
+            totals["errors"] += 1
         root = ET.Element("testsuites", name="aidisclose check", time=f"{seconds():.3f}")
         for key, value in totals.items():
             root.set(key, str(value))
@@ -131,7 +140,7 @@ def write_junit_stream(
         spool.seek(0)
         shutil.copyfileobj(spool, stream)
         stream.write("</testsuites>\n")
-    return summary_of(verdicts)
+    return summary
 
 
 def _junit_suite(file: FileCheck, head: ReportHead, policies: str) -> ET.Element:

@@ -41,6 +41,8 @@ def write_text_stream(
         f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s",
         markup=True,
     )
+    if s.nothing_checked:
+        console.print("[bold red]NOT A PASS[/]: no media file was checked")
     return s
 
 
@@ -59,6 +61,8 @@ def _file(console: TerminalConsole, file: FileCheck) -> None:
         console.print(f"        [{style}]{result.outcome.value:4}[/] {text}", markup=True)
         where = f" (from {result.carrier})" if result.carrier else ""
         found = show_value(result.actual)
+        if result.invalid:  # the file holds a value, one the record rejects: not "missing"
+            found = f"invalid {found!r} ({result.invalid})"
         console.print(
             f"             expected {result.expected}; found {found}{where}",
             style="dim",
