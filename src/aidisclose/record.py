@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import DisclosureError
-from .tomllines import MAX_NESTING, deepest_path, key_above, line_for, toml_key_lines, too_deep
+from .tomllines import MAX_NESTING, deepest_path, key_above, key_name, line_for, toml_key_lines, too_deep
 from .vocab import (
     RETIRED_SOURCE_TYPES,
     ConsentStatus,
@@ -258,7 +258,7 @@ def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
     deep = deepest_path(data)
     if deep is not None:
         line = None if is_json else line_for(deep[:1], toml_key_lines(text))
-        raise _too_deep(path, ".".join(map(str, deep[:1])), line)
+        raise _too_deep(path, key_name(deep[:1]), line)
     return (data, None) if is_json else (data, text)
 
 
@@ -280,7 +280,7 @@ def _refuse_deep_text(path: Path, text: str, is_json: bool) -> None:
         key = keys[-1] if keys else ""
     else:
         above = key_above(toml_key_lines(text), line)
-        key = ".".join(map(str, above)) if above else ""
+        key = key_name(above[:1]) if above else ""
     raise _too_deep(path, key, line)
 
 

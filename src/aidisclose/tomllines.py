@@ -52,7 +52,7 @@ def line_for(loc: tuple[Any, ...], lines: Mapping[tuple[str | int, ...], int]) -
 #: what Python's recursive parsers (tomllib, json) and copies can take without overflowing the stack.
 MAX_NESTING = 32
 
-_MARK = re.compile(r"[\[\]{}#\"'\n]")
+_MARK = re.compile(r"[\[\]{}#\"'\n.=,]")
 _STRING_ENDS = {  # what ends each kind of string; a backslash escapes the next character in basic strings
     '"""': re.compile(r'\\.|"""', re.DOTALL),
     "'''": re.compile(r"'''"),
@@ -62,15 +62,25 @@ _STRING_ENDS = {  # what ends each kind of string; a backslash escapes the next 
 
 
 def too_deep(text: str, limit: int = MAX_NESTING) -> int | None:
-    """The line where lists or tables in a TOML or JSON ``text`` first nest deeper than ``limit``, or None.
+    """The line where tables or lists in a TOML or JSON ``text`` first nest deeper than ``limit``, or None.
 
-    Read before parsing, so a hostile file is refused in one linear pass rather than by a parser running
-    out of stack. Brackets inside strings (basic, literal, multi-line) and comments are not counted; a
-    table header such as ``[[rules]]`` opens and closes on its line.
+    Read before parsing, in one linear pass, so a hostile file is refused rather than left to parsers
+    that recurse (and run out of stack) or, for a long dotted key ``a.b.c...``, take time and memory
+    growing with its square. Brackets and dots inside strings and comments are not counted; a table
+    header such as ``[[rules]]`` opens and closes on its line; a number or date has at most one dot.
     """
-    depth, index = 0, 0
+    depth, dots, index = 0, 0, 0
     while (mark := _MARK.search(text, index)) is not None:
         char, index = mark.group(), mark.end()
+        if char in "\"'":
+            index = _string_end(text, mark.start())  # a quoted part of a dotted key keeps the count
+            continue
+        if char == ".":
+            dots += 1
+            if dots > limit:
+                return text.count("\n", 0, index) + 1
+            continue
+        dots = 0
         if char in "[{":
             depth += 1
             if depth > limit:
@@ -80,9 +90,12 @@ def too_deep(text: str, limit: int = MAX_NESTING) -> int | None:
         elif char == "#":
             end = text.find("\n", index)
             index = len(text) if end < 0 else end
-        elif char in "\"'":
-            index = _string_end(text, mark.start())
     return None
+
+
+def key_name(path: tuple[str | int, ...], parts: int = 3) -> str:
+    """``path`` written as a dotted key for a message, its first ``parts`` parts at most."""
+    return ".".join(map(str, path[:parts])) + (".." if len(path) > parts else "")
 
 
 def _string_end(text: str, start: int) -> int:

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from ..errors import DisclosureError
 from ..record import DisclosureRecord, field_type
-from ..tomllines import MAX_NESTING, key_above, line_for, toml_key_lines, too_deep
+from ..tomllines import MAX_NESTING, key_above, key_name, line_for, toml_key_lines, too_deep
 
 _MISSING: Any = object()
 _COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
@@ -393,7 +393,7 @@ def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tup
     if deep is not None:
         lines.update(toml_key_lines(text))
         above = key_above(lines, deep)
-        key = f"{'.'.join(map(str, above))} " if above else ""
+        key = f"{key_name(above)} " if above else ""
         raise DisclosureError(source, f"{key}nests tables or lists deeper than {MAX_NESTING} levels (line {deep})")
     try:
         data = tomllib.loads(text)
@@ -569,7 +569,7 @@ def _unknown_field(path: str, scope: tuple[str | int, ...]) -> str | None:
             parts = path.removeprefix("@").split(".")
             mine = place - (0 if path.startswith("@") else len(scope))
             fixed = ".".join([*parts[:mine], close[0], *parts[mine + 1 :]])
-            return f"the record has no field {path!r} (did you mean {'@' * path.startswith('@')}{fixed!r}?)"
+            return f"the record has no field {path!r} (did you mean {'@' * path.startswith('@') + fixed!r}?)"
         here = (*here, part)
     return None
 
