@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -254,9 +255,9 @@ class Watcher:
         return out, err
 
 
-def wait_for(condition: object, seconds: float = 30) -> None:
+def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not condition():  # type: ignore[operator]
+    while time.monotonic() < deadline and not condition():
         time.sleep(0.1)
 
 

@@ -5,13 +5,17 @@ optional ``when`` and a ``test``. Conditions and tests are expressions, each a
 small table (MediaConch's model; yamllint's levels):
 
 - ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
-  ``matches = "regex"``, ``not_matches = "regex"``, ``count_gte = N``;
+  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N``;
 - dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
   or ``"@other.field"``;
 - lists: ``{field = "likeness", all = EXPR}`` / ``any = EXPR``, where EXPR's
   fields are read from each item (``@`` paths still read from the whole record);
 - groups: ``{and = [..]}``, ``{or = [..]}``, ``{not = EXPR}``.
 
+Policies are hostile input too. Patterns are RE2's, matched in time linear in
+the text; a field must be one the record (or ``provenance``, ``c2pa``) has;
+expressions and ``extends`` chains are bounded; every mistake is one line
+naming the file, the rule or key, and the line.
 """
 
 from __future__ import annotations
