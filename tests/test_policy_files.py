@@ -22,13 +22,13 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
 @pytest.mark.parametrize(
     ("text", "words", "line"),
     [
-        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "x", equal = 1 }\n', ["rule 'a'", "equal"], 4),
-        ('[[rules]]\nid = "a"\nmessage = "m"\nlevel = "fatal"\ntest = { field = "x", exists = true }\n', ["fatal"], 4),
-        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "x", matches = "(" }\n', ["rule 'a'", "regular"], 4),
-        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "x", exists = true }\n\n'
-         '[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "x", exists = true }\n', ["defined twice"], 6),
-        ('[[rules]]\nid = "a"\nmessage = "m"\ncolour = "red"\ntest = { field = "x", exists = true }\n', ["colour"], 4),
-        ('[[rules]]\nid = "a"\ntest = { field = "x", exists = true }\n', ["rule 'a'", "no message"], 1),
+        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "qc", equal = 1 }\n', ["rule 'a'", "equal"], 4),
+        ('[[rules]]\nid = "a"\nmessage = "m"\nlevel = "fatal"\ntest = { field = "qc", exists = true }\n', ["fatal"], 4),
+        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "qc", matches = "(" }\n', ["rule 'a'", "regular"], 4),
+        ('[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "qc", exists = true }\n\n'
+         '[[rules]]\nid = "a"\nmessage = "m"\ntest = { field = "qc", exists = true }\n', ["defined twice"], 6),
+        ('[[rules]]\nid = "a"\nmessage = "m"\ncolour = "red"\ntest = { field = "qc", exists = true }\n', ["colour"], 4),
+        ('[[rules]]\nid = "a"\ntest = { field = "qc", exists = true }\n', ["rule 'a'", "no message"], 1),
         ('[levels]\n"nope" = "off"\n', ["nope"], 2),
     ],
 )  # fmt: skip

@@ -22,6 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
 from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
+from .carriers.c2pa.reading import read_trust_anchors
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
@@ -502,12 +503,7 @@ FetchRemoteOption = Annotated[
 
 
 def _anchors(path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
+    return None if path is None else read_trust_anchors(path)
 
 
 @app.command("inspect", cls=_Command)
@@ -723,13 +719,15 @@ def watch_command(
     ] = 1.0,
 ) -> None:
     """Check each file as it lands in FOLDER or changes, once it has stopped growing. Ctrl-C stops."""
+    from .watch import prepare_report_folder, watch, write_arrival_report  # watchdog: only this command loads it
+
     try:
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
         anchors = _anchors(trust)
         if report_dir is not None:
-            report_dir.mkdir(parents=True, exist_ok=True)
+            prepare_report_folder(report_dir)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
@@ -741,10 +739,10 @@ def watch_command(
         line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
         stdout.print(line, markup=True)
         if report_dir is not None:
-            name = Path(file.path).name + "." + report.started_at.replace(":", "") + ".json"
-            (report_dir / name).write_text(model_json(report, indent=2), encoding="utf-8")
-
-    from .watch import watch  # watchdog is loaded only by the command that needs it
+            try:
+                write_arrival_report(report_dir, file, report)
+            except DisclosureError as err:
+                _error(err)  # the next arrival is still checked
 
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
     watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
@@ -793,7 +791,7 @@ def policy_init(
 
 
 def policy_template(name: str) -> str:
-    rules = "\n".join(f'# {r.id} = "{r.level.value}"' for r in load_policy(name).rules)
+    rules = "\n".join(f'# "{r.id}" = "{r.level.value}"' for r in load_policy(name).rules)
     return f"""# A studio policy built on the built-in '{name}' (see `aidisclose policy show {name}`).
 # Change a rule's level (error, warning, info, off) under [levels], or add [[rules]].
 

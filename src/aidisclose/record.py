@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import DisclosureError
-from .tomllines import line_for, toml_key_lines
+from .tomllines import MAX_NESTING, deepest_path, key_above, key_name, line_for, toml_key_lines, too_deep
 from .vocab import (
     RETIRED_SOURCE_TYPES,
     ConsentStatus,
@@ -254,7 +254,34 @@ def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DisclosureError(path, f"cannot read the record: {exc}") from None
     is_json = path.suffix.lower() == ".json" or text.lstrip().startswith("{")
-    return (_parse_json(path, text), None) if is_json else (_parse_toml(path, text), text)
+    data = _parse_json(path, text) if is_json else _parse_toml(path, text)
+    deep = deepest_path(data)
+    if deep is not None:
+        line = None if is_json else line_for(deep[:1], toml_key_lines(text))
+        raise _too_deep(path, key_name(deep[:1]), line)
+    return (data, None) if is_json else (data, text)
+
+
+def _too_deep(path: Path, key: str, line: int | None) -> DisclosureError:
+    where = f"{key} ({f'line {line}' if line else 'its value'})" if key else f"line {line}"
+    return DisclosureError(
+        path, f"{where} nests lists or tables deeper than {MAX_NESTING} levels", "a record needs a few at most"
+    )
+
+
+def _refuse_deep_text(path: Path, text: str, is_json: bool) -> None:
+    """Refuse a text nesting too deep for the parsers, naming the line and the key it is under."""
+    line = too_deep(text)
+    if line is None:
+        return
+    if is_json:
+        upto = sum(len(raw) + 1 for raw in text.split("\n", line)[:line])
+        keys = re.findall(r'"((?:[^"\\\n]|\\.)*)"\s*:', text[:upto])
+        key = keys[-1] if keys else ""
+    else:
+        above = key_above(toml_key_lines(text), line)
+        key = key_name(above[:1]) if above else ""
+    raise _too_deep(path, key, line)
 
 
 def record_origin(path: Path | None, text: str | None = None) -> Origin:
@@ -447,7 +474,7 @@ def value_from_text(path: KeyPath, text: str) -> Any:
     numbers are read as TOML values, else kept as text.
     """
     text = text.strip()
-    kind = _field_type(path)
+    kind = field_type(path)
     if kind is bool:
         return {"true": True, "false": False}.get(text, text)
     if kind in (str, dt.date, AwareDatetime) or (isinstance(kind, type) and issubclass(kind, Enum)):
@@ -458,14 +485,19 @@ def value_from_text(path: KeyPath, text: str) -> Any:
 
 
 def _toml_value(text: str) -> Any:
+    if too_deep(text) is not None:
+        return None  # kept as text, which the field then refuses
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return None
 
 
-def _field_type(path: KeyPath) -> Any:
-    """The type of the record field at ``path`` (Annotated and None unwrapped); None where there is no such field."""
+def field_type(path: KeyPath) -> Any:
+    """The type of the record field at ``path`` (Annotated and None unwrapped); None where there is no such field.
+
+    A list's items are at index ``0``: ``("likeness", 0, "consent")`` is the consent of any likeness.
+    """
     kind: Any = DisclosureRecord
     for part in path:
         kind = _unwrapped(kind)
@@ -605,6 +637,7 @@ def _safe_relative(manifest: Path, name: str, place: str) -> str:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    _refuse_deep_text(path, text, is_json=False)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -620,6 +653,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse_json(path: Path, text: str) -> dict[str, Any]:
+    _refuse_deep_text(path, text, is_json=True)
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:

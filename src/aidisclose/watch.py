@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import signal
 import threading
 import time
@@ -14,6 +16,7 @@ from watchdog.observers import Observer
 
 from .batch import SIDECAR_SUFFIXES
 from .check import CheckReport, FileCheck, Verdict, build_report, check_file
+from .errors import DisclosureError
 from .policy import Policy
 
 
@@ -96,3 +99,44 @@ def watch(
     finally:
         observer.stop()
         observer.join()
+
+
+def prepare_report_folder(folder: Path) -> None:
+    """Make sure arrival reports can go into ``folder`` (made if missing), before any file is watched."""
+    if folder.exists() and not folder.is_dir():
+        raise DisclosureError(folder, "is not a folder", "give --report the folder the reports should go into")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DisclosureError(folder, f"cannot make the report folder: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DisclosureError(folder, "cannot write reports into this folder: permission denied")
+
+
+def write_arrival_report(folder: Path, checked: FileCheck, report: CheckReport) -> Path:
+    """Write one arrival's JSON report into ``folder``; its path.
+
+    The name is the file's name, the time to the microsecond and, when another report already has that
+    name (two files of one name in different subfolders, a file arriving twice at once), a counter: a
+    report never replaces another (the file is created exclusively).
+    """
+    when = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    base = f"{Path(checked.path).name}.{when}"
+    text = report.model_dump_json(indent=2).encode()
+    names = (folder / (f"{base}.json" if count == 0 else f"{base}.{count}.json") for count in itertools.count())
+    target = next(names)
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            target = next(names)
+        except OSError as exc:
+            raise DisclosureError(target, f"cannot write the report: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(text)
+    except OSError as exc:
+        target.unlink(missing_ok=True)  # never leave half a report
+        raise DisclosureError(target, f"cannot write the report: {exc.strerror or exc}") from None
+    return target

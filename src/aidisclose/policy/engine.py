@@ -5,7 +5,7 @@ optional ``when``, an optional ``requires`` and a ``test``. Conditions and
 tests are expressions, each a small table (MediaConch's model; yamllint's levels):
 
 - ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
-  ``matches = "regex"``, ``not_matches = "regex"``, ``count_gte = N``;
+  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N``;
 - dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
   or ``"@other.field"``;
 - lists: ``{field = "likeness", all = EXPR}`` / ``any = EXPR``, where EXPR's
@@ -17,15 +17,20 @@ first: what a rule needs to know before it can say anything. While one of them
 fails, the rule is not checked (n/a), so a file missing one thing (a
 manifest, a declaration of AI use) fails once, for that cause, not once per
 rule that depends on it.
+
+Policies are hostile input too. Patterns are RE2's, matched in time linear in
+the text; a field must be one the record (or ``provenance``, ``c2pa``) has;
+expressions and ``extends`` chains are bounded; every mistake is one line
+naming the file, the rule or key, and the line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import operator
-import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +39,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import re2
+from pydantic import BaseModel
+
 from ..errors import DisclosureError
-from ..tomllines import line_for, toml_key_lines
+from ..record import DisclosureRecord, field_type
+from ..tomllines import MAX_NESTING, key_above, key_name, line_for, toml_key_lines, too_deep
 
 _MISSING: Any = object()
 _COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
@@ -44,6 +53,22 @@ _LISTS = ("all", "any")
 _LEAF_TESTS = (*_COMPARISONS, *_DATES)
 _GROUPS = ("and", "or", "not")
 _RULE_KEYS = {"id", "level", "message", "when", "requires", "test", "pillar", "description"}
+_TEXT_KEYS = ("id", "message", "pillar", "description")
+_POLICY_KEYS = {"name", "description", "extends"}
+_MAX_EXTENDS = 16  # policies in one ``extends`` chain; a studio's needs two or three
+
+#: What rules read besides the record's fields (see ``check.policy_subject``): ``None`` is any key.
+_FACTS: dict[str, Any] = {
+    "c2pa": {"state": {}, "codes": {}, "digital_source_type": {}, "ingredients_invalid": {}},
+    "provenance": {
+        "carriers": {},
+        "stamped_by_aidisclose": {},
+        "sources": None,
+        "conflict_count": {},
+        "problem_count": {},
+        "sidecar": {},
+    },
+}
 
 
 class Level(StrEnum):
@@ -181,7 +206,7 @@ def _compile_leaf(op: str, target: Any, path: str) -> Check:
 
         return one_of
     if op in ("matches", "not_matches"):
-        pattern, wanted = re.compile(target), op == "matches"
+        pattern, wanted = compile_regex(target), op == "matches"
         expected = f"{'matching' if wanted else 'not matching'} /{target}/"
 
         def match(data: Any, ctx: Context) -> Evaluation:
@@ -270,6 +295,22 @@ def _compile_dates(op: str, target: Any, path: str, resolve: Resolve) -> Check:
     return compare_dates
 
 
+def compile_regex(pattern: str) -> Any:
+    """``pattern`` compiled by RE2, which matches in time linear in the text: no file can stall a check.
+
+    RE2 has no backreferences or look-around; a pattern using them raises ValueError saying so.
+    """
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(
+            f"{reason} (patterns are RE2 syntax, matched in linear time: no backreferences or look-around)"
+        ) from None
+
+
 # -- policies ------------------------------------------------------------------------
 
 
@@ -333,47 +374,61 @@ def builtin_text(name: str) -> str:
 
 
 def load_policy(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Policy:
-    """A built-in policy by name, or a policy TOML file (which may ``extends`` another)."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    """A built-in policy by name, or a policy TOML file (which may ``extends`` another).
+
+    A built-in name (a ``str``) always means the built-in policy, whatever the current folder holds:
+    a delivery cannot swap the policy it is checked against by carrying a file of that name. Anything
+    else is a file's path (``./genai-production`` for a file of that name).
+    """
+    if isinstance(name_or_path, str) and name_or_path in builtin_names():
+        text, source, base_dir = builtin_text(name_or_path), f"builtin:{name_or_path}", None
+    else:
+        path = Path(name_or_path)
         try:
             text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DisclosureError(
+                path, "is not a built-in policy or a file", f"built-in policies: {', '.join(builtin_names())}"
+            ) from None
         except OSError as exc:
             raise DisclosureError(path, f"cannot read the policy: {exc.strerror or exc}") from None
-        source = str(path)
-    else:
-        text, source = builtin_text(str(name_or_path)), f"builtin:{name_or_path}"
+        except UnicodeDecodeError:
+            raise DisclosureError(path, "is not a policy: not UTF-8 text", "a policy is a TOML file") from None
+        source, base_dir = str(path), path.parent
     if source in _seen:
         raise DisclosureError(source, "extends itself (a cycle through " + " -> ".join(_seen) + ")")
-    return parse_policy(text, source, base_dir=path.parent if not source.startswith("builtin:") else None, seen=_seen)
+    return parse_policy(text, source, base_dir=base_dir, seen=_seen)
 
 
 def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tuple[str, ...] = ()) -> Policy:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DisclosureError(source, f"not valid TOML: {exc}") from None
-    lines = toml_key_lines(text)
+    """A policy from its TOML ``text``; ``base_dir`` is where a parent file it ``extends`` is looked for."""
+    lines: dict[tuple[str | int, ...], int] = {}
 
     def fail(where: tuple[str | int, ...], reason: str) -> DisclosureError:
         line = line_for(where, lines)
         return DisclosureError(source, f"{reason}{f' (line {line})' if line else ''}")
 
-    meta = data.get("policy", {})
-    unknown = set(data) - {"policy", "rules", "levels"}
-    if unknown:
-        raise fail(
-            (sorted(unknown)[0],), f"unknown table {sorted(unknown)[0]!r}; expected [policy], [[rules]], [levels]"
-        )
+    deep = too_deep(text)
+    if deep is not None:
+        lines.update(toml_key_lines(text))
+        above = key_above(lines, deep)
+        key = f"{key_name(above)} " if above else ""
+        raise DisclosureError(source, f"{key}nests tables or lists deeper than {MAX_NESTING} levels (line {deep})")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DisclosureError(source, f"not valid TOML: {exc}") from None
+    lines.update(toml_key_lines(text))
+    meta, rule_tables, level_table = _parts(data, fail)
     name = meta.get("name") or Path(source.removeprefix("builtin:")).stem
     base: Policy | None = None
     if "extends" in meta:
-        parent = meta["extends"]
-        parent_ref = (base_dir / parent) if base_dir and parent.endswith(".toml") else parent
-        base = load_policy(parent_ref, (*seen, source))
+        if len(seen) + 1 >= _MAX_EXTENDS:
+            raise fail(("policy", "extends"), f"extends a chain of more than {_MAX_EXTENDS} policies")
+        base = load_policy(_parent(meta["extends"], base_dir, fail), (*seen, source))
     rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
     defined_here: set[str] = set()
-    for index, raw in enumerate(data.get("rules", [])):
+    for index, raw in enumerate(rule_tables):
         rule = _parse_rule(raw, index, fail)
         if rule.id in defined_here:
             raise fail(("rules", index), f"rule {rule.id!r} is defined twice")
@@ -383,11 +438,12 @@ def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tup
         for needed in rule.requires:
             if needed not in rules or order.index(needed) >= order.index(rule.id):
                 raise fail(("rules", index, "requires"), f"rule {rule.id!r} requires {needed!r}, not an earlier rule")
-    for rule_id, level in data.get("levels", {}).items():
+    for rule_id, level in _levels(level_table):
+        where = ("levels", *rule_id.split("."))
         if rule_id not in rules:
-            raise fail(("levels", rule_id), f"[levels] names rule {rule_id!r}, which the policy does not have")
-        if level not in Level.__members__:
-            raise fail(("levels", rule_id), f"rule {rule_id!r}: level {level!r} is not error, warning, info or off")
+            raise fail(where, f"[levels] names rule {rule_id!r}, which the policy does not have")
+        if not isinstance(level, str) or level not in Level.__members__:
+            raise fail(where, f"rule {rule_id!r}: level {level!r} is not error, warning, info or off")
         old = rules[rule_id]
         rules[rule_id] = Rule(old.id, Level(level), old.message, old.test, old.when, old.pillar, old.requires)
     digest = hashlib.sha256(((base.sha256 if base else "") + text).encode()).hexdigest()
@@ -400,22 +456,66 @@ def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tup
     )
 
 
+def _parts(data: dict[str, Any], fail: Any) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    """The [policy] table, the [[rules]] and the [levels] table of a policy's data, each of the right type."""
+    unknown = sorted(set(data) - {"policy", "rules", "levels"})
+    if unknown:
+        raise fail((unknown[0],), f"unknown table {unknown[0]!r}; expected [policy], [[rules]], [levels]")
+    meta, rules, levels = data.get("policy", {}), data.get("rules", []), data.get("levels", {})
+    if not isinstance(meta, dict):
+        raise fail(("policy",), "'policy' must be a table: [policy] with name, description, extends")
+    if not isinstance(rules, list):
+        raise fail(("rules",), "'rules' must be a list of tables: write each rule under [[rules]]")
+    if not isinstance(levels, dict):
+        raise fail(("levels",), '\'levels\' must be a table: [levels] with lines like "rule.id" = "off"')
+    extra = sorted(set(meta) - _POLICY_KEYS)
+    if extra:
+        raise fail(("policy", extra[0]), f"[policy]: unknown key {extra[0]!r}; expected name, description, extends")
+    for key in sorted(_POLICY_KEYS & set(meta)):
+        if not isinstance(meta[key], str):
+            raise fail(("policy", key), f"[policy] {key} must be text, not {meta[key]!r}")
+    return meta, rules, levels
+
+
+def _parent(parent: str, base_dir: Path | None, fail: Any) -> str | Path:
+    """What ``extends = parent`` names: a built-in policy, else a file beside the extending one."""
+    if parent in builtin_names():
+        return parent
+    if base_dir is None:  # a built-in policy extends only built-in ones
+        raise fail(("policy", "extends"), f"extends {parent!r}, which is not a built-in policy")
+    return base_dir / parent
+
+
+def _levels(table: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """Each (rule id, level) of [levels]; an unquoted dotted id (``a.b = "off"``) reads as the id ``a.b``."""
+    found: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        if isinstance(value, dict) and len(prefix) < MAX_NESTING:
+            found.extend(_levels(value, (*prefix, key)))
+        else:
+            found.append((".".join((*prefix, key)), value))
+    return found
+
+
 def _parse_rule(raw: Any, index: int, fail: Any) -> Rule:
     where: tuple[str | int, ...] = ("rules", index)
     if not isinstance(raw, dict):
         raise fail(where, f"rule #{index + 1} is not a table")
     rule_id = raw.get("id")
-    label = f"rule {rule_id!r}" if rule_id else f"rule #{index + 1}"
     if not isinstance(rule_id, str) or not rule_id:
-        raise fail(where, f"{label} has no id")
+        raise fail((*where, "id") if "id" in raw else where, f"rule #{index + 1} has no id (text)")
+    label = f"rule {rule_id!r}"
     extra = set(raw) - _RULE_KEYS
     if extra:
         raise fail((*where, sorted(extra)[0]), f"{label}: unknown key {sorted(extra)[0]!r}")
     for required in ("test", "message"):
         if required not in raw:
             raise fail(where, f"{label} has no {required}")
+    for key in _TEXT_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise fail((*where, key), f"{label}: {key} must be text, not {raw[key]!r}")
     level = raw.get("level", "error")
-    if level not in Level.__members__:
+    if not isinstance(level, str) or level not in Level.__members__:
         raise fail((*where, "level"), f"{label}: level {level!r} is not error, warning, info or off")
     requires = raw.get("requires", ())
     requires = (requires,) if isinstance(requires, str) else requires
@@ -429,8 +529,15 @@ def _parse_rule(raw: Any, index: int, fail: Any) -> Rule:
     return Rule(rule_id, Level(level), raw["message"], raw["test"], raw.get("when"), raw.get("pillar"), tuple(requires))
 
 
-def check_expression(expr: Any) -> str | None:
-    """Why ``expr`` is not a valid expression, or None."""
+def check_expression(expr: Any, scope: tuple[str | int, ...] = (), depth: int = 0) -> str | None:
+    """Why ``expr`` is not a valid expression, or None.
+
+    ``scope`` is where its fields are read: the record (``()``), or each item of a list
+    (``("likeness", 0)``). A field that is not there is a mistake: such a test would never look at
+    anything.
+    """
+    if depth >= MAX_NESTING:
+        return f"expressions nest deeper than {MAX_NESTING} levels"
     if not isinstance(expr, dict):
         return 'an expression must be a table like {field = "ai_used", equals = true}'
     groups = [k for k in _GROUPS if k in expr]
@@ -441,7 +548,7 @@ def check_expression(expr: Any) -> str | None:
         parts = [inner] if groups[0] == "not" else inner
         if groups[0] != "not" and (not isinstance(inner, list) or not inner):
             return f"'{groups[0]}' takes a non-empty list of expressions"
-        return next((p for p in map(check_expression, parts) if p), None)
+        return next((p for p in (check_expression(part, scope, depth + 1) for part in parts) if p), None)
     if not isinstance(expr.get("field"), str):
         return "missing 'field'"
     ops = [k for k in expr if k != "field"]
@@ -449,18 +556,64 @@ def check_expression(expr: Any) -> str | None:
     if len(ops) != 1 or ops[0] not in known:
         return f"needs exactly one test of {', '.join(known)}; got {', '.join(ops) or 'none'}"
     op, target = ops[0], expr[ops[0]]
+    other = target if op in ("equals", *_DATES) and isinstance(target, str) and target.startswith("@") else None
+    problem = next((p for p in (_unknown_field(f, scope) for f in (expr["field"], other) if f) if p), None)
+    if problem:
+        return problem
     if op in _LISTS:
-        return check_expression(target)
+        return check_expression(target, (*_key_path(expr["field"], scope), 0), depth + 1)
     if op in ("matches", "not_matches"):
+        if not isinstance(target, str):
+            return f"'{op}' takes a regular expression (text)"
         try:
-            re.compile(target)
-        except (re.error, TypeError) as exc:
+            compile_regex(target)
+        except ValueError as exc:
             return f"bad regular expression {target!r}: {exc}"
     if op == "one_of" and not isinstance(target, list):
         return "'one_of' takes a list"
     if op == "count_gte" and not isinstance(target, int):
         return "'count_gte' takes a whole number"
     return None
+
+
+def _key_path(path: str, scope: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The place ``path`` reads from the whole subject: ``@a.b`` from its top, else below ``scope``."""
+    parts = tuple(path.removeprefix("@").split("."))
+    return parts if path.startswith("@") else (*scope, *parts)
+
+
+def _unknown_field(path: str, scope: tuple[str | int, ...]) -> str | None:
+    """Why the field ``path`` (read below ``scope``) is not one rules can read, or None."""
+    here: tuple[str | int, ...] = ()
+    for place, part in enumerate(_key_path(path, scope)):
+        names = _names_under(here)
+        if names is None:
+            return None  # a free-form table (provenance.sources): any key
+        if not isinstance(part, int) and part not in names:
+            close = difflib.get_close_matches(part, names, n=1)
+            if not close:
+                return f"the record has no field {path!r}"
+            parts = path.removeprefix("@").split(".")
+            mine = place - (0 if path.startswith("@") else len(scope))
+            fixed = ".".join([*parts[:mine], close[0], *parts[mine + 1 :]])
+            return f"the record has no field {path!r} (did you mean {'@' * path.startswith('@') + fixed!r}?)"
+        here = (*here, part)
+    return None
+
+
+def _names_under(prefix: tuple[str | int, ...]) -> list[str] | None:
+    """The names rules may read below ``prefix`` (a list's items are at index 0); None for any name."""
+    if not prefix:
+        return [*DisclosureRecord.model_fields, *_FACTS]
+    if prefix[0] in _FACTS:
+        facts: dict[str, Any] | None = _FACTS
+        for part in prefix:
+            if facts is None:
+                return None
+            facts = facts.get(str(part), {})
+        return None if facts is None else list(facts)
+    kind = field_type(prefix)
+    return list(kind.model_fields) if isinstance(kind, type) and issubclass(kind, BaseModel) else []
 
 
 # -- running ------------------------------------------------------------------------

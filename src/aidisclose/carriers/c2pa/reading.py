@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ...errors import DisclosureError
 from ...vocab import source_type_from_uri
 from .manifest import RECORD_LABEL
 from .place import ManifestPlace, sidecar_manifest_path
@@ -100,6 +101,35 @@ class C2paInfo(BaseModel):
     @property
     def failed_ingredients(self) -> list[IngredientInfo]:
         return [i for i in self.ingredients if i.state is C2paState.INVALID]
+
+
+def read_trust_anchors(path: Path) -> bytes:
+    """The PEM certificates in ``path``, the trust anchors a signer must chain to to read as trusted.
+
+    Anything else (a DER certificate, a key, any other file) is refused with one line saying what to give.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        try:
+            x509.load_der_x509_certificate(data)
+        except ValueError:
+            raise DisclosureError(
+                path, "holds no PEM certificate to trust", "give the CA certificates as PEM: BEGIN CERTIFICATE blocks"
+            ) from None
+        raise DisclosureError(
+            path,
+            "is a DER certificate; trust anchors are read as PEM",
+            f"convert it: openssl x509 -inform der -in {path}",
+        ) from None
+    return b"".join(certificate.public_bytes(Encoding.PEM) for certificate in certificates)
 
 
 def _context(trust_anchors: bytes | None, fetch_remote: bool) -> Any:
