@@ -19,6 +19,14 @@ from rich.markup import escape
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, default_jobs, exit_on_signals, imap_in_order, item_size, walk
 from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
+from .carriers.c2pa.trust import (
+    CLAIM_SIGNING_EKU,
+    TRUST_KEYS,
+    TrustSettings,
+    read_allowed_list,
+    read_trust_config,
+    trust_files,
+)
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
@@ -382,7 +390,55 @@ TrustOption = Annotated[
     typer.Option(
         "--trust",
         envvar="AIDISCLOSE_TRUST_ANCHORS",
-        help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
+        help="PEM trust anchors only: a C2PA signer they vouch for reads as 'trusted' (never without anchors or "
+        "--trust-allowed).",
+    ),
+]
+TrustAllowedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-allowed",
+        envvar="AIDISCLOSE_TRUST_ALLOWED",
+        help="Signing certificates trusted as they are, without an anchor: PEM, or base64 SHA-256 hashes one a line.",
+    ),
+]
+TrustConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-config",
+        envvar="AIDISCLOSE_TRUST_CONFIG",
+        help=f"Extended key usages a trusted signer may carry, one OID a line (c2pa-kp-claimSigning is "
+        f"{CLAIM_SIGNING_EKU}); default: the SDK's list.",
+    ),
+]
+TrustTsaOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-tsa",
+        envvar="AIDISCLOSE_TRUST_TSA",
+        help="PEM anchors of time-stamp authorities: a signing time they vouch for reads as trusted.",
+    ),
+]
+TrustCawgOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-cawg", envvar="AIDISCLOSE_TRUST_CAWG", help="PEM anchors for CAWG X.509 identity assertions."
+    ),
+]
+TrustSettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-settings",
+        envvar="AIDISCLOSE_TRUST_SETTINGS",
+        help=f"TOML with a [trust] table ({', '.join(TRUST_KEYS)}: file paths relative to it; each option above "
+        "wins over its entry). May be the --sign-config file.",
+    ),
+]
+FetchOcspOption = Annotated[
+    bool,
+    typer.Option(
+        "--fetch-ocsp",
+        help="Ask each signer's OCSP responder whether its certificate was revoked (never asked without this).",
     ),
 ]
 FetchRemoteOption = Annotated[
@@ -404,10 +460,37 @@ def _anchors(path: Path | None) -> bytes | None:
         raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
 
 
+def _trust(
+    anchors: Path | None,
+    allowed: Path | None = None,
+    config: Path | None = None,
+    tsa: Path | None = None,
+    cawg: Path | None = None,
+    settings: Path | None = None,
+    fetch_ocsp: bool = False,
+) -> TrustSettings:
+    """The trust settings from options (or their env vars), then the ``[trust]`` table of ``settings``."""
+    files = trust_files(settings) if settings is not None else {}
+    return TrustSettings(
+        anchors=_anchors(anchors or files.get("anchors")),
+        allowed=read_allowed_list(allowed or files.get("allowed")),
+        config=read_trust_config(config or files.get("config")),
+        tsa_anchors=_anchors(tsa or files.get("tsa_anchors")),
+        cawg_anchors=_anchors(cawg or files.get("cawg_anchors")),
+        ocsp_fetch=fetch_ocsp,
+    )
+
+
 @app.command("inspect")
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     fetch_remote: FetchRemoteOption = False,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
@@ -421,12 +504,12 @@ def inspect_command(
     changing the file, and reports carriers that disagree and values that are not valid.
     """
     try:
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    work = partial(inspect_item, trust_anchors=anchors, fetch_remote=fetch_remote)
+    work = partial(inspect_item, trust=settings, fetch_remote=fetch_remote)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:
@@ -483,6 +566,12 @@ def check_command(
     report_format: ReportFormatOption = ReportFormat.text,
     output: ReportOutputOption = None,
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     jobs: JobsOption = 0,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
@@ -503,7 +592,7 @@ def check_command(
     """
     try:
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
@@ -516,7 +605,7 @@ def check_command(
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
-        summary = _write_check(items, loaded, strict, anchors, jobs or default_jobs(), report_format, stream, color)
+        summary = _write_check(items, loaded, strict, settings, jobs or default_jobs(), report_format, stream, color)
     finally:
         if output:
             stream.close()
@@ -532,7 +621,7 @@ def _write_check(
     items: list[Item],
     policies: list[Policy],
     strict: bool,
-    anchors: bytes | None,
+    trust: TrustSettings,
     jobs: int,
     report_format: ReportFormat,
     stream: TextIO,
@@ -549,7 +638,7 @@ def _write_check(
                     _error(DisclosureError(None, file.reason or file.path))
                 yield file
 
-        results = arrived(iter_checks(items, policies, strict, anchors, jobs))
+        results = arrived(iter_checks(items, policies, strict, trust, jobs))
         if report_format in STREAMERS:  # written as results come: memory stays flat
             head = ReportHead(report_time(started), strict, policy_infos(policies))
             return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
@@ -600,6 +689,12 @@ def watch_command(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     quiet: Annotated[
         float, typer.Option("--settle", help="Seconds a file must stop changing before it is read.")
     ] = 1.0,
@@ -609,7 +704,7 @@ def watch_command(
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         if report_dir is not None:
             report_dir.mkdir(parents=True, exist_ok=True)
     except DisclosureError as err:
@@ -629,7 +724,7 @@ def watch_command(
     from .watch import watch  # watchdog is loaded only by the command that needs it
 
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
-    watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
+    watch(folder, loaded, checked, strict=strict, trust=settings, quiet=quiet)
     stderr.print("stopped", highlight=False)
 
 
