@@ -18,6 +18,7 @@ from pydantic_core import PydanticSerializationError
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .carriers.c2pa.reading import C2paState
+from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item
 from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
@@ -211,20 +212,20 @@ def _outcome(result: RuleResult, subject: dict[str, Any], problems: list[Problem
 
 
 def check_file(
-    path: Path, policies: list[Policy], strict: bool = False, named: bool = True, trust_anchors: bytes | None = None
+    path: Path, policies: list[Policy], strict: bool = False, named: bool = True, trust: TrustSettings | None = None
 ) -> FileCheck:
     """One file's verdict: read every carrier, run every rule of every policy.
 
     A file met while walking a folder (``named=False``) that is plainly not media,
     by name and content, is skipped; any other file that cannot be read is an error.
     """
-    return _check_item(Item(path, None if named else path.parent), policies, strict, trust_anchors)
+    return _check_item(Item(path, None if named else path.parent), policies, strict, trust)
 
 
 def _check_item(
-    item: Item, policies: list[Policy], strict: bool, trust_anchors: bytes | None, thumbnails: bool = False
+    item: Item, policies: list[Policy], strict: bool, trust: TrustSettings | None, thumbnails: bool = False
 ) -> FileCheck:
-    outcome = inspect_item(item, trust_anchors, technical=False)
+    outcome = inspect_item(item, trust, technical=False)
     if outcome.skipped is not None:
         return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=outcome.skipped)
     if outcome.result is None:
@@ -262,7 +263,7 @@ def iter_checks(
     items: Iterable[Item],
     policies: list[Policy],
     strict: bool = False,
-    trust_anchors: bytes | None = None,
+    trust: TrustSettings | None = None,
     jobs: int = 1,
     thumbnails: bool = False,
 ) -> Iterator[FileCheck]:
@@ -270,9 +271,7 @@ def iter_checks(
 
     ``thumbnails`` makes each file's picture for the HTML report in the process that reads it.
     """
-    work = partial(
-        _check_item, policies=policies, strict=strict, trust_anchors=trust_anchors, thumbnails=thumbnails
-    )
+    work = partial(_check_item, policies=policies, strict=strict, trust=trust, thumbnails=thumbnails)
     return imap_in_order(work, items, jobs, item_size)
 
 
@@ -281,7 +280,7 @@ def check_paths(
     policies: list[Policy] | None = None,
     strict: bool = False,
     on_file: Callable[[FileCheck], None] | None = None,
-    trust_anchors: bytes | None = None,
+    trust: TrustSettings | None = None,
     jobs: int = 1,
     walk_options: WalkOptions | None = None,
     items: list[Item] | None = None,
@@ -297,7 +296,7 @@ def check_paths(
     clock = time.perf_counter()
     todo = items if items is not None else list(walk(paths, walk_options or WalkOptions()))
     files = []
-    for checked in iter_checks(todo, policies, strict, trust_anchors, jobs if len(todo) > 1 else 1):
+    for checked in iter_checks(todo, policies, strict, trust, jobs if len(todo) > 1 else 1):
         files.append(checked)
         if on_file:
             on_file(checked)

@@ -23,6 +23,14 @@ from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
 from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
 from .carriers.c2pa.reading import read_trust_anchors
+from .carriers.c2pa.trust import (
+    CLAIM_SIGNING_EKU,
+    TRUST_KEYS,
+    TrustSettings,
+    read_allowed_list,
+    read_trust_config,
+    trust_files,
+)
 from .check import (
     DEFAULT_POLICY,
     CheckReport,
@@ -489,7 +497,55 @@ TrustOption = Annotated[
         "--trust",
         metavar="FILE",
         envvar="AIDISCLOSE_TRUST_ANCHORS",
-        help="PEM trust anchors: a C2PA signer they vouch for reads as 'trusted' (never without them).",
+        help="PEM trust anchors only: a C2PA signer they vouch for reads as 'trusted' (never without anchors or "
+        "--trust-allowed).",
+    ),
+]
+TrustAllowedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-allowed",
+        envvar="AIDISCLOSE_TRUST_ALLOWED",
+        help="Signing certificates trusted as they are, without an anchor: PEM, or base64 SHA-256 hashes one a line.",
+    ),
+]
+TrustConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-config",
+        envvar="AIDISCLOSE_TRUST_CONFIG",
+        help=f"Extended key usages a trusted signer may carry, one OID a line (c2pa-kp-claimSigning is "
+        f"{CLAIM_SIGNING_EKU}); default: the SDK's list.",
+    ),
+]
+TrustTsaOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-tsa",
+        envvar="AIDISCLOSE_TRUST_TSA",
+        help="PEM anchors of time-stamp authorities: a signing time they vouch for reads as trusted.",
+    ),
+]
+TrustCawgOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-cawg", envvar="AIDISCLOSE_TRUST_CAWG", help="PEM anchors for CAWG X.509 identity assertions."
+    ),
+]
+TrustSettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-settings",
+        envvar="AIDISCLOSE_TRUST_SETTINGS",
+        help=f"TOML with a [trust] table ({', '.join(TRUST_KEYS)}: file paths relative to it; each option above "
+        "wins over its entry). May be the --sign-config file.",
+    ),
+]
+FetchOcspOption = Annotated[
+    bool,
+    typer.Option(
+        "--fetch-ocsp",
+        help="Ask each signer's OCSP responder whether its certificate was revoked (never asked without this).",
     ),
 ]
 FetchRemoteOption = Annotated[
@@ -506,10 +562,37 @@ def _anchors(path: Path | None) -> bytes | None:
     return None if path is None else read_trust_anchors(path)
 
 
+def _trust(
+    anchors: Path | None,
+    allowed: Path | None = None,
+    config: Path | None = None,
+    tsa: Path | None = None,
+    cawg: Path | None = None,
+    settings: Path | None = None,
+    fetch_ocsp: bool = False,
+) -> TrustSettings:
+    """The trust settings from options (or their env vars), then the ``[trust]`` table of ``settings``."""
+    files = trust_files(settings) if settings is not None else {}
+    return TrustSettings(
+        anchors=_anchors(anchors or files.get("anchors")),
+        allowed=read_allowed_list(allowed or files.get("allowed")),
+        config=read_trust_config(config or files.get("config")),
+        tsa_anchors=_anchors(tsa or files.get("tsa_anchors")),
+        cawg_anchors=_anchors(cawg or files.get("cawg_anchors")),
+        ocsp_fetch=fetch_ocsp,
+    )
+
+
 @app.command("inspect", cls=_Command)
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     fetch_remote: FetchRemoteOption = False,
     jobs: JobsOption = None,
     include: IncludeOption = None,
@@ -523,12 +606,12 @@ def inspect_command(
     changing the file, and reports carriers that disagree and values that are not valid.
     """
     try:
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    work = partial(inspect_item, trust_anchors=anchors, fetch_remote=fetch_remote)
+    work = partial(inspect_item, trust=settings, fetch_remote=fetch_remote)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:
@@ -592,6 +675,12 @@ def check_command(
     report_format: ReportFormatOption = ReportFormat.text,
     output: ReportOutputOption = None,
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     jobs: JobsOption = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
@@ -613,7 +702,7 @@ def check_command(
     """
     try:
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
@@ -627,7 +716,7 @@ def check_command(
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
         jobs = effective_jobs(jobs, len(items))
-        summary = _write_check(items, loaded, strict, anchors, jobs, report_format, stream, color)
+        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color)
     finally:
         if output:
             stream.close()
@@ -645,7 +734,7 @@ def _write_check(
     items: list[Item],
     policies: list[Policy],
     strict: bool,
-    anchors: bytes | None,
+    trust: TrustSettings,
     jobs: int,
     report_format: ReportFormat,
     stream: TextIO,
@@ -663,7 +752,7 @@ def _write_check(
                 yield file
 
         thumbnails = report_format in WITH_THUMBNAILS
-        results = arrived(iter_checks(items, policies, strict, anchors, jobs, thumbnails))
+        results = arrived(iter_checks(items, policies, strict, trust, jobs, thumbnails))
         head = ReportHead(report_time(started), strict, policy_infos(policies))  # written as results come
         return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
 
@@ -714,6 +803,12 @@ def watch_command(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     trust: TrustOption = None,
+    trust_allowed: TrustAllowedOption = None,
+    trust_config: TrustConfigOption = None,
+    trust_tsa: TrustTsaOption = None,
+    trust_cawg: TrustCawgOption = None,
+    trust_settings: TrustSettingsOption = None,
+    fetch_ocsp: FetchOcspOption = False,
     quiet: Annotated[
         float, typer.Option("--settle", metavar="SECONDS", help="Seconds a file must stop changing before it is read.")
     ] = 1.0,
@@ -725,7 +820,7 @@ def watch_command(
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
         loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
-        anchors = _anchors(trust)
+        settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         if report_dir is not None:
             prepare_report_folder(report_dir)
     except DisclosureError as err:
@@ -745,7 +840,7 @@ def watch_command(
                 _error(err)  # the next arrival is still checked
 
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
-    watch(folder, loaded, checked, strict=strict, trust_anchors=anchors, quiet=quiet)
+    watch(folder, loaded, checked, strict=strict, trust=settings, quiet=quiet)
     stderr.print("stopped", highlight=False)
 
 

@@ -13,6 +13,7 @@ from .batch import Item, Outcome, attempt
 from .carriers.base import file_sha256
 from .carriers.c2pa.manifest import REDACTABLE, redacted
 from .carriers.c2pa.reading import HASH_MISMATCH, C2paInfo, C2paState, read_manifest
+from .carriers.c2pa.trust import TrustSettings
 from .errors import os_errors_reported
 from .formats import detect
 from .rebuild import Conflict, Provenance, rebuild_record
@@ -41,14 +42,22 @@ class InspectResult(BaseModel):
 
 @os_errors_reported("reading")
 def inspect_file(
-    path: str | Path, technical: bool = True, trust_anchors: bytes | None = None, fetch_remote: bool = False
+    path: str | Path,
+    technical: bool = True,
+    trust_anchors: bytes | None = None,
+    fetch_remote: bool = False,
+    trust: TrustSettings | None = None,
 ) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
     ``technical`` adds MediaInfo facts (container, duration, codecs) to the
-    provenance; ``trust_anchors`` (PEM) lets a C2PA signer be reported as trusted;
-    a remote manifest is fetched only with ``fetch_remote``.
+    provenance; ``trust`` (anchors, allowed list, EKU configuration, TSA and CAWG
+    anchors) lets a C2PA signer be reported as trusted, ``trust_anchors`` (PEM)
+    being short for ``TrustSettings(anchors=...)``; a remote manifest is fetched
+    only with ``fetch_remote``.
     """
+    if trust is None and trust_anchors:
+        trust = TrustSettings(anchors=trust_anchors)
     path = Path(path)
     info = detect(path)
     stored = info.store.read(path)
@@ -59,7 +68,7 @@ def inspect_file(
         extra["sidecar"] = str(sidecar)
     if technical:
         extra["technical"] = technical_facts(path)
-    c2pa = read_manifest(path, info.manifest_place, trust_anchors, fetch_remote)
+    c2pa = read_manifest(path, info.manifest_place, trust, fetch_remote)
     if c2pa.state is not C2paState.NONE:
         c2pa = _explain(c2pa, record, provenance)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
@@ -170,8 +179,8 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -
 
 
 def inspect_item(
-    item: Item, trust_anchors: bytes | None = None, technical: bool = True, fetch_remote: bool = False
+    item: Item, trust: TrustSettings | None = None, technical: bool = True, fetch_remote: bool = False
 ) -> Outcome[InspectResult]:
     """One file of a batch, for process pools: never raises."""
-    work = partial(inspect_file, technical=technical, trust_anchors=trust_anchors, fetch_remote=fetch_remote)
+    work = partial(inspect_file, technical=technical, trust=trust, fetch_remote=fetch_remote)
     return attempt(work, item)

@@ -15,6 +15,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .batch import SIDECAR_SUFFIXES
+from .carriers.c2pa.trust import TrustSettings
 from .check import CheckReport, FileCheck, Verdict, build_report, check_file
 from .errors import DisclosureError
 from .policy import Policy
@@ -72,7 +73,7 @@ def watch(
     policies: list[Policy],
     on_checked: Callable[[FileCheck, CheckReport], None],
     strict: bool = False,
-    trust_anchors: bytes | None = None,
+    trust: TrustSettings | None = None,
     quiet: float = 1.0,
     stop: threading.Event | None = None,
 ) -> None:
@@ -89,7 +90,7 @@ def watch(
         while not stop.is_set():
             for path in arrivals.settled(quiet):
                 started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
-                checked = check_file(path, policies, strict, named=False, trust_anchors=trust_anchors)
+                checked = check_file(path, policies, strict, named=False, trust=trust)
                 if checked.verdict is not Verdict.skipped:
                     report = build_report([checked], policies, strict, started, time.perf_counter() - clock)
                     on_checked(checked, report)

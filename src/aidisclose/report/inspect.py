@@ -201,9 +201,17 @@ def _c2pa_lines(result: InspectResult, console: TerminalConsole) -> None:
         return
     who = terminal_text(str(c2pa.signer.get("common_name", "?")))
     where = f" in {terminal_text(c2pa.sidecar)}" if c2pa.sidecar else ""
-    label = c2pa.state.value + (" (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID else "")
+    untrusted = " (signer not trusted: give --trust)" if c2pa.state is C2paState.VALID and not c2pa.trusted_by else ""
+    label = c2pa.state.value + untrusted
     when = f" at {terminal_text(c2pa.signed_at)}" if c2pa.signed_at else ""
     console.print(f"  c2pa: [{colour}]{label}[/{colour}]{escape(f'{where}, signed by {who}{when}')}", markup=True)
+    if c2pa.trusted_by:
+        console.print(f"        signer trusted by {terminal_text(c2pa.trusted_by)}")
+    if c2pa.timestamp:
+        by = f", by {c2pa.timestamp_trusted_by}" if c2pa.timestamp_trusted_by else ""
+        console.print(f"        time-stamp: {terminal_text(c2pa.timestamp + by)}")
+    if c2pa.revocation and c2pa.revocation != "not checked":
+        console.print(f"        revocation (OCSP): {terminal_text(c2pa.revocation)}")
     if c2pa.message:
         console.print(f"        {terminal_text(c2pa.message)} ({terminal_text(', '.join(c2pa.codes))})")
     if c2pa.validation.informational:
@@ -225,3 +233,5 @@ def _c2pa_lines(result: InspectResult, console: TerminalConsole) -> None:
             f"{ingredient.state.value}{trust}, signed by {ingredient.signer.get('common_name', '?')}{detail}"
         )
         console.print(terminal_text(line))
+        if ingredient.trusted_by:
+            console.print(f"          signer trusted by {terminal_text(ingredient.trusted_by)}")

@@ -21,6 +21,7 @@ from ...vocab import source_type_from_uri
 from .manifest import RECORD_LABEL
 from .place import ManifestPlace, sidecar_manifest_path
 from .sdk import sdk
+from .trust import TrustSettings, Vouchers, vouchers
 
 #: SDK codes that mean the signed bytes changed after signing.
 HASH_MISMATCH = ("assertion.dataHash.mismatch", "assertion.bmffHash.mismatch", "assertion.boxesHash.mismatch")
@@ -73,6 +74,7 @@ class IngredientInfo(BaseModel):
     active_manifest: str | None = None
     state: C2paState = C2paState.NONE  # none: the ingredient carried no manifest
     signer: dict[str, str] = {}
+    trusted_by: str | None = None  # the anchor (or allowed-list entry) that vouched for its signer
     validation: Validation = Validation()
 
 
@@ -87,7 +89,11 @@ class C2paInfo(BaseModel):
     active_manifest: str | None = None
     validation: Validation = Validation()
     signer: dict[str, str] = {}
+    trusted_by: str | None = None  # the anchor (or allowed-list entry) that made the signer trusted
     signed_at: str | None = None
+    timestamp: str | None = None  # the time-stamp's state: trusted, validated (TSA not trusted), or its failure
+    timestamp_trusted_by: str | None = None  # the anchor that vouched for the time-stamp authority
+    revocation: str | None = None  # the signer's OCSP state where the SDK has one (C2PA 2.2 §14.6)
     actions: list[dict[str, Any]] = []
     digital_source_types: list[str] = []
     ingredients: list[IngredientInfo] = []
@@ -132,42 +138,41 @@ def read_trust_anchors(path: Path) -> bytes:
     return b"".join(certificate.public_bytes(Encoding.PEM) for certificate in certificates)
 
 
-def _context(trust_anchors: bytes | None, fetch_remote: bool) -> Any:
+def sdk_context(trust: TrustSettings | None, fetch_remote: bool = False) -> Any:
     """The SDK's settings for one read (a context is not shared between readers: the SDK keeps state in it)."""
-    settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": fetch_remote, "ocsp_fetch": False}}
-    if trust_anchors:
-        settings["verify"]["verify_trust"] = True
-        settings["trust"] = {"trust_anchors": trust_anchors.decode()}
+    settings = (trust or TrustSettings()).sdk_settings()
+    settings["verify"]["remote_manifest_fetch"] = fetch_remote
     return sdk().Context.from_dict(settings)
 
 
 def read_manifest(
-    path: Path, place: ManifestPlace, trust_anchors: bytes | None = None, fetch_remote: bool = False
+    path: Path, place: ManifestPlace, trust: TrustSettings | None = None, fetch_remote: bool = False
 ) -> C2paInfo:
     """The validation state and contents of the file's manifest store (embedded or sidecar).
 
     A manifest the file only points at on the web is fetched only with ``fetch_remote``; otherwise
     its state is ``remote``, with the URL.
     """
-    return read_manifest_with(path, place, sidecar_manifest_path(path), trust_anchors, fetch_remote)
+    return read_manifest_with(path, place, sidecar_manifest_path(path), trust, fetch_remote)
 
 
 def read_manifest_with(
-    path: Path, place: ManifestPlace, sidecar: Path, trust_anchors: bytes | None = None, fetch_remote: bool = False
+    path: Path, place: ManifestPlace, sidecar: Path, trust: TrustSettings | None = None, fetch_remote: bool = False
 ) -> C2paInfo:
     """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
+    trust = trust or TrustSettings()
     try:
         if sidecar.exists():
-            context = _context(trust_anchors, fetch_remote)
+            store = sidecar.read_bytes()
             with open(path, "rb") as stream:
-                reader = sdk().Reader(place.mime, stream, manifest_data=sidecar.read_bytes(), context=context)
-                return _info(reader, trust_anchors, str(sidecar))
+                reader = sdk().Reader(place.mime, stream, manifest_data=store, context=sdk_context(trust, fetch_remote))
+                return _info(reader, trust, str(sidecar), store)
         if not place.embedded or (place.may_hold is not None and not place.may_hold(path)):
             return C2paInfo()
-        reader = sdk().Reader.try_create(str(path), context=_context(trust_anchors, fetch_remote))
+        reader = sdk().Reader.try_create(str(path), context=sdk_context(trust, fetch_remote))
         if reader is None:
             return C2paInfo()
-        return _info(reader, trust_anchors, None)
+        return _info(reader, trust, None, None)
     except sdk().C2paError as exc:
         reason = " ".join(str(exc).split())
         remote = _REMOTE.search(reason)
@@ -226,7 +231,9 @@ def _signer(manifest: dict[str, Any]) -> dict[str, str]:
     return {k: str(signature[k]) for k in ("issuer", "common_name", "alg") if signature.get(k)}
 
 
-def _ingredients(report: dict[str, Any], active_label: str | None, trusted_allowed: bool) -> list[IngredientInfo]:
+def _ingredients(
+    report: dict[str, Any], active_label: str | None, trusted_allowed: bool, vouched: dict[str, Vouchers]
+) -> list[IngredientInfo]:
     manifests = report.get("manifests") or {}
     active = manifests.get(active_label) or {}
     deltas = {
@@ -250,25 +257,67 @@ def _ingredients(report: dict[str, Any], active_label: str | None, trusted_allow
                 active_manifest=label,
                 state=state,
                 signer=_signer(manifests.get(label) or {}),
+                trusted_by=vouched[label].signer if state is C2paState.TRUSTED and label in vouched else None,
                 validation=validation,
             )
         )
     return found
 
 
-def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2paInfo:
+def _store(reader: Any, label: str) -> bytes:
+    """The manifest store as the SDK read it (it gives the whole store for a JUMBF reference)."""
+    import io
+
+    stream = io.BytesIO()
+    try:
+        reader.resource_to_stream(f"self#jumbf=/c2pa/{label}/c2pa.signature", stream)
+    except sdk().C2paError:
+        return b""
+    return stream.getvalue()
+
+
+def _timestamp(validation: Validation) -> str | None:
+    """The time-stamp's state (C2PA 2.2 §15.7): trusted, validated but its TSA not trusted, or its failure."""
+    if "timeStamp.trusted" in validation.success:
+        return "trusted"
+    if "timeStamp.validated" in validation.success:
+        return "validated (the time-stamp authority is not trusted)"
+    problems = [c for c in (*validation.failure, *validation.informational) if c.startswith("timeStamp.")]
+    return ", ".join(problems) or None
+
+
+def _revocation(validation: Validation) -> str | None:
+    """The signer's OCSP state: ``signingCredential.ocsp.*`` (C2PA 2.2 §15.2.2)."""
+    codes = [c for c in (*validation.failure, *validation.success, *validation.informational) if ".ocsp." in c]
+    states = [c.removeprefix("signingCredential.ocsp.") for c in codes]
+    return ", ".join("not checked" if c == "skipped" else c for c in states) or None
+
+
+def _info(reader: Any, trust: TrustSettings, sidecar: str | None, store: bytes | None) -> C2paInfo:
     with reader:
         sdk_state = reader.get_validation_state() or "Invalid"
         report = json.loads(reader.json())
-    label = report.get("active_manifest")
+        label = report.get("active_manifest")
+        manifests = report.get("manifests") or {}
+        if (trust.given or trust.tsa_anchors) and isinstance(label, str):
+            store = store if store is not None else _store(reader, label)
+    vouched = {m: vouchers(store, m, trust) for m in manifests if isinstance(m, str)} if store else {}
     active = (report.get("manifests") or {}).get(label) or {}
     validation = _validation((report.get("validation_results") or {}).get("activeManifest"))
     if not (validation.success or validation.informational or validation.failure):  # an SDK without results
         validation = Validation(failure=_codes(report.get("validation_status")))
     state = C2paState(sdk_state.lower())
-    if state is C2paState.TRUSTED and not trust_anchors:
-        state = C2paState.VALID  # never say trusted without anchors given by the user
+    own = vouched.get(label, Vouchers())
+    ingredients = _ingredients(report, label, trust.given, vouched)
+    if state is C2paState.TRUSTED and (not trust.given or own.tsa_only):
+        state = C2paState.VALID  # never say trusted without anchors given by the user, nor on a TSA anchor alone
     message = None
+    # The SDK calls a file only valid when an ingredient's signer is untrusted: the active one may still be.
+    signer_trusted = trust.given and not own.tsa_only and TRUSTED_CODE in validation.success
+    if state is C2paState.VALID and signer_trusted:
+        untrusted = [i.title or "?" for i in ingredients if i.state is C2paState.VALID]
+        if untrusted:
+            message = f"the signer is trusted; the signer of ingredient {', '.join(untrusted)} is not"
     if not active:
         state = C2paState.INVALID
         message = "the manifest store has no readable active manifest"
@@ -292,12 +341,16 @@ def _info(reader: Any, trust_anchors: bytes | None, sidecar: str | None) -> C2pa
         active_manifest=label if active else None,
         validation=validation,
         signer=_signer(active),
+        trusted_by=own.signer if signer_trusted else None,
         signed_at=(active.get("signature_info") or {}).get("time"),
+        timestamp=_timestamp(validation),
+        timestamp_trusted_by=own.timestamp if "timeStamp.trusted" in validation.success else None,
+        revocation=_revocation(validation),
         actions=actions,
         digital_source_types=_source_types(report, active),
         software_agents=agents,
         training_mining=training_mining,
-        ingredients=_ingredients(report, label, bool(trust_anchors)),
+        ingredients=ingredients,
         record=record,
         sidecar=sidecar,
     )
