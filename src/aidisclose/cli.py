@@ -715,7 +715,6 @@ def check_command(
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
-        jobs = effective_jobs(jobs, len(items))
         summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color)
     finally:
         if output:
@@ -735,12 +734,12 @@ def _write_check(
     policies: list[Policy],
     strict: bool,
     trust: TrustSettings,
-    jobs: int,
+    jobs: int | None,
     report_format: ReportFormat,
     stream: TextIO,
     color: bool,
 ) -> Summary:
-    """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary."""
+    """Check ``items`` on ``jobs`` processes (at most what helps) into a report on ``stream``, streamed; its summary."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     with _progress(len(items), "checking") as advance:
 
@@ -752,7 +751,7 @@ def _write_check(
                 yield file
 
         thumbnails = report_format in WITH_THUMBNAILS
-        results = arrived(iter_checks(items, policies, strict, trust, jobs, thumbnails))
+        results = arrived(iter_checks(items, policies, strict, trust, effective_jobs(jobs, len(items)), thumbnails))
         head = ReportHead(report_time(started), strict, policy_infos(policies))  # written as results come
         return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
 

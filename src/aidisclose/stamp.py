@@ -368,19 +368,7 @@ def _copied(source: Path, destination: Path, info: Format, dry_run: bool) -> Sta
                 raise DisclosureError(there, "the copy does not match the original; nothing was written")
 
         written += replace_atomically(here, partial(shutil.copyfile, there), same, mode_from=there)
-    size = source.stat().st_size
-    return StampResult(
-        source=source,
-        destination=destination,
-        format=info.format.value,
-        carriers=info.store.carriers,
-        keys_written=0,
-        keys_removed=0,
-        size_before=size,
-        size_after=size,
-        bytes_written=written,
-        action=StampAction.UNCHANGED,
-    )
+    return _unchanged(source, destination, info, written, size_of=source)
 
 
 def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
@@ -390,8 +378,11 @@ def _same_essence(store: MetadataStore, one: Path, other: Path) -> bool:
         return False
 
 
-def _unchanged(source: Path, destination: Path, info: Format) -> StampResult:
-    size = destination.stat().st_size
+def _unchanged(
+    source: Path, destination: Path, info: Format, bytes_written: int = 0, size_of: Path | None = None
+) -> StampResult:
+    """Nothing stamped: ``destination`` already carries the record (``bytes_written`` if it was copied there)."""
+    size = (size_of or destination).stat().st_size
     return StampResult(
         source=source,
         destination=destination,
@@ -401,7 +392,7 @@ def _unchanged(source: Path, destination: Path, info: Format) -> StampResult:
         keys_removed=0,
         size_before=size,
         size_after=size,
-        bytes_written=0,
+        bytes_written=bytes_written,
         action=StampAction.UNCHANGED,
     )
 
