@@ -307,3 +307,23 @@ def test_independent_implementation_known_bug_current_id3_media_type(signed_exam
         ["general.error"],
         "no manifest store found",
     )
+
+
+def test_independent_implementation_known_bug_v2_time_stamps(
+    tmp_path: Path, keys: dict[str, Path], tsa: dict[str, Path | str]
+) -> None:
+    """c2pa-ts 0.9.4 parses each ``sigTst2`` token as an RFC 3161 TimeStampResp, while a v2 time-stamp
+    (C2PA 2.2 §10.3.2.5) holds the bare TimeStampToken the SDK writes, so it rejects the whole signature
+    of a time-stamped JPEG that the SDK validates, time-stamp and all."""
+    identity = SigningIdentity.from_files(keys["chain"], keys["key"], tsa_url=str(tsa["url"]))
+    signed = sign(JPEG, tmp_path, identity)
+    state, _, reader = sdk_manifest(signed)
+    codes = [entry["code"] for entry in reader.get_validation_results()["activeManifest"]["success"]]
+    assert (state, "timeStamp.validated" in codes) == ("Valid", True), codes
+    verdict = c2pa_ts(signed)
+    assert (verdict["format"], verdict["valid"], verdict["errors"], verdict["exception"]) == (
+        "JPEG",
+        False,
+        ["signingCredential.invalid"],
+        "Failed to deserialize signature content",
+    )

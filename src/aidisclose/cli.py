@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
-from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
+from .carriers.c2pa.identity import PASSPHRASE_ENV, SigningIdentity, identity_from_settings, make_test_ca
 from .carriers.c2pa.reading import read_trust_anchors
 from .carriers.c2pa.trust import (
     CLAIM_SIGNING_EKU,
@@ -304,7 +304,10 @@ SignConfigOption = Annotated[
 TsaOption = Annotated[
     str | None,
     typer.Option(
-        "--tsa-url", metavar="URL", help="RFC 3161 timestamp authority for the signature (credentials never printed)."
+        "--tsa-url",
+        metavar="URL",
+        help="RFC 3161 timestamp authority for the signature (credentials never printed). Without one a "
+        "signature is valid only while the signing certificate is.",
     ),
 ]
 DiscardOption = Annotated[
@@ -394,8 +397,7 @@ def stamp_command(
     try:
         signing = None
         if sign_flag or sign_cert or sign_key or sign_config:
-            ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
-            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
+            signing = _signing_identity(sign_cert, sign_key, sign_config, tsa_url)
         options = StampOptions(
             output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
             replace_standard=replace_standard, id3v2_version=id3v2_version, discard_credentials=discard_credentials,
@@ -406,6 +408,25 @@ def stamp_command(
         raise typer.Exit(EXIT_ERROR) from None
     plan = plan_stamp(files, layers, options, _walk_options(include, exclude, follow_symlinks))
     raise typer.Exit(_run_stamp(plan, effective_jobs(jobs, len(plan.jobs)), output_format))
+
+
+def _signing_identity(cert: Path | None, key: Path | None, config: Path | None, tsa_url: str | None) -> SigningIdentity:
+    """Who signs this run; without a timestamp authority, one note saying the signatures die with the certificate."""
+    ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
+    signing = identity_from_settings(cert, key, config, tsa_url, ask)
+    if signing.tsa_url is None:
+        _note_untimestamped(signing)
+    return signing
+
+
+def _note_untimestamped(signing: SigningIdentity) -> None:
+    """Without a time-stamp (C2PA 2.2 §10.3.2.5) a signature is valid only while its certificate is."""
+    expires = signing.expires()
+    until = f" (until {expires})" if expires else ""
+    stderr.print(
+        f"aidisclose: note: signing without a timestamp authority: the signatures are valid only while the "
+        f"signing certificate is{until}; give --tsa-url URL (or tsa_url in --sign-config) to time-stamp them"
+    )
 
 
 def _ask_passphrase(key: Path) -> str:
