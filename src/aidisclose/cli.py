@@ -397,7 +397,8 @@ def stamp_command(
     try:
         signing = None
         if sign_flag or sign_cert or sign_key or sign_config:
-            signing = _signing_identity(sign_cert, sign_key, sign_config, tsa_url)
+            ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
+            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
         options = StampOptions(
             output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
             replace_standard=replace_standard, id3v2_version=id3v2_version, discard_credentials=discard_credentials,
@@ -410,17 +411,10 @@ def stamp_command(
     raise typer.Exit(_run_stamp(plan, effective_jobs(jobs, len(plan.jobs)), output_format))
 
 
-def _signing_identity(cert: Path | None, key: Path | None, config: Path | None, tsa_url: str | None) -> SigningIdentity:
-    """Who signs this run; without a timestamp authority, one note saying the signatures die with the certificate."""
-    ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
-    signing = identity_from_settings(cert, key, config, tsa_url, ask)
-    if signing.tsa_url is None:
-        _note_untimestamped(signing)
-    return signing
-
-
-def _note_untimestamped(signing: SigningIdentity) -> None:
-    """Without a time-stamp (C2PA 2.2 §10.3.2.5) a signature is valid only while its certificate is."""
+def _note_untimestamped(outcomes: list[Outcome[StampResult]], signing: SigningIdentity | None) -> None:
+    """Once a run, after it: signatures without a time-stamp (C2PA 2.2 §10.3.2.5) die with the certificate."""
+    if signing is None or signing.tsa_url is not None or not any(o.result and o.result.manifest for o in outcomes):
+        return
     expires = signing.expires()
     until = f" (until {expires})" if expires else ""
     stderr.print(
@@ -458,6 +452,7 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
                 _print_stamped(outcome.result)
 
         outcomes = [*plan.refused, *run_plan(plan, jobs, report)]
+    _note_untimestamped(outcomes, plan.options.signing)
     if output_format is OutputFormat.json:
         _print_json(_stamp_json(outcomes, skipped_items))
     failed = sum(o.error is not None for o in outcomes)
