@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from typer.testing import CliRunner
 
 from aidisclose import DisclosureRecord, load_record
 from aidisclose.cli import app
+
+from .tsa import make_ca, timestamp_authority
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -84,3 +87,13 @@ def work(tmp_path: Path) -> Path:
     for source in IMAGE_FIXTURES:
         shutil.copy2(source, tmp_path / source.name)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path | str]]:
+    """A real RFC 3161 time-stamp authority (OpenSSL ``ts``) on 127.0.0.1: its ``url`` and the ``ca`` it chains to."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    authority = make_ca(tmp_path_factory.mktemp("tsa"), "test TSA", [ExtendedKeyUsageOID.TIME_STAMPING])
+    with timestamp_authority(authority["cert"], authority["chain"], authority["key"]) as url:
+        yield {"ca": authority["ca"], "url": url}

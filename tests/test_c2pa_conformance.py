@@ -307,3 +307,98 @@ def test_independent_implementation_known_bug_current_id3_media_type(signed_exam
         ["general.error"],
         "no manifest store found",
     )
+
+
+def test_independent_implementation_known_bug_v2_time_stamps(
+    tmp_path: Path, keys: dict[str, Path], tsa: dict[str, Path | str]
+) -> None:
+    """c2pa-ts 0.9.4 parses each ``sigTst2`` token as an RFC 3161 TimeStampResp, while a v2 time-stamp
+    (C2PA 2.2 §10.3.2.5) holds the bare TimeStampToken the SDK writes, so it rejects the whole signature
+    of a time-stamped JPEG that the SDK validates, time-stamp and all."""
+    identity = SigningIdentity.from_files(keys["chain"], keys["key"], tsa_url=str(tsa["url"]))
+    signed = sign(JPEG, tmp_path, identity)
+    state, _, reader = sdk_manifest(signed)
+    codes = [entry["code"] for entry in reader.get_validation_results()["activeManifest"]["success"]]
+    assert (state, "timeStamp.validated" in codes) == ("Valid", True), codes
+    verdict = c2pa_ts(signed)
+    assert (verdict["format"], verdict["valid"], verdict["errors"], verdict["exception"]) == (
+        "JPEG",
+        False,
+        ["signingCredential.invalid"],
+        "Failed to deserialize signature content",
+    )
+
+
+def _id3_frames(path: Path) -> tuple[int, list[tuple[str, int]], int]:
+    """(ID3v2 major version, [(frame ID, size)], padding bytes): v2.4 sizes read as synchsafe (ID3v2.4 §4)."""
+    data = path.read_bytes()
+    synchsafe = lambda b: (b[0] << 21) | (b[1] << 14) | (b[2] << 7) | b[3]  # noqa: E731
+    version, end = data[3], 10 + synchsafe(data[6:10])
+    frames, at = [], 10
+    while at + 10 <= end and data[at : at + 4] != b"\0\0\0\0":
+        raw = data[at + 4 : at + 8]
+        size = synchsafe(raw) if version == 4 else int.from_bytes(raw, "big")
+        frames.append((data[at : at + 4].decode(), size))
+        at += 10 + size
+    assert at <= end, "a frame runs past the tag"
+    return version, frames, end - at
+
+
+def _exiftool_warnings(path: Path) -> list[str]:
+    found = exiftool_json(path, "-a", "-Warning")
+    warnings = found.get("Warning", [])
+    return warnings if isinstance(warnings, list) else [warnings]
+
+
+def test_the_sdk_rewrites_an_mp3_tag_as_v24_without_padding_which_exiftool_misreads(
+    tmp_path: Path, identity: SigningIdentity
+) -> None:
+    """The SDK's bytes are right and ExifTool 12.57's warning is wrong (README, "Signing").
+
+    c2pa-python 0.38.1 rewrites an MP3's ID3 tag as v2.4 (a v2.3 tag too), re-encodes its text
+    frames, drops its padding and puts the manifest's GEOB frame last. Every v2.4 frame size is a
+    correct synchsafe integer. ExifTool's check for iTunes' non-synchsafe sizes wants room for one
+    more frame header after each frame over 127 bytes, so a last frame that ends the tag exactly
+    reads as "Invalid ID3 frame size" though ExifTool then reads it whole. mutagen alone, with no
+    SDK, makes the same warning from a v2.4 tag without padding.
+    """
+    from mutagen.id3 import ID3, TIT2, TXXX
+
+    bare = tmp_path / "bare.mp3"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.3",
+         "-ac", "1", "-ar", "22050", "-b:a", "32k", "-id3v2_version", "0", "-write_xing", "0", str(bare)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    tagged = tmp_path / "tagged.mp3"
+    shutil.copy(bare, tagged)
+    tag = ID3()
+    tag.add(TIT2(encoding=1, text="Tone"))  # UTF-16, as v2.3 writes it
+    tag.save(tagged, v2_version=3, padding=lambda info: 256)
+    assert (_id3_frames(tagged), _exiftool_warnings(tagged)) == ((3, [("TIT2", 13)], 256), [])
+
+    signed = tmp_path / "signed.mp3"
+    created = {"action": "c2pa.created", "digitalSourceType": DST}
+    definition = {
+        "claim_generator_info": [{"name": "other"}],
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": [created]}}],
+    }
+    with c2pa.Builder.from_json(json.dumps(definition)) as builder:
+        builder.sign_file(str(tagged), str(signed), identity.signer())  # the SDK alone, no aidisclose step
+    version, frames, padding = _id3_frames(signed)
+    assert (version, [name for name, _ in frames], padding) == (4, ["TIT2", "GEOB"], 0)
+    assert frames[0][1] == 5  # "Tone" re-encoded from UTF-16 (13 bytes) as UTF-8: 1 + 4 bytes
+    assert frames[1][1] > 0x7F
+    (title,) = ID3(signed).getall("TIT2")
+    assert (str(title), title.encoding) == ("Tone", 3)
+    assert c2pa.Reader(str(signed)).get_validation_state() == "Valid"
+    assert _exiftool_warnings(signed) == ["Invalid ID3 frame size"]
+    assert exiftool_json(signed, "-ID3:Title")["Title"] == "Tone"  # read whole all the same
+
+    for padding, warnings in ((0, ["Invalid ID3 frame size"]), (10, [])):
+        minimal = tmp_path / f"mutagen-padding-{padding}.mp3"
+        shutil.copy(bare, minimal)
+        tag = ID3()
+        tag.add(TXXX(encoding=3, desc="x", text="y" * 200))
+        tag.save(minimal, v2_version=4, padding=lambda info, p=padding: p)
+        assert (_id3_frames(minimal)[2], _exiftool_warnings(minimal)) == (padding, warnings)

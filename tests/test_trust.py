@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from aidisclose import inspect_file, load_record, stamp
 from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
@@ -24,6 +23,7 @@ from aidisclose.carriers.c2pa.sdk import sdk
 from aidisclose.carriers.c2pa.trust import CLAIM_SIGNING_EKU, TrustSettings
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+from .tsa import make_ca
 
 FOREIGN = FIXTURES / "foreign"
 TEST_ROOTS = FOREIGN / "test_cert_root_bundle.pem"
@@ -51,55 +51,6 @@ def _leaf(chain: Path) -> x509.Certificate:
 
 def _ca_subject(ca: Path) -> str:
     return x509.load_pem_x509_certificate(ca.read_bytes()).subject.rfc4514_string()
-
-
-def make_ca(folder: Path, name: str, ekus: list[ObjectIdentifier]) -> dict[str, Path]:
-    """A CA and an end-entity certificate under it with the given extended key usages (C2PA's other extensions)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    timestamping = ekus == [ExtendedKeyUsageOID.TIME_STAMPING]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} signer")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(ekus), critical=timestamping)  # RFC 3161 §2.3: critical for a TSA
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    paths = {
-        "chain": folder / "chain.pem",
-        "key": folder / "key.pem",
-        "ca": folder / "ca.pem",
-        "cert": folder / "cert.pem",
-    }
-    paths["chain"].write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
-    paths["cert"].write_bytes(cert.public_bytes(pem))
-    paths["ca"].write_bytes(ca.public_bytes(pem))
-    paths["key"].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return paths
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +191,50 @@ def test_active_signer_trusted_and_ingredient_signer_not_says_exactly_that(
     found = inspect_file(second, technical=False, trust=TrustSettings(anchors=keys["ca"].read_bytes())).c2pa
     (parent,) = found.ingredients
     assert (found.state, parent.state, parent.trusted_by) == ("trusted", "valid", None)
+
+
+UNTIMESTAMPED_NOTE = "note: signing without a timestamp authority: the signatures are valid only while"
+
+
+def test_a_signature_time_stamped_by_a_real_tsa_shows_its_time_as_trusted(
+    tmp_path: Path, keys: dict[str, Path], tsa: dict[str, Path | str]
+) -> None:
+    out = tmp_path / "out"
+    stamped = run_cli(
+        "stamp", JPEG, "-r", EXAMPLE_RECORD, "-o", out, "--sign-cert", keys["chain"], "--sign-key", keys["key"],
+        "--tsa-url", tsa["url"],
+    )  # fmt: skip
+    assert stamped.exit_code == 0 and UNTIMESTAMPED_NOTE not in stamped.stderr, stamped.stderr
+    file = out / JPEG.name
+    trusted = run_cli("inspect", file, "--trust", keys["ca"], "--trust-tsa", tsa["ca"], "-f", "json")
+    found = trusted.json()["files"][0]["c2pa"]
+    assert (found["state"], found["timestamp"]) == ("trusted", "trusted"), trusted.stderr
+    assert found["timestamp_trusted_by"].startswith("anchor CN=test TSA CA (SHA-256 ")
+    assert "timeStamp.trusted" in found["validation"]["success"]
+    signed_at = dt.datetime.fromisoformat(found["signed_at"])  # the TSA's time: the SDK has no other
+    assert abs(signed_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    text = run_cli("inspect", file, "--trust", keys["ca"], "--trust-tsa", tsa["ca"]).stdout
+    assert f"signed by aidisclose TEST signer (untrusted) at {found['signed_at']}" in text
+    assert "time-stamp: trusted, by anchor CN=test TSA CA (SHA-256 " in text
+    untrusted = run_cli("inspect", file, "--trust", keys["ca"], "-f", "json").json()["files"][0]["c2pa"]
+    assert untrusted["timestamp"] == "validated (the time-stamp authority is not trusted)"
+    assert untrusted["timestamp_trusted_by"] is None
+    assert "timeStamp.untrusted" in untrusted["validation"]["informational"]
+    assert "time-stamp: validated (the time-stamp authority is not trusted)" in run_cli("inspect", file).stdout
+
+
+def test_signing_without_a_tsa_notes_once_a_run_that_the_signature_dies_with_the_certificate(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (folder / name).write_bytes(JPEG.read_bytes())
+    result = run_cli(
+        "stamp", folder, "-r", EXAMPLE_RECORD, "-o", tmp_path / "out", "--sign-cert", keys["chain"],
+        "--sign-key", keys["key"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (note,) = [line for line in result.stderr.splitlines() if UNTIMESTAMPED_NOTE in line]
+    expires = _leaf(keys["chain"]).not_valid_after_utc.isoformat(timespec="seconds")
+    assert f"signing certificate is (until {expires}); give --tsa-url URL" in note

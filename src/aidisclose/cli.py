@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
-from .carriers.c2pa.identity import PASSPHRASE_ENV, identity_from_settings, make_test_ca
+from .carriers.c2pa.identity import PASSPHRASE_ENV, SigningIdentity, identity_from_settings, make_test_ca
 from .carriers.c2pa.reading import read_trust_anchors
 from .carriers.c2pa.trust import (
     CLAIM_SIGNING_EKU,
@@ -304,7 +304,10 @@ SignConfigOption = Annotated[
 TsaOption = Annotated[
     str | None,
     typer.Option(
-        "--tsa-url", metavar="URL", help="RFC 3161 timestamp authority for the signature (credentials never printed)."
+        "--tsa-url",
+        metavar="URL",
+        help="RFC 3161 timestamp authority for the signature (credentials never printed). Without one a "
+        "signature is valid only while the signing certificate is.",
     ),
 ]
 DiscardOption = Annotated[
@@ -408,6 +411,18 @@ def stamp_command(
     raise typer.Exit(_run_stamp(plan, effective_jobs(jobs, len(plan.jobs)), output_format))
 
 
+def _note_untimestamped(outcomes: list[Outcome[StampResult]], signing: SigningIdentity | None) -> None:
+    """Once a run, after it: signatures without a time-stamp (C2PA 2.2 §10.3.2.5) die with the certificate."""
+    if signing is None or signing.tsa_url is not None or not any(o.result and o.result.manifest for o in outcomes):
+        return
+    expires = signing.expires()
+    until = f" (until {expires})" if expires else ""
+    stderr.print(
+        f"aidisclose: note: signing without a timestamp authority: the signatures are valid only while the "
+        f"signing certificate is{until}; give --tsa-url URL (or tsa_url in --sign-config) to time-stamp them"
+    )
+
+
 def _ask_passphrase(key: Path) -> str:
     try:
         answer: str = typer.prompt(f"passphrase for {key}", hide_input=True, err=True)
@@ -437,6 +452,7 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
                 _print_stamped(outcome.result)
 
         outcomes = [*plan.refused, *run_plan(plan, jobs, report)]
+    _note_untimestamped(outcomes, plan.options.signing)
     if output_format is OutputFormat.json:
         _print_json(_stamp_json(outcomes, skipped_items))
     failed = sum(o.error is not None for o in outcomes)

@@ -51,6 +51,16 @@ class SigningIdentity:
         private_key, alg = _usable_key(pem, key, passphrase, ask)
         return cls(chain, private_key, alg, tsa_url)
 
+    def expires(self) -> str | None:
+        """When the signing certificate expires (UTC, ISO 8601); None if the SDK alone can read it."""
+        from cryptography import x509
+
+        try:
+            certificate = x509.load_pem_x509_certificates(self.cert_chain)[0]
+        except (ValueError, IndexError):
+            return None
+        return certificate.not_valid_after_utc.isoformat(timespec="seconds")
+
     def signer(self) -> Any:
         info = sdk().C2paSignerInfo(
             alg=self.alg.encode(),
