@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 import aidisclose
-from aidisclose.carriers.base import MetadataStore
+from aidisclose.carriers.base import MetadataStore, WriteMode
 from aidisclose.formats import FORMATS, MediaFormat, supported_text
 
 from .conftest import ROOT, run_cli
@@ -176,6 +176,8 @@ def test_every_carrier_and_container_module_imports_on_its_own(module: str) -> N
 
 def store_classes() -> set[str]:
     found: set[str] = set()
+    for row in FORMATS:  # stores are made on first use: make them all, so every store class is loaded
+        assert isinstance(row.store, MetadataStore)
     todo = list(MetadataStore.__subclasses__())
     while todo:
         cls = todo.pop()
@@ -267,6 +269,8 @@ def test_every_format_row_has_a_store_mime_and_recogniser() -> None:
         assert row.extension, f"{row.format}: no extension"
         assert "." not in row.extension, f"{row.format}: extension {row.extension!r} has a dot"
         assert isinstance(row.store, MetadataStore), f"{row.format}: store is not a MetadataStore"
+        sidecar = row.store.write_mode is WriteMode.SIDECAR
+        assert row.writes_sidecar == sidecar, f"{row.format}: the row's factory and its store disagree on sidecars"
         assert callable(row.recognise), f"{row.format}: no recogniser"
         assert row.label in text, f"{row.format}: supported_text() does not name {row.label!r}"
 

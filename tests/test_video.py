@@ -14,7 +14,7 @@ from mutagen.mp4 import MP4 as MutagenMP4
 from aidisclose import DisclosureRecord, inspect_file, load_record, stamp
 from aidisclose.carriers.bmff import XMP_UUID, top_level_boxes, xmp_layout
 from aidisclose.record import validate_record
-from aidisclose.stamp import Verify
+from aidisclose.safewrite import Verify
 
 from .conftest import EXAMPLE_RECORD, VIDEO_FIXTURES, exiftool_json, run_cli, snapshot
 

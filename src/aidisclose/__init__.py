@@ -11,16 +11,33 @@ The public API that export hooks call::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from importlib import import_module
 from os import PathLike
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .check import CheckReport, check_paths
 from .errors import DisclosureError
-from .inspect import InspectResult, inspect_file
-from .record import DisclosureRecord, load_record
-from .stamp import StampResult, stamp
+
+if TYPE_CHECKING:
+    from .check import CheckReport
+    from .inspect import InspectResult, inspect_file
+    from .record import DisclosureRecord, load_record
+    from .stamp import StampResult, stamp
+
+#: The public names, each loaded from its module on first use: a command imports only what it runs.
+_LAZY = {
+    "CheckReport": "check",
+    "InspectResult": "inspect",
+    "inspect_file": "inspect",
+    "DisclosureRecord": "record",
+    "load_record": "record",
+    "StampResult": "stamp",
+    "stamp": "stamp",
+}
 
 __all__ = [
     "CheckReport",
@@ -47,6 +64,7 @@ def check_files(
     ``policy`` is a built-in profile name or a policy file, or a list of them. The report is
     what ``aidisclose check --format json`` prints; ``report.exit_code`` is the CLI's exit code.
     """
+    from .check import check_paths
     from .policy import load_policy
 
     names = [policy] if isinstance(policy, (str, PathLike)) else list(policy)
@@ -56,3 +74,26 @@ def check_files(
         strict=strict,
         jobs=jobs,
     )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(ModuleType):
+    """The package, whose ``stamp`` stays the function when the ``aidisclose.stamp`` module is first imported.
+
+    Importing a submodule binds it as an attribute of its package; ``aidisclose.stamp`` is the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "stamp" and isinstance(value, ModuleType):
+            value = value.stamp
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -20,11 +20,9 @@ from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .carriers.c2pa.reading import C2paState
 from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item
-from .policy import Outcome, Policy, RuleResult, load_policy, run_policy
+from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
 from .rebuild import Conflict, Problem
-
-DEFAULT_POLICY = "genai-production"
 
 
 class Verdict(StrEnum):

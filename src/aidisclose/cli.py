@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import partial
 from inspect import cleandoc
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
@@ -21,8 +21,6 @@ from typer.core import TyperCommand, TyperGroup
 
 from ._version import __version__
 from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
-from .carriers.c2pa.identity import PASSPHRASE_ENV, SigningIdentity, identity_from_settings, make_test_ca
-from .carriers.c2pa.reading import read_trust_anchors
 from .carriers.c2pa.trust import (
     CLAIM_SIGNING_EKU,
     TRUST_KEYS,
@@ -31,28 +29,21 @@ from .carriers.c2pa.trust import (
     read_trust_config,
     trust_files,
 )
-from .check import (
-    DEFAULT_POLICY,
-    CheckReport,
-    FileCheck,
-    ReportHead,
-    Summary,
-    Verdict,
-    iter_checks,
-    policy_infos,
-    report_json_schema,
-    report_time,
-)
-from .display import TerminalConsole, json_dumps, model_json, terminal_text
+from .display import TerminalConsole, json_dumps, terminal_text
 from .errors import DisclosureError
 from .formats import SUPPORTED
-from .inspect import inspect_item
-from .plan import RecordLayers, StampOptions, StampPlan, parse_redactions, plan_stamp, run_plan
-from .policy import Policy, builtin_names, builtin_text, load_policy
-from .record import RECORD_TEMPLATE, record_json_schema
-from .report import STREAMERS, WITH_THUMBNAILS, ReportFormat
-from .report.inspect import inspect_json_schema, write_inspect_json, write_inspect_text
-from .stamp import StampAction, StampResult, Verify
+from .policy import DEFAULT_POLICY
+from .report import WITH_THUMBNAILS, ReportFormat
+from .safewrite import Verify
+
+# Each command imports what it runs, in its body: a call runs one command on a file or two, and start-up
+# is most of its time (pydantic models, the policy engine, the C2PA SDK, exiv2, mutagen load on use).
+if TYPE_CHECKING:
+    from .carriers.c2pa.identity import SigningIdentity
+    from .check import CheckReport, FileCheck, Summary
+    from .plan import StampPlan
+    from .policy import Policy
+    from .stamp import StampResult
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -394,11 +385,10 @@ def stamp_command(
 
       aidisclose stamp *.png -r record.toml --set human_review.status=approved --in-place
     """
+    from .plan import RecordLayers, StampOptions, parse_redactions, plan_stamp
+
     try:
-        signing = None
-        if sign_flag or sign_cert or sign_key or sign_config:
-            ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
-            signing = identity_from_settings(sign_cert, sign_key, sign_config, tsa_url, ask)
+        signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url)
         options = StampOptions(
             output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
             replace_standard=replace_standard, id3v2_version=id3v2_version, discard_credentials=discard_credentials,
@@ -423,7 +413,21 @@ def _note_untimestamped(outcomes: list[Outcome[StampResult]], signing: SigningId
     )
 
 
+def _signing(
+    sign: bool, cert: Path | None, key: Path | None, config: Path | None, tsa_url: str | None
+) -> SigningIdentity | None:
+    """The signing identity the options name, or None when they ask for no signature."""
+    if not (sign or cert or key or config):
+        return None
+    from .carriers.c2pa.identity import identity_from_settings
+
+    ask = _ask_passphrase if sys.stdin is not None and sys.stdin.isatty() else None
+    return identity_from_settings(cert, key, config, tsa_url, ask)
+
+
 def _ask_passphrase(key: Path) -> str:
+    from .carriers.c2pa.identity import PASSPHRASE_ENV
+
     try:
         answer: str = typer.prompt(f"passphrase for {key}", hide_input=True, err=True)
     except typer.Abort:
@@ -433,6 +437,9 @@ def _ask_passphrase(key: Path) -> str:
 
 def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
     """Stamp a plan, each file's line as it is done, then the summary; the exit code."""
+    from .plan import run_plan
+    from .stamp import StampAction
+
     for refused in plan.refused:
         _error_text(refused.error or "")
     skipped_items = [i for i in plan.items if i.skip]
@@ -468,6 +475,8 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
 
 
 def _print_stamped(r: StampResult) -> None:
+    from .stamp import StampAction
+
     if r.action is StampAction.UNCHANGED:
         line = f"unchanged {terminal_text(str(r.destination))} (already carries this record)"
     else:
@@ -575,6 +584,8 @@ FetchRemoteOption = Annotated[
 
 
 def _anchors(path: Path | None) -> bytes | None:
+    from .carriers.c2pa.reading import read_trust_anchors
+
     return None if path is None else read_trust_anchors(path)
 
 
@@ -621,6 +632,9 @@ def inspect_command(
     Reads every carrier (XMP, IPTC IIM, ID3, Vorbis comments, MP4 items, sidecars, C2PA) without
     changing the file, and reports carriers that disagree and values that are not valid.
     """
+    from .inspect import inspect_item
+    from .report.inspect import write_inspect_json, write_inspect_text
+
     try:
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
     except DisclosureError as err:
@@ -655,6 +669,10 @@ def schema_command(
     inspect: Annotated[bool, typer.Option("--inspect", help="The schema of `inspect --format json` instead.")] = False,
 ) -> None:
     """Print the JSON Schema of the disclosure record (or of the check or inspect report)."""
+    from .check import report_json_schema
+    from .record import record_json_schema
+    from .report.inspect import inspect_json_schema
+
     if report and inspect:
         _error(DisclosureError("schema", "--report and --inspect exclude each other", "choose one"))
         raise typer.Exit(EXIT_ERROR)
@@ -681,6 +699,13 @@ ReportFormatOption = Annotated[
 ReportOutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")
 ]
+
+
+def _policies(names: list[str] | None) -> list[Policy]:
+    """The policies named (built-in names or files), or the default one."""
+    from .policy import load_policy
+
+    return [load_policy(name) for name in (names or [DEFAULT_POLICY])]
 
 
 @app.command("check", cls=_Command)
@@ -717,7 +742,7 @@ def check_command(
       aidisclose check delivery/ --format html --output qc-report.html
     """
     try:
-        loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
+        loaded = _policies(policies)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
@@ -755,7 +780,13 @@ def _write_check(
     stream: TextIO,
     color: bool,
 ) -> Summary:
-    """Check ``items`` on ``jobs`` processes (at most what helps) into a report on ``stream``, streamed; its summary."""
+    """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary.
+
+    ``jobs`` processes as asked, at most one per file: checking one file starts no pool.
+    """
+    from .check import ReportHead, Verdict, iter_checks, policy_infos, report_time
+    from .report import STREAMERS
+
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     with _progress(len(items), "checking") as advance:
 
@@ -789,6 +820,7 @@ def credits_command(
     with its versions, purposes and the files it comes from.
     """
     from .credits import collect_credits, credits_csv, credits_text
+    from .display import model_json
 
     found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), effective_jobs(jobs))
     for problem in found.unreadable:
@@ -834,7 +866,7 @@ def watch_command(
     try:
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
-        loaded = [load_policy(p) for p in (policies or [DEFAULT_POLICY])]
+        loaded = _policies(policies)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         if report_dir is not None:
             prepare_report_folder(report_dir)
@@ -866,6 +898,8 @@ app.add_typer(policy_app, name="policy")
 @policy_app.command("list", cls=_Command)
 def policy_list() -> None:
     """The built-in policies, with their descriptions."""
+    from .policy import builtin_names, load_policy
+
     for name in builtin_names():
         policy = load_policy(name)
         stdout.print(f"{name:18} {len(policy.rules):3} rules  {policy.description}", markup=False, highlight=False)
@@ -874,6 +908,8 @@ def policy_list() -> None:
 @policy_app.command("show", cls=_Command)
 def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
     """Print a built-in policy's TOML."""
+    from .policy import builtin_text
+
     try:
         sys.stdout.write(builtin_text(name))
     except DisclosureError as err:
@@ -888,6 +924,8 @@ def policy_init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a policy that extends a built-in one, ready for your own rules and levels."""
+    from .policy import load_policy
+
     try:
         load_policy(name)
     except DisclosureError as err:
@@ -901,6 +939,8 @@ def policy_init(
 
 
 def policy_template(name: str) -> str:
+    from .policy import load_policy
+
     rules = "\n".join(f'# "{r.id}" = "{r.level.value}"' for r in load_policy(name).rules)
     return f"""# A studio policy built on the built-in '{name}' (see `aidisclose policy show {name}`).
 # Change a rule's level (error, warning, info, off) under [levels], or add [[rules]].
@@ -927,6 +967,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a commented disclosure-record template (TOML) to fill in."""
+    from .record import RECORD_TEMPLATE
+
     if str(path) == "-":
         sys.stdout.write(RECORD_TEMPLATE)
         return
@@ -959,6 +1001,8 @@ def keys_init(
     chain.pem (signing certificate + CA) and key.pem sign; ca.pem is the trust anchor to pass to
     --trust. Never use them for deliveries: get a certificate from a CA for that.
     """
+    from .carriers.c2pa.identity import make_test_ca
+
     try:
         paths = make_test_ca(folder, force)
     except DisclosureError as err:

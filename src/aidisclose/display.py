@@ -22,12 +22,13 @@ import json
 import os
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-from pydantic_core import PydanticSerializationError
 from rich.console import Console
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: Unicode categories a terminal acts on or draws as nothing: controls (C0, DEL, C1), format characters
 #: (bidi embeddings, overrides and isolates, zero-width spaces and joiners, the byte order mark, soft
@@ -168,6 +169,8 @@ def json_dumps(data: Any, indent: int | None = None) -> str:
 
 def model_json(model: BaseModel, indent: int | None = None) -> str:
     """``model.model_dump_json(indent=...)``, written by ``json_ready`` when it holds a non-UTF-8 file name."""
+    from pydantic_core import PydanticSerializationError
+
     try:
         return model.model_dump_json(indent=indent)
     except PydanticSerializationError:  # surrogates have no UTF-8 form: the rare case pays for Python

@@ -14,17 +14,12 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property, partial
 from pathlib import Path
 
-from .carriers.base import Carrier, MetadataStore, WriteMode
-from .carriers.bmff import BmffStore, jxl_essence, media_box_digest
+from .carriers.base import Carrier, MetadataStore
 from .carriers.c2pa import prescan
 from .carriers.c2pa.place import ManifestPlace
-from .carriers.exiv2store import Exiv2Store, pixel_digest, tiff_data_digest
-from .carriers.id3 import AiffId3Store, Id3Store
-from .carriers.riff import avi_store, wave_store
-from .carriers.sidecar import SidecarStore
-from .carriers.vorbis import VorbisCommentStore
 from .containers.id3 import id3v2_size, mpeg_frame_length
 from .containers.ogg import first_packet
 from .containers.stills import tiff_first_ifd_tags
@@ -90,7 +85,9 @@ class Format:
     mime: str
     extension: str  # the usual one, without the dot; the C2PA SDK's path API recognises formats by it
     recognise: Recognise
-    store: MetadataStore
+    #: Makes the row's store on first use: a store's module loads its libraries (pyexiv2, mutagen), which a
+    #: call that never reads this format (``--version``, a JPEG's ``inspect``) does not pay for.
+    make_store: Callable[[], MetadataStore]
     c2pa_embedded: bool  # the SDK embeds a manifest store; otherwise NAME.EXT.c2pa beside the file
     c2pa_prescan: Callable[[Path], bool] | None = None
     preview: Preview = Preview.NONE
@@ -104,9 +101,15 @@ class Format:
         place = ManifestPlace(mime, self.extension, self.c2pa_embedded, self.c2pa_prescan)
         object.__setattr__(self, "manifest_place", place)
 
+    @cached_property
+    def store(self) -> MetadataStore:
+        """The metadata store that reads and writes this format."""
+        return self.make_store()
+
     @property
     def writes_sidecar(self) -> bool:
-        return self.store.write_mode is WriteMode.SIDECAR
+        """Whether the store writes a sidecar; told by the row's factory, so help texts make no store."""
+        return getattr(self.make_store, "func", self.make_store) is _sidecar_store
 
 
 # -- recognisers: each looks at the first HEAD_BYTES of a file -----------------------------------
@@ -201,6 +204,58 @@ def _mp3(head: bytes) -> int:
     return WEAK if mpeg_frame_length(head[:4]) is not None else NO
 
 
+# -- the stores, made on first use ----------------------------------------------------------------
+
+
+def _exiv2_store(carriers: tuple[Carrier, ...], tiff_data: bool = False) -> MetadataStore:
+    from .carriers.exiv2store import Exiv2Store, tiff_data_digest
+
+    return Exiv2Store(carriers, tiff_data_digest) if tiff_data else Exiv2Store(carriers)
+
+
+def _sidecar_store(essence: str = "file") -> MetadataStore:
+    """A sidecar store whose essence is the whole file, or (``media``, ``pixels``, ``jxl``) what it names."""
+    from .carriers.sidecar import SidecarStore
+
+    if essence == "media":
+        from .carriers.bmff import media_box_digest
+
+        return SidecarStore(media_box_digest)
+    if essence == "pixels":
+        from .carriers.exiv2store import pixel_digest
+
+        return SidecarStore(pixel_digest)
+    if essence == "jxl":
+        from .carriers.bmff import jxl_essence
+
+        return SidecarStore(jxl_essence)
+    return SidecarStore()
+
+
+def _bmff_store() -> MetadataStore:
+    from .carriers.bmff import BmffStore
+
+    return BmffStore()
+
+
+def _riff_store(form: str) -> MetadataStore:
+    from .carriers.riff import avi_store, wave_store
+
+    return avi_store() if form == "avi" else wave_store()
+
+
+def _vorbis_store(kind: str) -> MetadataStore:
+    from .carriers.vorbis import VorbisCommentStore
+
+    return VorbisCommentStore(kind)
+
+
+def _id3_store(aiff: bool = False) -> MetadataStore:
+    from .carriers.id3 import AiffId3Store, Id3Store
+
+    return AiffId3Store() if aiff else Id3Store()
+
+
 # -- the table -------------------------------------------------------------------------------------
 
 _IIM_IMAGE = (Carrier.XMP, Carrier.IIM)
@@ -208,65 +263,65 @@ _XMP_IMAGE = (Carrier.XMP,)
 
 FORMATS: tuple[Format, ...] = (
     Format(MediaFormat.JPEG, "JPEG", Kind.IMAGE, "image/jpeg", "jpg", _magic(b"\xff\xd8\xff"),
-           Exiv2Store(_IIM_IMAGE), True, prescan.jpeg_may_hold, Preview.PIXELS),
+           partial(_exiv2_store, _IIM_IMAGE), True, prescan.jpeg_may_hold, Preview.PIXELS),
     Format(MediaFormat.PNG, "PNG", Kind.IMAGE, "image/png", "png", _magic(b"\x89PNG\r\n\x1a\n"),
-           Exiv2Store(_XMP_IMAGE), True, prescan.png_may_hold, Preview.PIXELS),
+           partial(_exiv2_store, _XMP_IMAGE), True, prescan.png_may_hold, Preview.PIXELS),
     Format(MediaFormat.TIFF, "TIFF", Kind.IMAGE, "image/tiff", "tif", _magic(b"II*\x00", b"MM\x00*"),
-           Exiv2Store(_IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS, refine=_dng_if_tagged),
+           partial(_exiv2_store, _IIM_IMAGE), True, prescan.tiff_may_hold, Preview.PIXELS, refine=_dng_if_tagged),
     Format(MediaFormat.WEBP, "WebP", Kind.IMAGE, "image/webp", "webp", _form(b"WEBP"),
-           Exiv2Store(_XMP_IMAGE), True, prescan.riff_may_hold, Preview.PIXELS),
+           partial(_exiv2_store, _XMP_IMAGE), True, prescan.riff_may_hold, Preview.PIXELS),
     Format(MediaFormat.WAV, "WAV", Kind.AUDIO, "audio/wav", "wav", _form(b"WAVE", magic=(b"RIFF", b"RF64")),
-           wave_store(), True, prescan.riff_may_hold),
+           partial(_riff_store, "wave"), True, prescan.riff_may_hold),
     Format(MediaFormat.FLAC, "FLAC", Kind.AUDIO, "audio/flac", "flac", _magic(b"fLaC"),
-           VorbisCommentStore("flac"), True, prescan.id3_may_hold),
+           partial(_vorbis_store, "flac"), True, prescan.id3_may_hold),
     Format(MediaFormat.OGG_VORBIS, "Ogg Vorbis", Kind.AUDIO, "audio/ogg", "ogg", _ogg(b"\x01vorbis"),
-           VorbisCommentStore("ogg-vorbis"), False),
+           partial(_vorbis_store, "ogg-vorbis"), False),
     Format(MediaFormat.OPUS, "Opus", Kind.AUDIO, "audio/ogg; codecs=opus", "opus", _ogg(b"OpusHead"),
-           VorbisCommentStore("opus"), False),
+           partial(_vorbis_store, "opus"), False),
     Format(MediaFormat.M4A, "M4A", Kind.AUDIO, "audio/mp4", "m4a", _ftyp(*_AUDIO_MP4_BRANDS),
-           BmffStore(), True, prescan.bmff_may_hold),
+           _bmff_store, True, prescan.bmff_may_hold),
     Format(MediaFormat.MOV, "MOV", Kind.VIDEO, "video/quicktime", "mov", _ftyp(b"qt  ", bare_quicktime=True),
-           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+           _bmff_store, True, prescan.bmff_may_hold, Preview.FFMPEG),
     Format(MediaFormat.M4V, "M4V", Kind.VIDEO, "video/x-m4v", "m4v", _ftyp(b"M4V "),
-           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+           _bmff_store, True, prescan.bmff_may_hold, Preview.FFMPEG),
     Format(MediaFormat.MP4, "MP4", Kind.VIDEO, "video/mp4", "mp4", _ftyp(),
-           BmffStore(), True, prescan.bmff_may_hold, Preview.FFMPEG),
+           _bmff_store, True, prescan.bmff_may_hold, Preview.FFMPEG),
     Format(MediaFormat.MATROSKA, "Matroska/WebM", Kind.VIDEO, "video/x-matroska", "mkv", _magic(b"\x1a\x45\xdf\xa3"),
-           SidecarStore(), False, preview=Preview.FFMPEG),
+           _sidecar_store, False, preview=Preview.FFMPEG),
     Format(MediaFormat.MXF, "MXF", Kind.VIDEO, "application/mxf", "mxf", _magic(b"\x06\x0e\x2b\x34"),
-           SidecarStore(), False, preview=Preview.FFMPEG),
+           _sidecar_store, False, preview=Preview.FFMPEG),
     Format(MediaFormat.EXR, "OpenEXR", Kind.IMAGE, "image/x-exr", "exr", _magic(b"\x76\x2f\x31\x01"),
-           SidecarStore(), False, preview=Preview.FFMPEG),
+           _sidecar_store, False, preview=Preview.FFMPEG),
     Format(MediaFormat.DPX, "DPX", Kind.IMAGE, "image/x-dpx", "dpx", _magic(b"SDPX", b"XPDS"),
-           SidecarStore(), False, preview=Preview.FFMPEG),
+           _sidecar_store, False, preview=Preview.FFMPEG),
     Format(MediaFormat.HEIC, "HEIC", Kind.IMAGE, "image/heic", "heic", _heif(_HEIC_BRANDS),
-           SidecarStore(media_box_digest), True, prescan.bmff_may_hold),
+           partial(_sidecar_store, "media"), True, prescan.bmff_may_hold),
     Format(MediaFormat.AVIF, "AVIF", Kind.IMAGE, "image/avif", "avif", _heif(_AVIF_BRANDS),
-           SidecarStore(media_box_digest), True, prescan.bmff_may_hold, Preview.PIXELS),
+           partial(_sidecar_store, "media"), True, prescan.bmff_may_hold, Preview.PIXELS),
     Format(MediaFormat.HEIF, "HEIF", Kind.IMAGE, "image/heif", "heif", _heif(_HEIF_BRANDS),
-           SidecarStore(media_box_digest), True, prescan.bmff_may_hold),
+           partial(_sidecar_store, "media"), True, prescan.bmff_may_hold),
     Format(MediaFormat.GIF, "GIF", Kind.IMAGE, "image/gif", "gif", _magic(b"GIF87a", b"GIF89a"),
-           SidecarStore(pixel_digest), True, preview=Preview.PIXELS),
+           partial(_sidecar_store, "pixels"), True, preview=Preview.PIXELS),
     Format(MediaFormat.JXL, "JPEG XL", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\0\0\0\x0cJXL \r\n\x87\n"),
-           SidecarStore(jxl_essence), True, prescan.jumbf_box_may_hold, Preview.FFMPEG),
+           partial(_sidecar_store, "jxl"), True, prescan.jumbf_box_may_hold, Preview.FFMPEG),
     # A bare codestream: the SDK signs only the container, so the manifest is a sidecar over the bytes.
     Format(MediaFormat.JXL_CODESTREAM, "JPEG XL codestream", Kind.IMAGE, "image/jxl", "jxl", _magic(b"\xff\x0a"),
-           SidecarStore(), False, preview=Preview.FFMPEG, c2pa_mime="application/octet-stream"),
+           _sidecar_store, False, preview=Preview.FFMPEG, c2pa_mime="application/octet-stream"),
     # Never recognised by its header alone: TIFF's row refines to it (see _dng_if_tagged).
     Format(MediaFormat.DNG, "DNG", Kind.IMAGE, "image/x-adobe-dng", "dng", lambda _head: NO,
-           Exiv2Store(_IIM_IMAGE, tiff_data_digest), True, prescan.tiff_may_hold, Preview.PIXELS),
+           partial(_exiv2_store, _IIM_IMAGE, tiff_data=True), True, prescan.tiff_may_hold, Preview.PIXELS),
     Format(MediaFormat.PSD, "PSD", Kind.IMAGE, "image/vnd.adobe.photoshop", "psd", _magic(b"8BPS\x00\x01"),
-           Exiv2Store(_IIM_IMAGE), False, preview=Preview.PIXELS),
+           partial(_exiv2_store, _IIM_IMAGE), False, preview=Preview.PIXELS),
     Format(MediaFormat.AVI, "AVI", Kind.VIDEO, "video/x-msvideo", "avi", _form(b"AVI "),
-           avi_store(), True, prescan.riff_may_hold, Preview.FFMPEG),
+           partial(_riff_store, "avi"), True, prescan.riff_may_hold, Preview.FFMPEG),
     Format(MediaFormat.AIFF, "AIFF", Kind.AUDIO, "audio/aiff", "aif", _form(b"AIFF", b"AIFC", magic=(b"FORM",)),
-           AiffId3Store(), False),
+           partial(_id3_store, aiff=True), False),
     Format(MediaFormat.OGG_FLAC, "Ogg FLAC", Kind.AUDIO, "audio/ogg; codecs=flac", "oga", _ogg(b"\x7fFLAC"),
-           VorbisCommentStore("ogg-flac"), False),
+           partial(_vorbis_store, "ogg-flac"), False),
     Format(MediaFormat.SPEEX, "Speex", Kind.AUDIO, "audio/ogg; codecs=speex", "spx", _ogg(b"Speex   "),
-           VorbisCommentStore("speex"), False),
+           partial(_vorbis_store, "speex"), False),
     Format(MediaFormat.MP3, "MP3", Kind.AUDIO, "audio/mpeg", "mp3", _mp3,
-           Id3Store(), True, prescan.id3_may_hold),
+           _id3_store, True, prescan.id3_may_hold),
 )  # fmt: skip
 
 BY_NAME: dict[MediaFormat, Format] = {f.format: f for f in FORMATS}

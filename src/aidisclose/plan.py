@@ -30,7 +30,8 @@ from .record import (
     load_records_manifest,
     record_origin,
 )
-from .stamp import StampResult, Verify, check_target_choice, stamp
+from .safewrite import Verify
+from .stamp import StampResult, check_target_choice, stamp
 
 
 def parse_redactions(text: str | None) -> frozenset[str]:

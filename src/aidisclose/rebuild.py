@@ -17,7 +17,7 @@ from .record import DisclosureRecord
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class Conflict(_Result):

@@ -108,7 +108,7 @@ Day = Annotated[dt.date, BeforeValidator(_day_only)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class AISystem(_Model):

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
@@ -29,6 +30,13 @@ from .errors import DisclosureError
 TEMP_SUFFIX = ".aidisclose-tmp"
 _ENDING_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
 JOURNAL_SUFFIX = ".aidisclose-journal"
+
+
+class Verify(StrEnum):
+    """How much of the essence to compare after a write that edits in place."""
+
+    touched = "touched"  # prove no write touched media bytes: O(metadata)
+    full = "full"  # also hash all media before and after: O(file)
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:

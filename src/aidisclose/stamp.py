@@ -33,15 +33,8 @@ from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
 from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
-from .safewrite import check_can_replace, exclusive, pending_edit, recover, replace_atomically
+from .safewrite import Verify, check_can_replace, exclusive, pending_edit, recover, replace_atomically
 from .standard import keep_standard
-
-
-class Verify(StrEnum):
-    """How much of the essence to compare after a write that edits in place."""
-
-    touched = "touched"  # prove no write touched media bytes: O(metadata)
-    full = "full"  # also hash all media before and after: O(file)
 
 
 class StampAction(StrEnum):

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-import pyexiv2
-
 from ..containers.stills import IimTag, png_chunk_at
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, text_list
@@ -58,6 +56,28 @@ _ready = False
 _EXIV2_ERRORS = (RuntimeError, OverflowError, ValueError, IndexError, MemoryError)
 
 
+pyexiv2: Any = None  # loaded on first use: a call that reads no XMP or IIM (``--version``) does not pay for it
+
+
+def _import_pyexiv2() -> Any:
+    """pyexiv2, imported without the ``file`` process its import would start.
+
+    pyexiv2 checks for a 64-bit interpreter with ``platform.architecture()``, which runs ``file`` on
+    the interpreter (a process, on every start of every command). Asked with no executable, the same
+    function answers from the pointer size alone, which is all that check reads.
+    """
+    import platform
+    from functools import partial
+
+    architecture = platform.architecture
+    platform.architecture = partial(architecture, "")
+    try:
+        import pyexiv2 as lib
+    finally:
+        platform.architecture = architecture
+    return lib
+
+
 def _lib() -> Any:
     """pyexiv2, with every prefix of PINNED_NAMESPACES bound to its own namespace.
 
@@ -65,8 +85,9 @@ def _lib() -> Any:
     that prefix in exiv2's process-wide registry: every later write in the process would put, say,
     ``photoshop:Credit`` in the wrong namespace. So the bindings are set again before each use (5 µs).
     """
-    global _ready
+    global _ready, pyexiv2
     if not _ready:
+        pyexiv2 = _import_pyexiv2()
         pyexiv2.set_log_level(4)  # errors reach us as exceptions; keep stderr clean
         _ready = True
     for prefix, namespace in PINNED_NAMESPACES.items():

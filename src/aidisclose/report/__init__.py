@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..check import CheckReport, FileCheck, ReportHead, Summary
-from .html import write_html, write_html_stream
-from .machine import (
-    write_csv,
-    write_csv_stream,
-    write_json,
-    write_json_stream,
-    write_junit,
-    write_junit_stream,
-)
-from .text import write_text, write_text_stream
+if TYPE_CHECKING:
+    from ..check import CheckReport, FileCheck, ReportHead, Summary
 
 
 class ReportFormat(StrEnum):
@@ -31,29 +22,57 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
-#: format -> write(report, stream, color)
-FORMATTERS: dict[ReportFormat, Callable[[CheckReport, TextIO, bool], None]] = {
-    ReportFormat.text: write_text,
-    ReportFormat.json: write_json,
-    ReportFormat.csv: write_csv,
-    ReportFormat.junit: write_junit,
-    ReportFormat.html: write_html,
-}
-
-
-def write_report(report: CheckReport, fmt: ReportFormat, stream: TextIO, color: bool = False) -> None:
-    FORMATTERS[fmt](report, stream, color)
-
+#: Formats that show each file's picture: made in the worker process that reads the file.
+WITH_THUMBNAILS = frozenset({ReportFormat.html})
 
 #: Every format is written file by file as results arrive, so memory stays flat however many files
 #: there are (JUnit and HTML spool each file to a temporary file: their heads need the totals).
-StreamWriter = Callable[[Iterable[FileCheck], ReportHead, TextIO, bool, Callable[[], float]], Summary]
-STREAMERS: dict[ReportFormat, StreamWriter] = {
-    ReportFormat.text: write_text_stream,
-    ReportFormat.json: lambda files, head, stream, color, seconds: write_json_stream(files, head, stream, seconds),
-    ReportFormat.csv: lambda files, head, stream, color, seconds: write_csv_stream(files, head, stream, seconds),
-    ReportFormat.junit: lambda files, head, stream, color, seconds: write_junit_stream(files, head, stream, seconds),
-    ReportFormat.html: write_html_stream,
-}
-#: Formats that show each file's picture: made in the worker process that reads the file.
-WITH_THUMBNAILS = frozenset({ReportFormat.html})
+StreamWriter = Callable[[Iterable["FileCheck"], "ReportHead", TextIO, bool, Callable[[], float]], "Summary"]
+
+if TYPE_CHECKING:
+    #: format -> write(report, stream, color)
+    FORMATTERS: dict[ReportFormat, Callable[[CheckReport, TextIO, bool], None]]
+    STREAMERS: dict[ReportFormat, StreamWriter]
+
+
+def _formatters() -> dict[ReportFormat, Callable[[CheckReport, TextIO, bool], None]]:
+    from .html import write_html
+    from .machine import write_csv, write_json, write_junit
+    from .text import write_text
+
+    return {
+        ReportFormat.text: write_text,
+        ReportFormat.json: write_json,
+        ReportFormat.csv: write_csv,
+        ReportFormat.junit: write_junit,
+        ReportFormat.html: write_html,
+    }
+
+
+def _streamers() -> dict[ReportFormat, StreamWriter]:
+    from .html import write_html_stream
+    from .machine import write_csv_stream, write_json_stream, write_junit_stream
+    from .text import write_text_stream
+
+    return {
+        ReportFormat.text: write_text_stream,
+        ReportFormat.json: lambda files, head, stream, color, seconds: write_json_stream(files, head, stream, seconds),
+        ReportFormat.csv: lambda files, head, stream, color, seconds: write_csv_stream(files, head, stream, seconds),
+        ReportFormat.junit: lambda files, head, stream, color, seconds: write_junit_stream(
+            files, head, stream, seconds
+        ),
+        ReportFormat.html: write_html_stream,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """``FORMATTERS`` and ``STREAMERS``, made on first use: the writers (and the checks) load only for a report."""
+    tables = {"FORMATTERS": _formatters, "STREAMERS": _streamers}
+    if name not in tables:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = tables[name]()
+    return value
+
+
+def write_report(report: CheckReport, fmt: ReportFormat, stream: TextIO, color: bool = False) -> None:
+    _formatters()[fmt](report, stream, color)

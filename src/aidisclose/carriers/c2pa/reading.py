@@ -49,7 +49,7 @@ class C2paState(StrEnum):
 class Validation(BaseModel):
     """One manifest's validation codes, each once, in the SDK's order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     success: list[str] = []
     informational: list[str] = []
@@ -67,7 +67,7 @@ class Validation(BaseModel):
 class IngredientInfo(BaseModel):
     """An ingredient of the active manifest and, when it brought a manifest of its own, that manifest's validation."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     title: str | None = None
     relationship: str | None = None
@@ -81,7 +81,7 @@ class IngredientInfo(BaseModel):
 class C2paInfo(BaseModel):
     """What the manifest store says, for inspect and the policy engine."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     state: C2paState = C2paState.NONE
     codes: list[str] = []  # the active manifest's failure codes (``validation.failure``)

@@ -1,0 +1,91 @@
+"""One call, one file: a command loads only what it and the file's format need.
+
+Export hooks and QC staff run aidisclose once per file, so start-up is most of each call's time. Each
+test runs the CLI in a fresh interpreter, as a hook does, and lists the modules it loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, ROOT
+
+#: Runs the CLI with the arguments after the first, then writes the loaded modules to the first.
+_RUN = """
+import sys
+from aidisclose.cli import app
+try:
+    app(sys.argv[2:], prog_name="aidisclose", standalone_mode=False)
+finally:
+    with open(sys.argv[1], "w", encoding="utf-8") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+"""
+
+PHOTO = FIXTURES / "images" / "photo.jpg"
+
+#: Loaded by no one-file command on a plain JPEG: audio tags, folder watching, pixels, certificates,
+#: the C2PA SDK (no manifest by the pre-scan), the browser for HTML reports, the process pool (one file),
+#: progress bars (not a terminal).
+NEVER_FOR_ONE_JPEG = (
+    "mutagen",
+    "c2pa",
+    "watchdog",
+    "PIL",
+    "cryptography",
+    "playwright",
+    "concurrent.futures.process",
+    "rich.progress",
+    "rich.table",
+)
+#: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
+NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")
+#: ``--version`` reads no file: not exiv2, not the record's models, not pydantic at all.
+NOT_FOR_VERSION = (*NOT_FOR_INSPECT, "pyexiv2", "aidisclose.record", "aidisclose.inspect", "pydantic")
+
+
+def loaded_modules(tmp_path: Path, *args: str) -> set[str]:
+    listing = tmp_path / "modules.txt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, str(listing), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert listing.exists(), f"aidisclose {' '.join(args)} did not run:\n{done.stderr}"
+    return set(listing.read_text(encoding="utf-8").split())
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The names of ``names`` that are loaded, as themselves or through a submodule."""
+    return [n for n in names if n in modules or any(m.startswith(n + ".") for m in modules)]
+
+
+@pytest.mark.parametrize(
+    ("args", "absent", "present"),
+    [
+        (("--version",), NOT_FOR_VERSION, ()),
+        (("inspect", str(PHOTO), "-f", "json"), NOT_FOR_INSPECT, ("pyexiv2",)),
+        (("check", str(PHOTO), "-f", "json"), NEVER_FOR_ONE_JPEG, ("pyexiv2", "re2")),
+        (
+            ("inspect", str(FIXTURES / "audio" / "tone.mp3"), "-f", "json"),
+            tuple(n for n in NOT_FOR_INSPECT if n != "mutagen"),
+            ("mutagen",),
+        ),
+    ],
+    ids=["version", "inspect-jpeg", "check-jpeg", "inspect-mp3"],
+)
+def test_a_one_file_command_loads_only_what_it_needs(
+    tmp_path: Path, args: tuple[str, ...], absent: tuple[str, ...], present: tuple[str, ...]
+) -> None:
+    modules = loaded_modules(tmp_path, *args)
+    assert _loaded(modules, present) == list(present), "the file was not read: the listing proves nothing"
+    assert _loaded(modules, absent) == [], f"aidisclose {' '.join(args)} loaded modules it does not need"
