@@ -213,6 +213,10 @@ def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None) -> Iterator[
 class _Stopped(BaseException):
     """A worker told to stop in the middle of its work: raised to unwind it, then the worker exits."""
 
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 _working = False  # in a worker: whether a chunk is being worked on
 
@@ -223,7 +227,7 @@ def _run_chunk(work: Callable[[T], R], chunk: list[T]) -> list[R]:
     try:
         return [work(item) for item in chunk]
     except _Stopped as stop:  # unwound: temp files removed, in-place edits rolled back
-        os._exit(int(str(stop)))
+        os._exit(stop.code)
     finally:
         _working = False
 
