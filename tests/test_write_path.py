@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -377,3 +378,59 @@ def test_a_signal_to_the_parent_ends_every_worker(how: signal.Signals, tmp_path:
     if how == signal.SIGTERM:
         assert parent.returncode == 128 + signal.SIGTERM
         assert not [p.name for p in (tmp_path / "out").rglob(".*")]  # nothing half-written left behind
+
+
+# -- found by a hostile review -------------------------------------------------
+
+
+def test_a_last_moov_of_size_zero_beside_a_spare_xmp_slot_is_closed_before_a_moov_is_appended(tmp_path: Path) -> None:
+    """A size-0 ("to end of file") moov would swallow a moov appended after it; the XMP going into a slot must not
+    skip closing it."""
+    data = M4V.read_bytes()
+    moov = data.index(b"moov") - 4
+    head, tail = data[:moov], data[moov:]
+    uuid = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+    spare = struct.pack(">I4s", 8 + 16 + 9000, b"free") + uuid + b" " * 9000  # a retired XMP box
+    target = tmp_path / "open.m4v"
+    target.write_bytes(head + spare + struct.pack(">I4s", 0, b"moov") + tail[8:])
+    result = run_cli("stamp", target, "-r", EXAMPLE_RECORD, "--in-place")
+    assert result.exit_code == 0, result.stderr
+    assert _asset_id(target) == load_record(EXAMPLE_RECORD).asset_id
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", str(target)], capture_output=True, text=True)
+    assert probe.returncode == 0 and "codec_type=video" in probe.stdout, probe.stderr
+
+
+def test_signing_in_place_a_hard_linked_mp4_is_refused(tmp_path: Path) -> None:
+    """Signing rewrites the file (a new inode) even for a format otherwise edited in place."""
+    keys = tmp_path / "keys"
+    assert run_cli("keys", "init", keys).exit_code == 0
+    one = tmp_path / "one.mp4"
+    shutil.copyfile(CLIP, one)
+    os.link(one, tmp_path / "two.mp4")
+    original = one.read_bytes()
+    sign = ["--sign", "--sign-cert", keys / "chain.pem", "--sign-key", keys / "key.pem"]
+    result = run_cli("stamp", one, "-r", EXAMPLE_RECORD, "--in-place", *sign)
+    assert result.exit_code == 2 and "hard links" in result.stderr
+    assert one.read_bytes() == original and os.stat(one).st_nlink == 2
+
+
+def test_a_symlink_loop_named_beside_a_good_file_is_one_error_row(tmp_path: Path) -> None:
+    (tmp_path / "loop1.mov").symlink_to(tmp_path / "loop2.mov")
+    (tmp_path / "loop2.mov").symlink_to(tmp_path / "loop1.mov")
+    good = tmp_path / "good.mov"
+    shutil.copyfile(MOV, good)
+    result = run_cli("stamp", tmp_path / "loop1.mov", good, "-r", EXAMPLE_RECORD, "--in-place")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr and "loop1.mov" in result.stderr
+    assert _asset_id(good) == load_record(EXAMPLE_RECORD).asset_id
+
+
+def test_workers_start_whatever_the_interpreters_default_start_method(tmp_path: Path) -> None:
+    child = (
+        "import multiprocessing as mp\n"
+        "mp.set_start_method('forkserver')\n"
+        "from aidisclose.batch import imap_in_order\n"
+        "print(list(imap_in_order(abs, [-1, -2, -3, -4, -5, -6], jobs=2)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[1, 2, 3, 4, 5, 6]", run.stderr

@@ -248,7 +248,12 @@ def imap_in_order(
     from concurrent.futures import ProcessPoolExecutor  # one file, one process: a pool only for a batch
 
     window = jobs * 3
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(os.getpid(),))
+    # Forked workers, whatever the interpreter's default: they share the parent's pages (see cli.main) and
+    # know their parent is this process (forkserver or spawn would put another process between them).
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),))
     try:
         pending: deque[Future[list[R]]] = deque()
         for chunk in _chunks(items, size_of):

@@ -10,6 +10,7 @@ the first write of the batch.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -186,8 +187,8 @@ def _file_identity(path: Path) -> object:
     """What makes two names one file: device and inode (hard links too), or the resolved path of a missing one."""
     try:
         info = path.stat()
-    except OSError:
-        return path.resolve()
+    except OSError:  # missing, or a symlink loop (which resolve() would raise on): the path as written
+        return Path(os.path.abspath(path))
     return info.st_dev, info.st_ino
 
 

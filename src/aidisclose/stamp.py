@@ -146,7 +146,7 @@ def stamp(
     source = Path(path)
     notes: list[str] = []
     if in_place:
-        source = _in_place_target(source, notes)
+        source = _in_place_target(source, notes, signing is not None)
     target_dir = Path(output_dir) if output_dir else None
     locked = source if in_place else (target_dir / source.name if target_dir else source)
     with nullcontext() if dry_run else exclusive(locked):
@@ -156,7 +156,7 @@ def stamp(
         return _stamp_locked(source, record, target_dir, in_place, options, notes)
 
 
-def _in_place_target(named: Path, notes: list[str]) -> Path:
+def _in_place_target(named: Path, notes: list[str], signing: bool) -> Path:
     """The file an in-place stamp edits: a symlink's target (the link stays a link), never one of several hard links.
 
     Rewriting a file gives it a new inode, which would leave its other hard links with the old bytes.
@@ -168,7 +168,9 @@ def _in_place_target(named: Path, notes: list[str]) -> Path:
         links = target.stat().st_nlink
     except FileNotFoundError:
         return target  # reported by name where the file is first read
-    if links > 1 and detect(target).store.write_mode is WriteMode.REWRITE:
+    info = detect(target)
+    rewritten = info.store.write_mode is WriteMode.REWRITE or (signing and info.c2pa_embedded)  # signing rewrites
+    if links > 1 and rewritten:
         raise DisclosureError(
             named,
             f"has {links} hard links; stamping it in place would give it a new inode and leave the others unstamped",

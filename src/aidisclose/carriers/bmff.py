@@ -137,10 +137,16 @@ class _EditPlan:
     """
 
     end: int
+    path: Path
+    #: A last box of size 0 ("to end of file"): given its size before anything is appended after it.
+    open_ended: Box | None = None
     hidden: list[tuple[int, bytes]] = field(default_factory=list)
     switch: list[tuple[int, bytes]] = field(default_factory=list)
 
     def append(self, data: bytes) -> None:
+        if self.open_ended is not None:
+            self.hidden.append(_closed_size(self.open_ended, self.path))
+            self.open_ended = None
         self.hidden.append((self.end, data))
         self.end += len(data)
 
@@ -273,7 +279,7 @@ class BmffStore(MetadataStore):
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
         packet = edit_packet(_live_packet(path, layout) if layout.live else None, path, changes)
         new_moov, old_moov = self._new_moov(path, boxes, changes.get(Carrier.MP4_TAGS, {}))
-        plan = _EditPlan(end=boxes[-1].end)
+        plan = _EditPlan(end=boxes[-1].end, path=path, open_ended=boxes[-1] if boxes[-1].to_end else None)
         used: set[int] = set()
         # 1. Write what no reader looks at yet: a retired box's payload, or past the end.
         slot = next((s for s in layout.spare if s.header == 8 and s.size >= 8 + 16 + len(packet)), None)
@@ -282,8 +288,6 @@ class BmffStore(MetadataStore):
             plan.switch.append((slot.offset + 4, b"uuid"))
             used.add(slot.offset)
         else:
-            if boxes[-1].to_end:
-                plan.hidden.append(_closed_size(boxes[-1], path))
             plan.append(box(b"uuid", XMP_UUID + _pad_packet(packet, len(packet) + XMP_PADDING)))
         if new_moov is not None:
             _place_moov(plan, new_moov, _moov_slots(boxes, layout, used), used)
