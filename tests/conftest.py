@@ -8,13 +8,16 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
 
 from aidisclose import DisclosureRecord, load_record
 from aidisclose.cli import app
+
+if TYPE_CHECKING:
+    from aidisclose.carriers.c2pa.identity import SigningIdentity
 
 from .tsa import make_ca, timestamp_authority
 
@@ -97,3 +100,34 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path | s
     authority = make_ca(tmp_path_factory.mktemp("tsa"), "test TSA", [ExtendedKeyUsageOID.TIME_STAMPING])
     with timestamp_authority(authority["cert"], authority["chain"], authority["key"]) as url:
         yield {"ca": authority["ca"], "url": url}
+
+
+#: Formats the C2PA SDK signs into the file, and formats whose manifest goes into a NAME.EXT.c2pa sidecar.
+SIGNED_EMBEDDED = [
+    FIXTURES / "images" / "photo.jpg",
+    FIXTURES / "images" / "overlay.png",
+    FIXTURES / "images" / "plate.tif",
+    FIXTURES / "images" / "still.webp",
+    FIXTURES / "audio" / "tone.mp3",
+    FIXTURES / "audio" / "tone.wav",
+    FIXTURES / "audio" / "tone.flac",
+    FIXTURES / "audio" / "tone.m4a",
+    FIXTURES / "video" / "clip.mp4",
+    FIXTURES / "video" / "clip.mov",
+]
+SIGNED_SIDECAR = [FIXTURES / "audio" / "tone.ogg", FIXTURES / "audio" / "tone.opus", FIXTURES / "video" / "clip.mkv"]
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A test CA and signing certificate (``keys init``), made once per test module."""
+    from aidisclose.carriers.c2pa.identity import make_test_ca
+
+    return make_test_ca(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def identity(keys: dict[str, Path]) -> SigningIdentity:
+    from aidisclose.carriers.c2pa.identity import SigningIdentity
+
+    return SigningIdentity.from_files(keys["chain"], keys["key"])

@@ -9,38 +9,16 @@ import pytest
 from cryptography import x509
 
 from aidisclose import inspect_file, load_record, stamp
-from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
+from aidisclose.carriers.c2pa.identity import SigningIdentity
 from aidisclose.carriers.c2pa.manifest import REDACTABLE, redacted
 from aidisclose.carriers.exiv2 import edit_metadata
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, exiftool_json, run_cli, snapshot
+from .conftest import EXAMPLE_RECORD, FIXTURES, SIGNED_EMBEDDED, SIGNED_SIDECAR, exiftool_json, run_cli, snapshot
 
-EMBEDDED = [
-    FIXTURES / "images" / "photo.jpg",
-    FIXTURES / "images" / "overlay.png",
-    FIXTURES / "images" / "plate.tif",
-    FIXTURES / "images" / "still.webp",
-    FIXTURES / "audio" / "tone.mp3",
-    FIXTURES / "audio" / "tone.wav",
-    FIXTURES / "audio" / "tone.flac",
-    FIXTURES / "audio" / "tone.m4a",
-    FIXTURES / "video" / "clip.mp4",
-    FIXTURES / "video" / "clip.mov",
-]
-SIDECAR = [FIXTURES / "audio" / "tone.ogg", FIXTURES / "audio" / "tone.opus", FIXTURES / "video" / "clip.mkv"]
+EMBEDDED, SIDECAR = SIGNED_EMBEDDED, SIGNED_SIDECAR
 JPEG = EMBEDDED[0]
 DST_URI = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 names = lambda p: p.name  # noqa: E731
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_test_ca(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(scope="module")
-def identity(keys: dict[str, Path]) -> SigningIdentity:
-    return SigningIdentity.from_files(keys["chain"], keys["key"])
 
 
 def signed_copy(source: Path, folder: Path, identity: SigningIdentity, **options: object) -> Path:

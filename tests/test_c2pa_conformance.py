@@ -16,25 +16,13 @@ import pytest
 from PIL import Image
 
 from aidisclose import inspect_file, load_record, stamp
-from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
+from aidisclose.carriers.c2pa.identity import SigningIdentity
 from aidisclose.formats import detect
 from aidisclose.record import DisclosureRecord
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, exiftool_json, run_cli
+from .conftest import EXAMPLE_RECORD, SIGNED_EMBEDDED, SIGNED_SIDECAR, exiftool_json, run_cli
 
-EMBEDDED = [
-    FIXTURES / "images" / "photo.jpg",
-    FIXTURES / "images" / "overlay.png",
-    FIXTURES / "images" / "plate.tif",
-    FIXTURES / "images" / "still.webp",
-    FIXTURES / "audio" / "tone.mp3",
-    FIXTURES / "audio" / "tone.wav",
-    FIXTURES / "audio" / "tone.flac",
-    FIXTURES / "audio" / "tone.m4a",
-    FIXTURES / "video" / "clip.mp4",
-    FIXTURES / "video" / "clip.mov",
-]
-SIDECAR = [FIXTURES / "audio" / "tone.ogg", FIXTURES / "audio" / "tone.opus", FIXTURES / "video" / "clip.mkv"]
+EMBEDDED, SIDECAR = SIGNED_EMBEDDED, SIGNED_SIDECAR
 JPEG, PNG, WEBP = EMBEDDED[0], EMBEDDED[1], EMBEDDED[3]
 OWN_LABELS = ("c2pa.actions.v2", "cawg.training-mining", "org.aidisclose.record")
 PLUS = "http://ns.useplus.org/ldf/vocab/"
@@ -52,16 +40,6 @@ CAWG_FOR_PLUS: dict[str, dict[str, dict[str, str]]] = {
 }
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 names = lambda p: p.name  # noqa: E731
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_test_ca(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(scope="module")
-def identity(keys: dict[str, Path]) -> SigningIdentity:
-    return SigningIdentity.from_files(keys["chain"], keys["key"])
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from aidisclose import inspect_file, load_record, stamp
-from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
+from aidisclose.carriers.c2pa.identity import SigningIdentity
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, snapshot
 
@@ -23,16 +23,6 @@ TEST_ROOTS = FOREIGN / "test_cert_root_bundle.pem"
 JPEG = FIXTURES / "images" / "photo.jpg"
 MP4 = FIXTURES / "video" / "clip.mp4"
 OGG = FIXTURES / "audio" / "tone.ogg"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_test_ca(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(scope="module")
-def identity(keys: dict[str, Path]) -> SigningIdentity:
-    return SigningIdentity.from_files(keys["chain"], keys["key"])
 
 
 def sign_options(keys: dict[str, Path]) -> list[str | Path]:
