@@ -278,3 +278,19 @@ def test_watch_shows_a_hostile_file_name_as_text(tmp_path: Path) -> None:
     assert child.returncode == 0
     text = shown(out)
     assert f"{tmp_path}/[" in text and "x\\x1b]0;PWNED" in text
+
+
+def test_a_policy_rule_message_is_one_line_of_text(tmp_path: Path) -> None:
+    """A policy is hostile input too: its message can neither restyle nor add a line to the report."""
+    policy = tmp_path / "studio.toml"
+    policy.write_text(
+        '[[rules]]\nid = "studio.asset-id"\nmessage = "[red]Need[/red] an id\\u001b[2K\\nPASS    forged line"\n'
+        'test = { field = "asset_id", matches = "^NEVER" }\n',
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [AIDISCLOSE, "check", FIXTURES / "images" / "photo.jpg", "-p", policy], capture_output=True, timeout=60
+    )
+    text = shown(run.stdout)
+    assert "[red]Need[/red] an id\\x1b[2K\\nPASS    forged line" in text
+    assert not any(line.startswith("PASS    forged") for line in text.splitlines())

@@ -57,13 +57,11 @@ def _file(console: TerminalConsole, file: FileCheck) -> None:
         if result.outcome not in (Outcome.failed, Outcome.warned):
             continue
         style = _OUTCOME_STYLE[result.outcome]
-        text = escape(f"{result.rule}: {result.message}")
+        # A policy's rule id and message are text on one line, never markup or control.
+        text = escape(terminal_text(f"{result.rule}: {result.message}"))
         console.print(f"        [{style}]{result.outcome.value:4}[/] {text}", markup=True)
         where = f" (from {result.carrier})" if result.carrier else ""
         found = show_value(result.actual)
         if result.invalid:  # the file holds a value, one the record rejects: not "missing"
             found = f"invalid {found!r} ({result.invalid})"
-        console.print(
-            f"             expected {result.expected}; found {found}{where}",
-            style="dim",
-        )
+        console.print(f"             expected {result.expected}; found {found}{where}", style="dim")
