@@ -279,9 +279,13 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         worker.join()
 
 
+#: Signals that end a run (besides SIGINT, which Python already turns into KeyboardInterrupt).
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def exit_on_signals() -> None:
     """SIGTERM and SIGHUP end the run as Ctrl-C does, by an exception: what is half-written is undone."""
-    for number in (signal.SIGTERM, signal.SIGHUP):
+    for number in ENDING_SIGNALS:
         signal.signal(number, _raise_exit)
 
 
@@ -297,7 +301,7 @@ def _stop_worker(number: int, _frame: object) -> None:
 
 def _worker_start(parent: int) -> None:
     """A worker ends with its parent, however the parent ends (even killed), and unwinds its work on SIGTERM."""
-    for number in (signal.SIGTERM, signal.SIGHUP):
+    for number in ENDING_SIGNALS:
         signal.signal(number, _stop_worker)
     if sys.platform.startswith("linux"):
         import ctypes  # only in workers: PR_SET_PDEATHSIG has no wrapper in the standard library

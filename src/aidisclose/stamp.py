@@ -146,7 +146,7 @@ def stamp(
     source = Path(path)
     notes: list[str] = []
     if in_place:
-        source = _in_place_target(source, notes, signing is not None)
+        source = _in_place_target(source, notes)
     target_dir = Path(output_dir) if output_dir else None
     locked = source if in_place else (target_dir / source.name if target_dir else source)
     with nullcontext() if dry_run else exclusive(locked):
@@ -156,27 +156,27 @@ def stamp(
         return _stamp_locked(source, record, target_dir, in_place, options, notes)
 
 
-def _in_place_target(named: Path, notes: list[str], signing: bool) -> Path:
-    """The file an in-place stamp edits: a symlink's target (the link stays a link), never one of several hard links.
-
-    Rewriting a file gives it a new inode, which would leave its other hard links with the old bytes.
-    """
+def _in_place_target(named: Path, notes: list[str]) -> Path:
+    """The file an in-place stamp edits: a symlink's target (the link stays a link)."""
     target = Path(os.path.realpath(named)) if named.is_symlink() else named
     if target != named:
         notes.append(f"{named} is a symlink; its target {target} was stamped")
-    try:
-        links = target.stat().st_nlink
-    except FileNotFoundError:
-        return target  # reported by name where the file is first read
-    info = detect(target)
-    rewritten = info.store.write_mode is WriteMode.REWRITE or (signing and info.c2pa_embedded)  # signing rewrites
-    if links > 1 and rewritten:
+    return target
+
+
+def _check_no_other_links(path: Path, info: Format, signing: bool) -> None:
+    """Refuse to stamp in place one of several hard links to a file the stamp rewrites.
+
+    Rewriting a file (every rewritten format, and any signing into the file) gives it a new inode,
+    which would leave its other hard links with the old bytes.
+    """
+    links = path.stat().st_nlink
+    if links > 1 and (info.store.write_mode is WriteMode.REWRITE or (signing and info.c2pa_embedded)):
         raise DisclosureError(
-            named,
+            path,
             f"has {links} hard links; stamping it in place would give it a new inode and leave the others unstamped",
             "stamp a copy with --output DIR, or make it a file of its own (cp) first",
         )
-    return target
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,8 @@ def _stamp_locked(
     elif not in_place:
         notes += filter(None, [pending_edit(source)])  # a source read for a copy is never written
     info = detect(source)
+    if in_place:
+        _check_no_other_links(source, info, signing is not None)
     check_writable(record, source)
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name

@@ -161,12 +161,13 @@ def _moov_slots(boxes: list[Box], layout: XmpLayout, used: set[int]) -> list[Box
     Only after the media, so a moov-last file stays moov-last; never a retired XMP box (kept for XMP).
     """
     last_media = max((b.offset for b in boxes if b.kind == b"mdat"), default=-1)
-    spare = {s.offset for s in layout.spare} | used
-    return [
-        b
-        for b in boxes
-        if b.kind == b"free" and b.header == 8 and not b.to_end and b.offset > last_media and b.offset not in spare
-    ]
+    return [b for b in boxes if _plain_free(b, layout, used) and b.offset > last_media]
+
+
+def _plain_free(box: Box, layout: XmpLayout, used: set[int]) -> bool:
+    """A top-level ``free`` box with an 8-byte header and a size, neither a retired XMP box nor taken by this edit."""
+    reserved = box.offset in used or any(s.offset == box.offset for s in layout.spare)
+    return box.kind == b"free" and box.header == 8 and not box.to_end and not reserved
 
 
 def _place_moov(plan: _EditPlan, new_moov: bytes, slots: list[Box], used: set[int]) -> None:
@@ -194,10 +195,9 @@ def _retire_moov(boxes: list[Box], moov: Box, layout: XmpLayout, used: set[int])
 
     One retired box rather than several small ones is room a later moov can use.
     """
-    spare = {s.offset for s in layout.spare} | used
     size = moov.size
     for after in boxes[boxes.index(moov) + 1 :]:
-        if after.kind != b"free" or after.header != 8 or after.to_end or after.offset in spare:
+        if not _plain_free(after, layout, used):
             break
         if moov.header != 8 or size + after.size > 0xFFFFFFFF:
             break
