@@ -931,11 +931,18 @@ def policy_init(
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    if path.exists() and not force:
-        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
-        raise typer.Exit(EXIT_ERROR)
-    path.write_text(policy_template(name), encoding="utf-8")
+    _write_new_file(path, policy_template(name), force)
     stderr.print(f"wrote {path}; check with: aidisclose check FILES --policy {path}", markup=False, highlight=False)
+
+
+def _write_new_file(path: Path, text: str, force: bool) -> None:
+    from .safewrite import write_new_file
+
+    try:
+        write_new_file(path, text, replace=force)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def policy_template(name: str) -> str:
@@ -972,14 +979,7 @@ def init_command(
     if str(path) == "-":
         sys.stdout.write(RECORD_TEMPLATE)
         return
-    if path.exists() and not force:
-        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
-        raise typer.Exit(EXIT_ERROR)
-    try:
-        path.write_text(RECORD_TEMPLATE, encoding="utf-8")
-    except OSError as exc:
-        _error(DisclosureError(path, f"cannot write: {exc.strerror or exc}"))
-        raise typer.Exit(EXIT_ERROR) from None
+    _write_new_file(path, RECORD_TEMPLATE, force)
     stderr.print(
         f"wrote {path}; edit it, then: aidisclose stamp FILE --record {path} --output out/",
         markup=False,
