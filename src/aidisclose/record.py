@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import DisclosureError
+from .inputs import MANIFEST_LIMIT, read_input_text
 from .tomllines import MAX_NESTING, deepest_path, key_above, key_name, line_for, toml_key_lines, too_deep
 from .vocab import (
     RETIRED_SOURCE_TYPES,
@@ -248,7 +249,7 @@ def load_record(path: str | Path, overrides: list[str] | None = None) -> Disclos
 def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
     """The record file's data, not yet validated, and its TOML text (None for JSON) for line numbers."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_text(path, "a record")
     except FileNotFoundError:
         raise DisclosureError(path, "no such record file", "create one with `aidisclose init`") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -572,7 +573,7 @@ def load_records_manifest(path: Path) -> dict[str, ManifestRow]:
     one file). A UTF-8 byte order mark, as spreadsheets write, is accepted.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_input_text(path, "a records manifest", "utf-8-sig", MANIFEST_LIMIT)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise DisclosureError(path, f"cannot read the records manifest: {reason}") from None
@@ -600,6 +601,13 @@ def _json_rows(path: Path, text: str) -> list[ManifestRow]:
 
 def _csv_rows(path: Path, text: str) -> list[ManifestRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _rows_of(path, reader)
+    except csv.Error as exc:  # a cell over the csv module's limit, a NUL, an unclosed quote
+        raise DisclosureError(path, f"line {reader.line_num} is not CSV the manifest can use: {exc}") from None
+
+
+def _rows_of(path: Path, reader: Any) -> list[ManifestRow]:
     header = [name.strip() for name in next(reader, [])]
     if "path" not in header:
         raise DisclosureError(path, "a records CSV needs a 'path' column", "plus one column per field, e.g. ai_used")

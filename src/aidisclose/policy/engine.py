@@ -43,6 +43,7 @@ import re2
 from pydantic import BaseModel
 
 from ..errors import DisclosureError
+from ..inputs import read_input_text
 from ..record import DisclosureRecord, field_type
 from ..tomllines import MAX_NESTING, key_above, key_name, line_for, toml_key_lines, too_deep
 
@@ -385,7 +386,7 @@ def load_policy(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Policy
     else:
         path = Path(name_or_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_input_text(path, "a policy")
         except FileNotFoundError:
             raise DisclosureError(
                 path, "is not a built-in policy or a file", f"built-in policies: {', '.join(builtin_names())}"
