@@ -330,3 +330,33 @@ def test_a_policy_far_too_large_is_refused(tmp_path: Path) -> None:
         out.truncate(17 << 20)
     result = run_cli("check", FIXTURES / "images" / "photo.jpg", "--policy", big)
     assert result.exit_code == 2 and "too large to be a policy" in result.stderr
+
+
+def _dpx(path: Path, colour: str) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color={colour}:size=32x32", "-frames:v", "1", "-update", "1",
+         "-y", str(path)],
+        check=True,
+    )
+
+
+def test_a_poster_frame_is_drawn_from_the_named_file_never_from_a_sequence_its_name_spells(tmp_path: Path) -> None:
+    """ffmpeg left to guess reads 'shot%d.dpx' as the sequence shot1.dpx, shot2.dpx...: another file's pixels."""
+    from PIL import Image
+
+    planted, other = tmp_path / "shot%d.dpx", tmp_path / "shot1.dpx"
+    _dpx(planted, "blue")
+    _dpx(other, "red")
+    uri = thumbnail(planted, "dpx")
+    assert uri is not None
+    picture = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")
+    red, green, blue = picture.getpixel((picture.width // 2, picture.height // 2))
+    assert blue > 200 and red < 60, (red, green, blue)
+
+
+def test_every_format_drawn_by_ffmpeg_names_its_demuxer() -> None:
+    from aidisclose.formats import FORMATS, Preview
+    from aidisclose.preview import DEMUXERS
+
+    drawn = {f.format for f in FORMATS if f.preview is Preview.FFMPEG}
+    assert drawn == set(DEMUXERS)
