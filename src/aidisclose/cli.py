@@ -458,7 +458,9 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
             elif output_format is OutputFormat.text and outcome.result is not None:
                 _print_stamped(outcome.result)
 
-        outcomes = [*plan.refused, *run_plan(plan, jobs, report)]
+        for repeat in plan.repeated if output_format is OutputFormat.text else ():
+            _print_skipped(repeat.skipped or "")
+        outcomes = [*plan.refused, *plan.repeated, *run_plan(plan, jobs, report)]
     _note_untimestamped(outcomes, plan.options.signing)
     if output_format is OutputFormat.json:
         _print_json(_stamp_json(outcomes, skipped_items))
