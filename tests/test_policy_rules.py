@@ -289,3 +289,12 @@ def test_each_result_names_the_pillar_its_rule_belongs_to() -> None:
     pillars = {r.rule: r.pillar for r in results}
     assert pillars and all(pillars.values()), pillars
     assert {rule.id: rule.pillar for rule in policy.rules} == pillars
+
+
+@pytest.mark.parametrize(
+    "prompt", ["sky from josé@example.com", "as 李雷@例子.中国 sent it", "ask zoë@exämple.de", "call +44 20 7946 0958"]
+)
+def test_personal_data_in_prompts_is_found_in_any_script(prompt: str) -> None:
+    """The policy engine's regular expressions are RE2, whose \\w is ASCII only: letters are \\pL."""
+    outcome, _, _ = outcome_of("genai-production", "transparency.prompts-personal-data", subject({"prompts.0.text": prompt}))
+    assert outcome is Outcome.warned
