@@ -296,5 +296,6 @@ def test_each_result_names_the_pillar_its_rule_belongs_to() -> None:
 )
 def test_personal_data_in_prompts_is_found_in_any_script(prompt: str) -> None:
     """The policy engine's regular expressions are RE2, whose \\w is ASCII only: letters are \\pL."""
-    outcome, _, _ = outcome_of("genai-production", "transparency.prompts-personal-data", subject({"prompts.0.text": prompt}))
+    rule = "transparency.prompts-personal-data"
+    outcome, _, _ = outcome_of("genai-production", rule, subject({"prompts.0.text": prompt}))
     assert outcome is Outcome.warned
