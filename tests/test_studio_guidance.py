@@ -4,6 +4,7 @@ consent facts survive every carrier, and the studio-genai-partner profile judges
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -17,7 +18,7 @@ from aidisclose.carriers.c2pa.manifest import REDACTABLE, redacted
 from aidisclose.policy import Outcome, load_policy, parse_policy, run_policy
 from aidisclose.record import RECORD_TEMPLATE, validate_record
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+from .conftest import EXAMPLE_RECORD, FIXTURES, ROOT, run_cli
 from .test_policy_rules import DELETE, STUDIO, outcome_of, studio, subject
 
 STUDIO_RECORD: dict[str, Any] = {
@@ -261,3 +262,10 @@ def test_the_profile_cites_its_sources() -> None:
     assert shown.exit_code == 0
     for source in ("Using Generative AI in Content Production", "SAG-AFTRA", "AB 2602", "S.8420-A"):
         assert source in shown.stdout
+
+
+def test_the_readme_studio_example_is_a_valid_record() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "scan_notice_hours" in b]
+    record = validate_record(tomllib.loads(block))
+    assert record.approvals[0].category.value == "talent-likeness" and record.output_status is not None
