@@ -187,6 +187,197 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
     ("ca-sb942", "sb942.unique-id", {}, {"asset_id": DELETE}, Outcome.failed, "missing"),
 ]
 
+# studio-genai-partner: the example record plus what the studio guidance and the union terms ask for.
+STUDIO_OK: dict[str, Any] = {
+    "output_status": "final",
+    "approvals": [
+        {"category": "final-deliverable", "reference": "APPR-7", "date": "2026-09-28", "approver": "Exec"},
+        {"category": "talent-likeness", "reference": "APPR-3", "date": "2026-09-01", "approver": "Legal"},
+    ],
+    "ai_systems.0.data_handling": {"retains_inputs": False, "trains_on_inputs": False, "enterprise_secured": True},
+    "ai_systems.1.data_handling": {"retains_inputs": False, "trains_on_inputs": False, "enterprise_secured": True},
+    "likeness.0.consent.separate_from_contract": True,
+    "likeness.0.consent.intended_use": "Background crowd extension, scenes 12-14",
+    "likeness.0.consent.scan_notice_hours": 72,
+    "likeness.0.consent.project": "Example Feature",
+    "likeness.0.consent.represented_by": "union",
+}
+PERSONAL_DATA_APPROVAL = {"category": "personal-data", "reference": "APPR-9", "date": "2026-09-20", "approver": "DPO"}
+IP_APPROVAL = {"category": "third-party-ip", "reference": "APPR-5", "date": "2026-09-20", "approver": "Legal"}
+
+
+def studio(changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """STUDIO_OK (a fresh copy: ``subject`` stores values, and later paths may change them) with ``changes``."""
+    return {**copy.deepcopy(STUDIO_OK), **(changes or {})}
+
+
+STUDIO = "studio-genai-partner"
+STUDIO_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
+    (STUDIO, "studio.ai-use-declared", studio(), studio({"ai_used": DELETE}), Outcome.failed, "missing"),
+    (
+        STUDIO,
+        "studio.final-deliverable-approval",
+        studio(),
+        studio({"approvals": [STUDIO_OK["approvals"][1]]}),
+        Outcome.failed,
+        "1 item(s), none matching",
+    ),
+    (
+        STUDIO,
+        "studio.final-approval-before-delivery",
+        studio(),
+        studio({"approvals.0.date": "2026-10-03"}),
+        Outcome.failed,
+        "2026-10-03",
+    ),
+    (
+        STUDIO,
+        "studio.talent-likeness-approval",
+        studio(),
+        studio({"approvals": [STUDIO_OK["approvals"][0]]}),
+        Outcome.failed,
+        "1 item(s), none matching",
+    ),
+    (
+        STUDIO,
+        "studio.personal-data-approval",
+        studio({"personal_data": True, "approvals": [*STUDIO_OK["approvals"], PERSONAL_DATA_APPROVAL]}),
+        studio({"prompts.0.text": "crowd like the photo jo@example.com sent"}),
+        Outcome.failed,
+        "2 item(s), none matching",
+    ),
+    (
+        STUDIO,
+        "studio.third-party-ip-approval",
+        studio({"third_party_ip": True, "approvals": [*STUDIO_OK["approvals"], IP_APPROVAL]}),
+        studio({"third_party_ip": True}),
+        Outcome.failed,
+        "2 item(s), none matching",
+    ),
+    (
+        STUDIO,
+        "studio.input-approvals-before-generation",
+        studio(),
+        studio({"approvals.1.date": "2026-10-02"}),
+        Outcome.failed,
+        "2026-10-02",
+    ),
+    (
+        STUDIO,
+        "studio.approvals-name-approver",
+        studio(),
+        studio({"approvals.1.approver": DELETE}),
+        Outcome.warned,
+        "missing",
+    ),
+    (
+        STUDIO,
+        "studio.tools-do-not-retain-inputs",
+        studio(),
+        studio({"ai_systems.1.data_handling.retains_inputs": True}),
+        Outcome.failed,
+        True,
+    ),
+    (
+        STUDIO,
+        "studio.tools-do-not-train-on-inputs",
+        studio(),
+        studio({"ai_systems.0.data_handling.trains_on_inputs": DELETE}),
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        STUDIO,
+        "studio.tools-enterprise-secured",
+        studio(),
+        studio({"ai_systems.0.data_handling.enterprise_secured": False}),
+        Outcome.warned,
+        False,
+    ),
+    (STUDIO, "studio.output-status-declared", studio(), studio({"output_status": DELETE}), Outcome.failed, "missing"),
+    (
+        STUDIO,
+        "studio.temporary-output-not-delivered",
+        studio(),
+        studio({"output_status": "temporary"}),
+        Outcome.failed,
+        "temporary",
+    ),
+    (
+        STUDIO,
+        "union.consent-granted",
+        studio(),
+        studio({"likeness.0.consent.status": "pending"}),
+        Outcome.failed,
+        "pending",
+    ),
+    (
+        STUDIO,
+        "union.consent-separate-from-contract",
+        studio(),
+        studio({"likeness.0.consent.separate_from_contract": False}),
+        Outcome.failed,
+        False,
+    ),
+    (
+        STUDIO,
+        "union.consent-intended-use",
+        studio(),
+        studio({"likeness.0.consent.intended_use": DELETE}),
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        STUDIO,
+        "union.scan-notice-48h",
+        studio(),
+        studio({"likeness.0.consent.scan_notice_hours": 24}),
+        Outcome.failed,
+        24,
+    ),
+    (
+        STUDIO,
+        "union.consent-per-project",
+        studio(),
+        studio({"likeness.0.consent.project": "Another Feature"}),
+        Outcome.failed,
+        "Another Feature",
+    ),
+    (
+        STUDIO,
+        "union.deceased-estate-or-union",
+        studio({"likeness.0.deceased": True, "likeness.0.consent.granted_by": "estate"}),
+        studio({"likeness.0.deceased": True}),
+        Outcome.failed,
+        "self",
+    ),
+    (
+        STUDIO,
+        "union.synthetic-performer-notice",
+        studio(SYNTHETIC_PERFORMER),
+        studio({**SYNTHETIC_PERFORMER, "synthetic_content.union_notice_reference": DELETE}),
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        STUDIO,
+        "ca-ab2602.represented",
+        studio(),
+        studio({"likeness.0.consent.represented_by": "none"}),
+        Outcome.warned,
+        "none",
+    ),
+    (
+        STUDIO,
+        "ny-s8420a.synthetic-performer-ad-disclosed",
+        studio({**SYNTHETIC_PERFORMER, "genre": "advertising"}),
+        studio({**SYNTHETIC_PERFORMER, "genre": "advertising", "synthetic_content.audience_disclosure": False}),
+        Outcome.failed,
+        False,
+    ),
+]
+CASES += STUDIO_CASES
+
 # Rules whose pass/fail is decided by provenance rather than by the record.
 PROVENANCE_CASES = [
     ("genai-production", "metadata.carriers-agree", {}, {"conflict_count": 1}, Outcome.failed, 1),

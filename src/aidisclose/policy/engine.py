@@ -5,7 +5,8 @@ optional ``when``, an optional ``requires`` and a ``test``. Conditions and
 tests are expressions, each a small table (MediaConch's model; yamllint's levels):
 
 - ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
-  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N``;
+  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N`` (a list's length),
+  ``at_least = N`` (a number: a missing or non-numeric value fails);
 - dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
   or ``"@other.field"``;
 - lists: ``{field = "likeness", all = EXPR}`` / ``any = EXPR``, where EXPR's
@@ -48,7 +49,7 @@ from ..record import DisclosureRecord, field_type
 from ..tomllines import MAX_NESTING, key_above, key_name, line_for, toml_key_lines, too_deep
 
 _MISSING: Any = object()
-_COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
+_COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte", "at_least")
 _DATES = ("before", "after", "on_or_before", "on_or_after")
 _LISTS = ("all", "any")
 _LEAF_TESTS = (*_COMPARISONS, *_DATES)
@@ -225,6 +226,15 @@ def _compile_leaf(op: str, target: Any, path: str) -> Check:
             return Evaluation(found >= target, expected, found, path)
 
         return count
+    if op == "at_least":
+        expected = f"a number of at least {target}"
+
+        def at_least(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            return Evaluation(number and value >= target, expected, _show(value), path)
+
+        return at_least
     return _compile_dates(op, target, path, resolve)
 
 
@@ -574,6 +584,8 @@ def check_expression(expr: Any, scope: tuple[str | int, ...] = (), depth: int = 
         return "'one_of' takes a list"
     if op == "count_gte" and not isinstance(target, int):
         return "'count_gte' takes a whole number"
+    if op == "at_least" and (not isinstance(target, int | float) or isinstance(target, bool)):
+        return "'at_least' takes a number"
     return None
 
 
