@@ -194,3 +194,15 @@ def test_a_policy_extending_a_builtin_adds_its_own_references_first(tmp_path: Pa
     path.write_text('[policy]\nextends = "ca-sb942"\nreferences = ["Studio AI delivery spec v3"]\n')
     policy = load_policy(path)
     assert policy.references == ("Studio AI delivery spec v3", *load_policy("ca-sb942").references)
+
+
+def test_the_qc_page_names_each_policys_sources_as_text(tmp_path: Path) -> None:
+    policy = tmp_path / "studio.toml"
+    policy.write_text('[policy]\nextends = "ca-sb942"\nreferences = ["<script>alert(1)</script> spec \\u202e v3"]\n')
+    page = tmp_path / "qc.html"
+    checked = run_cli("check", stamp(JPEG, tmp_path / "out"), "-p", policy, "--format", "html", "--output", page)
+    assert checked.exit_code == 0, checked.stderr
+    html = page.read_text()
+    assert "source: California AB 853 (Chapter 674" in html
+    assert "<script>alert" not in html and "source: &lt;script&gt;alert(1)&lt;/script&gt; spec" in html
+    assert "\u202e" not in html
