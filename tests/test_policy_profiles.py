@@ -6,6 +6,7 @@ every built-in policy is shown with its sources.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,7 @@ def test_policy_show_prints_each_builtin_with_its_sources() -> None:
         assert shown.stdout.startswith(f"# {name}: {policy.description}\n")
         for reference in policy.references:
             assert f"#   - {reference}\n" in shown.stdout
+        assert tomllib.loads(shown.stdout)["policy"]["name"] == name  # still a policy file, saved as shown
         as_json = run_cli("policy", "show", name, "--format", "json").json()
         assert (as_json["name"], as_json["references"]) == (name, list(policy.references))
         assert [r["id"] for r in as_json["rules"]] == [r.id for r in policy.rules]
