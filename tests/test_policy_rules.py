@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from aidisclose import load_record
+from aidisclose.check import NOT_CHECKED
 from aidisclose.policy import Outcome, builtin_names, load_policy, run_policy
 
 from .conftest import EXAMPLE_RECORD
@@ -38,10 +39,19 @@ def subject(
     data["provenance"] = {
         "conflict_count": 0,
         "problem_count": 0,
-        "sources": {"digital_source_type": DST_FROM_XMP, "ai_used": "xmp:Xmp.aidisclose.AiUsed"},
+        "sources": {
+            "digital_source_type": DST_FROM_XMP,
+            "ai_used": "xmp:Xmp.aidisclose.AiUsed",
+            "ai_systems": "xmp:Xmp.aidisclose.AiSystems",
+            "generated_at": "xmp:Xmp.aidisclose.GeneratedAt",
+            "asset_id": "xmp:Xmp.aidisclose.AssetId",
+        },
+        "iptc_digital_source_type": data.get("digital_source_type"),
         **(provenance or {}),
     }
+    data["provenance"] = {k: v for k, v in data["provenance"].items() if v is not DELETE}
     data["c2pa"] = c2pa or {"state": "none", "codes": []}
+    data["not_checked"] = dict(NOT_CHECKED)  # as check gives it: what no file's reading can tell
     return data
 
 
@@ -385,9 +395,9 @@ PROVENANCE_CASES = [
         "eu-ai-act-art50",
         "eu.machine-readable-mark",
         {},
-        {"sources": {"digital_source_type": "vorbis:AIDISCLOSE_RECORD/digital_source_type"}},
+        {"iptc_digital_source_type": DELETE},
         Outcome.failed,
-        "vorbis:AIDISCLOSE_RECORD/digital_source_type",
+        "missing",
     ),
 ]
 
@@ -420,8 +430,81 @@ C2PA_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Any]] = [
 C2PA_RULES = [(p, r) for p, r, *_ in C2PA_CASES]
 
 
+# eu-cop-2026 extends eu-ai-act-art50: each inherited rule is checked there with the parent's cases.
+CASES += [("eu-cop-2026", *rest) for profile, *rest in CASES if profile == "eu-ai-act-art50"]
+PROVENANCE_CASES += [("eu-cop-2026", *rest) for profile, *rest in PROVENANCE_CASES if profile == "eu-ai-act-art50"]
+
+SIGNED = {  # a valid manifest saying AI, time-stamped by a trusted authority, its parent's manifest kept
+    **VALID,
+    "timestamp": "trusted",
+    "claim_version": 2,
+    "ingredients_invalid": 0,
+    "ingredient_count": 1,
+    "ingredient_manifest_count": 1,
+    "has_parent": True,
+    "parent_has_manifest": True,
+}
+NO_IPTC = {"iptc_digital_source_type": DELETE}
+FROM_VORBIS = "vorbis:AIDISCLOSE_RECORD/"
+# Rules that read record, provenance and C2PA together: (profile, rule, subject() arguments that pass, that fail,
+# outcome on failure, actual reported on failure).
+FACT_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
+    ("eu-cop-2026", "cop.signed-metadata", {"c2pa": SIGNED}, {"c2pa": {**SIGNED, "state": "invalid"}}, Outcome.failed,
+     "invalid"),
+    ("eu-cop-2026", "cop.signed-metadata", {"c2pa": SIGNED}, {}, Outcome.failed, "none"),
+    ("eu-cop-2026", "cop.signed-ai-source-type", {"c2pa": SIGNED},
+     {"c2pa": {**SIGNED, "digital_source_type": "digitalCapture"}}, Outcome.failed, "digitalCapture"),
+    ("eu-cop-2026", "cop.signed-ai-source-type",
+     {"c2pa": {**SIGNED, "digital_source_type": "humanEdits", "created_source_type": "trainedAlgorithmicMedia"}},
+     {"c2pa": {**SIGNED, "digital_source_type": "humanEdits", "created_source_type": "digitalCapture"}},
+     Outcome.failed, "humanEdits"),
+    ("eu-cop-2026", "cop.trusted-timestamp", {"c2pa": SIGNED},
+     {"c2pa": {**SIGNED, "timestamp": "validated (the time-stamp authority is not trusted)"}}, Outcome.failed,
+     "validated (the time-stamp authority is not trusted)"),
+    ("eu-cop-2026", "cop.trusted-timestamp", {"c2pa": SIGNED},
+     {"c2pa": {k: v for k, v in SIGNED.items() if k != "timestamp"}}, Outcome.failed, "missing"),
+    ("eu-cop-2026", "cop.upstream-manifests-kept", {"c2pa": SIGNED}, {"c2pa": {**SIGNED, "ingredients_invalid": 1}},
+     Outcome.failed, 1),
+    ("eu-cop-2026", "cop.parent-credentials-kept", {"c2pa": SIGNED},
+     {"c2pa": {**SIGNED, "parent_has_manifest": False}}, Outcome.warned, False),
+    ("ca-sb942", "sb942.ai-marked", {},
+     {"provenance": {"sources": {"digital_source_type": FROM_VORBIS + "digital_source_type"}}}, Outcome.failed,
+     FROM_VORBIS + "digital_source_type"),
+    ("ca-sb942", "sb942.provider", {}, {"provenance": {"sources": {"ai_systems": FROM_VORBIS + "ai_systems"}}},
+     Outcome.failed, FROM_VORBIS + "ai_systems"),
+    ("ca-sb942", "sb942.system-name-and-version", {},
+     {"provenance": {"sources": {"ai_systems": "id3:TXXX:AIDISCLOSE_RECORD"}}}, Outcome.failed,
+     "id3:TXXX:AIDISCLOSE_RECORD"),
+    ("ca-sb942", "sb942.creation-time", {}, {"provenance": {"sources": {"generated_at": FROM_VORBIS + "generated_at"}}},
+     Outcome.failed, FROM_VORBIS + "generated_at"),
+    ("ca-sb942", "sb942.unique-id", {}, {"provenance": {"sources": {"asset_id": "riff:INFO/ISRC"}}}, Outcome.failed,
+     "riff:INFO/ISRC"),
+    ("ca-sb942", "sb942.provider", {"provenance": {"sources": {"ai_systems": "c2pa:c2pa.actions"}}},
+     {"provenance": {"sources": {}}}, Outcome.failed, "missing"),
+    ("platform-ready", "platform.ai-use-declared", {}, {"changes": {"ai_used": DELETE}}, Outcome.failed, "missing"),
+    ("platform-ready", "platform.meta-ai-info", {},
+     {"provenance": {"iptc_digital_source_type": "compositeSynthetic"}}, Outcome.warned, "compositeSynthetic"),
+    ("platform-ready", "platform.meta-ai-info", {"provenance": NO_IPTC, "c2pa": SIGNED},
+     {"provenance": NO_IPTC, "c2pa": {**SIGNED, "digital_source_type": "algorithmicallyEnhanced"}}, Outcome.warned,
+     "missing"),
+    ("platform-ready", "platform.youtube-c2pa", {"c2pa": SIGNED}, {"c2pa": {**SIGNED, "claim_version": 1}},
+     Outcome.warned, 1),
+    ("platform-ready", "platform.youtube-c2pa", {"c2pa": SIGNED}, {}, Outcome.warned, "none"),
+    ("platform-ready", "platform.google-ai-term", {},
+     {"provenance": {"iptc_digital_source_type": "algorithmicallyEnhanced"}}, Outcome.warned,
+     "algorithmicallyEnhanced"),
+    ("platform-ready", "platform.labelled-somewhere", {}, {"provenance": NO_IPTC}, Outcome.failed, "none"),
+    ("platform-ready", "platform.labelled-somewhere", {"provenance": NO_IPTC, "c2pa": SIGNED},
+     {"provenance": {"iptc_digital_source_type": "digitalCapture"}, "c2pa": {**SIGNED, "state": "invalid"}},
+     Outcome.failed, "invalid"),
+]  # fmt: skip
+
+# Rules that report what aidisclose cannot check: never a pass, only warned (AI files) or n/a (the rest).
+NEVER_PASSING = [("eu-cop-2026", "cop.watermark-not-checked")]
+
+
 def test_every_builtin_rule_has_a_case() -> None:
-    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES} | set(C2PA_RULES)
+    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES + FACT_CASES} | set(C2PA_RULES) | set(NEVER_PASSING)
     every = {(name, rule.id) for name in builtin_names() for rule in load_policy(name).rules}
     assert every == covered
 
@@ -464,9 +547,11 @@ def test_c2pa_rule_passes_and_fails(
 
 
 def test_eu_mark_may_come_from_c2pa() -> None:
-    vorbis_only = {"sources": {"digital_source_type": "vorbis:AIDISCLOSE_RECORD/digital_source_type"}}
+    vorbis_only = {"sources": {"digital_source_type": "vorbis:AIDISCLOSE_RECORD/digital_source_type"}, **NO_IPTC}
     found, _, _ = outcome_of("eu-ai-act-art50", "eu.machine-readable-mark", subject(provenance=vorbis_only, c2pa=VALID))
     assert found is Outcome.passed
+    found, _, _ = outcome_of("eu-ai-act-art50", "eu.machine-readable-mark", subject(provenance=vorbis_only))
+    assert found is Outcome.failed
 
 
 def test_rules_whose_condition_is_not_met_are_not_applicable() -> None:
@@ -490,3 +575,44 @@ def test_personal_data_in_prompts_is_found_in_any_script(prompt: str) -> None:
     rule = "transparency.prompts-personal-data"
     outcome, _, _ = outcome_of("genai-production", rule, subject({"prompts.0.text": prompt}))
     assert outcome is Outcome.warned
+
+
+@pytest.mark.parametrize(
+    ("profile", "rule", "passing", "failing", "outcome", "actual"),
+    FACT_CASES,
+    ids=[f"{c[1]}-{n}" for n, c in enumerate(FACT_CASES)],
+)
+def test_fact_rule_passes_and_fails(
+    profile: str, rule: str, passing: dict[str, Any], failing: dict[str, Any], outcome: Outcome, actual: Any
+) -> None:
+    assert outcome_of(profile, rule, subject(**passing))[0] is Outcome.passed
+    found, reported, expected = outcome_of(profile, rule, subject(**failing))
+    assert (found, reported) == (outcome, actual), expected
+
+
+@pytest.mark.parametrize(("profile", "rule"), NEVER_PASSING)
+def test_a_rule_on_what_is_not_checked_never_passes(profile: str, rule: str) -> None:
+    policy = load_policy(profile)
+    (message,) = [r.message for r in policy.rules if r.id == rule]
+    assert "NOT CHECKED" in message
+    # the most complete file the facts can describe: signed, trusted, time-stamped, upstream kept
+    found, reported, _ = outcome_of(profile, rule, subject(c2pa={**SIGNED, "state": "trusted"}))
+    assert found is Outcome.warned and reported.startswith("not checked: "), reported
+    assert outcome_of(profile, rule, subject({"ai_used": False}))[0] is Outcome.not_applicable
+
+
+def test_cop_rules_wait_for_a_signed_manifest() -> None:
+    """A file without a manifest fails the Code of Practice once, at signing, not once per signed fact."""
+    policy = load_policy("eu-cop-2026")
+    results = {r.rule: r for r in run_policy(policy, subject(), {})}
+    assert results["cop.signed-metadata"].outcome is Outcome.failed
+    for rule in ("cop.signed-ai-source-type", "cop.trusted-timestamp", "cop.upstream-manifests-kept"):
+        assert results[rule].outcome is Outcome.not_applicable, rule
+        assert results[rule].expected == "not checked: needs cop.signed-metadata to pass"
+
+
+def test_eu_cop_extends_the_ai_act_profile() -> None:
+    cop, art50 = load_policy("eu-cop-2026"), load_policy("eu-ai-act-art50")
+    assert {r.id for r in art50.rules} < {r.id for r in cop.rules}
+    assert cop.sources == ("builtin:eu-ai-act-art50", "builtin:eu-cop-2026")
+    assert set(art50.references) < set(cop.references)

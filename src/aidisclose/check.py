@@ -17,12 +17,13 @@ from pydantic_core import PydanticSerializationError
 
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
-from .carriers.c2pa.reading import C2paState
+from .carriers.c2pa.reading import C2paInfo, C2paState
 from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
 from .rebuild import Conflict, Problem
+from .vocab import source_type_from_uri
 
 
 class Verdict(StrEnum):
@@ -108,6 +109,7 @@ class PolicyInfo(_Model):
     description: str
     sha256: str
     sources: list[str]
+    references: list[str] = Field(default=[], description="The laws and guidance the policy checks")
 
 
 class Summary(_Model):
@@ -162,7 +164,9 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
     }
     if result.c2pa.digital_source_types:
         c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
+    c2pa.update(_provenance_chain(result.c2pa))
     subject["c2pa"] = c2pa
+    subject["not_checked"] = dict(NOT_CHECKED)
     subject["provenance"] = {
         "carriers": prov.carriers,
         "stamped_by_aidisclose": prov.stamped_by_aidisclose,
@@ -171,7 +175,40 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
         "problem_count": len(prov.problems),
         "sidecar": prov.sidecar,
     }
+    if prov.iptc_digital_source_type is not None:
+        subject["provenance"]["iptc_digital_source_type"] = prov.iptc_digital_source_type
     return subject, prov.sources
+
+
+#: What no file's reading can tell, each with the reason: a rule on one is told this, never passes.
+NOT_CHECKED = {
+    "watermark": "not checked: aidisclose reads metadata only, not imperceptible watermarks in the essence "
+    "(EU Code of Practice 1.1.2); check them with the watermark vendor's detector",
+}
+
+
+def _provenance_chain(info: C2paInfo) -> dict[str, Any]:
+    """The C2PA facts of signing time and upstream provenance (EU Code of Practice 1.1.1 and 1.2)."""
+    facts: dict[str, Any] = {}
+    if info.state is C2paState.NONE:
+        return facts
+    if info.timestamp is not None:
+        facts["timestamp"] = info.timestamp  # trusted, validated (TSA not trusted), or its failure codes
+    created = [
+        a["digitalSourceType"]
+        for a in info.actions
+        if a.get("action") == "c2pa.created" and isinstance(a.get("digitalSourceType"), str)
+    ]
+    if created:
+        facts["created_source_type"] = source_type_from_uri(created[0])
+    if info.claim_version is not None:
+        facts["claim_version"] = info.claim_version
+    parents = [i for i in info.ingredients if i.relationship == "parentOf"]
+    facts["ingredient_count"] = len(info.ingredients)
+    facts["ingredient_manifest_count"] = sum(i.state is not C2paState.NONE for i in info.ingredients)
+    facts["has_parent"] = bool(parents)
+    facts["parent_has_manifest"] = any(i.state is not C2paState.NONE for i in parents)
+    return facts
 
 
 def _rejected(result: RuleResult, subject: dict[str, Any], problems: list[Problem]) -> Problem | None:
@@ -317,7 +354,14 @@ def summary_of(verdicts: list[Verdict]) -> Summary:
 
 def policy_infos(policies: list[Policy]) -> list[PolicyInfo]:
     return [
-        PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources)) for p in policies
+        PolicyInfo(
+            name=p.name,
+            description=p.description,
+            sha256=p.sha256,
+            sources=list(p.sources),
+            references=list(p.references),
+        )
+        for p in policies
     ]
 
 

@@ -898,25 +898,64 @@ app.add_typer(policy_app, name="policy")
 
 
 @policy_app.command("list", cls=_Command)
-def policy_list() -> None:
-    """The built-in policies, with their descriptions."""
+def policy_list(output_format: FormatOption = OutputFormat.text) -> None:
+    """The built-in policies, with their descriptions and the laws and guidance each checks."""
     from .policy import builtin_names, load_policy
 
-    for name in builtin_names():
-        policy = load_policy(name)
-        stdout.print(f"{name:18} {len(policy.rules):3} rules  {policy.description}", markup=False, highlight=False)
+    policies = [load_policy(name) for name in builtin_names()]
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_dumps([policy_facts(p) for p in policies], indent=2) + "\n")
+        return
+    for policy in policies:
+        line = f"{policy.name:18} {len(policy.rules):3} rules  {policy.description}"
+        stdout.print(terminal_text(line), markup=False, highlight=False)
+        for reference in policy.references:
+            stdout.print(f"{'':24}source: {terminal_text(reference)}", markup=False, highlight=False)
 
 
 @policy_app.command("show", cls=_Command)
-def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
-    """Print a built-in policy's TOML."""
-    from .policy import builtin_text
+def policyshow_value(
+    name: Annotated[str, typer.Argument(help="A built-in policy name.")],
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Print a built-in policy: what it extends and its sources (the laws and guidance it checks), then its TOML."""
+    from .policy import builtin_text, load_policy
 
     try:
-        sys.stdout.write(builtin_text(name))
+        text, policy = builtin_text(name), load_policy(name)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_dumps(policy_facts(policy), indent=2) + "\n")
+        return
+    sys.stdout.write(policy_header(policy) + text)
+
+
+def policy_facts(policy: Policy) -> dict[str, Any]:
+    """A policy as ``policy list/show --format json`` give it: name, what it extends, sources, rules."""
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "extends": [s.removeprefix("builtin:") for s in policy.sources[:-1]],
+        "references": list(policy.references),
+        "sha256": policy.sha256,
+        "rules": [
+            {"id": r.id, "level": r.level.value, "message": r.message, **({"pillar": r.pillar} if r.pillar else {})}
+            for r in policy.rules
+        ],
+    }
+
+
+def policy_header(policy: Policy) -> str:
+    """TOML comment lines naming a policy, the policies it extends and its sources, for ``policy show``."""
+    lines = [f"# {policy.name}: {policy.description}"]
+    parents = [s.removeprefix("builtin:") for s in policy.sources[:-1]]
+    if parents:
+        lines.append(f"# extends: {' -> '.join(parents)} (whose rules run too)")
+    lines.append("# sources:" if policy.references else "# sources: none given")
+    lines.extend(f"#   - {reference}" for reference in policy.references)
+    return "\n".join(terminal_text(line) for line in lines) + "\n#\n"
 
 
 @policy_app.command("init", cls=_Command)

@@ -228,7 +228,12 @@ def write_html_stream(
 
 
 def _page_head(head: ReportHead, s: Summary, seconds: float) -> str:
-    policies = "".join(f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code></p>" for p in head.policies)
+    policies = "".join(
+        f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code>"
+        + "".join(f"<br><small>source: {_text(r)}</small>" for r in p.references)
+        + "</p>"
+        for p in head.policies
+    )
     verdict = "pass" if s.exit_code == 0 else "fail"  # nothing checked at all is not a pass either
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
