@@ -246,6 +246,20 @@ def _outcome(result: RuleResult, subject: dict[str, Any], problems: list[Problem
     )
 
 
+def judge(
+    inspected: InspectResult, record: dict[str, Any], policies: list[Policy], strict: bool
+) -> tuple[list[RuleOutcome], Verdict]:
+    """Every rule's outcome for a file read as ``inspected`` whose record (as JSON) is ``record``; the verdict.
+
+    ``record`` is the file's own, or the one it will carry once a change is written (``approve``).
+    """
+    subject, sources = policy_subject(inspected, record)
+    problems = inspected.provenance.problems
+    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
+    failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
+    return results, Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+
+
 def check_file(
     path: Path, policies: list[Policy], strict: bool = False, named: bool = True, trust: TrustSettings | None = None
 ) -> FileCheck:
@@ -255,6 +269,13 @@ def check_file(
     by name and content, is skipped; any other file that cannot be read is an error.
     """
     return _check_item(Item(path, None if named else path.parent), policies, strict, trust)
+
+
+def check_item(
+    item: Item, policies: list[Policy], strict: bool, trust: TrustSettings | None, thumbnails: bool = False
+) -> FileCheck:
+    """One walked item's verdict (a skipped or unreadable one as such), with its picture if ``thumbnails``."""
+    return _check_item(item, policies, strict, trust, thumbnails)
 
 
 def _check_item(
@@ -267,11 +288,19 @@ def _check_item(
         return FileCheck(path=str(item.path), verdict=Verdict.error, reason=outcome.error)
     inspected = outcome.result
     record = inspected.record.to_json_dict()
-    subject, sources = policy_subject(inspected, record)
-    problems = inspected.provenance.problems
-    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
-    failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
-    verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+    results, verdict = judge(inspected, record, policies, strict)
+    return file_check_of(item, inspected, record, results, verdict, thumbnails)
+
+
+def file_check_of(
+    item: Item,
+    inspected: InspectResult,
+    record: dict[str, Any],
+    results: list[RuleOutcome],
+    verdict: Verdict,
+    thumbnails: bool = False,
+) -> FileCheck:
+    """The report row of a file read as ``inspected``, judged on ``record`` as ``results`` and ``verdict``."""
     c2pa = inspected.c2pa
     return FileCheck(
         path=str(item.path),

@@ -669,15 +669,23 @@ def inspect_command(
 def schema_command(
     report: Annotated[bool, typer.Option("--report", help="The schema of `check --format json` instead.")] = False,
     inspect: Annotated[bool, typer.Option("--inspect", help="The schema of `inspect --format json` instead.")] = False,
+    signoff: Annotated[
+        bool, typer.Option("--signoff", help="The schema of the sign-off document `approve` writes instead.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of the disclosure record (or of the check or inspect report)."""
+    """Print the JSON Schema of the disclosure record (or of the check or inspect report, or the sign-off)."""
     from .check import report_json_schema
     from .record import record_json_schema
     from .report.inspect import inspect_json_schema
 
-    if report and inspect:
-        _error(DisclosureError("schema", "--report and --inspect exclude each other", "choose one"))
+    if report + inspect + signoff > 1:
+        _error(DisclosureError("schema", "--report, --inspect and --signoff exclude each other", "choose one"))
         raise typer.Exit(EXIT_ERROR)
+    if signoff:
+        from .signoff import signoff_json_schema
+
+        _print_json(signoff_json_schema())
+        return
     _print_json(report_json_schema() if report else inspect_json_schema() if inspect else record_json_schema())
 
 
@@ -891,6 +899,285 @@ def watch_command(
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
     watch(folder, loaded, checked, strict=strict, trust=settings, quiet=quiet)
     stderr.print("stopped", highlight=False)
+
+
+ReviewerOption = Annotated[
+    str, typer.Option("--reviewer", metavar="NAME", help="Who signs off: written as qc.by (and human_review.reviewer).")
+]
+RoleOption = Annotated[
+    str | None, typer.Option("--role", metavar="ROLE", help="The reviewer's role, e.g. 'QC lead'.")
+]
+NotesOption = Annotated[str | None, typer.Option("--notes", metavar="TEXT", help="Notes kept with the review.")]
+SignoffOption = Annotated[
+    Path,
+    typer.Option(
+        "--signoff",
+        metavar="OUT.json",
+        help="Write the sign-off document here (with --sign, and its detached CMS signature OUT.json.p7s).",
+    ),
+]
+ApproveReportOption = Annotated[
+    Path | None,
+    typer.Option("--report", metavar="FOLDER", help="Also write an HTML QC report showing the sign-off (OUT.html)."),
+]
+
+
+@app.command("approve", cls=_Command)
+def approve_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
+    reviewer: ReviewerOption,
+    signoff: SignoffOption,
+    role: RoleOption = None,
+    notes: NotesOption = None,
+    policies: PolicyOption = None,
+    strict: StrictOption = False,
+    sign_flag: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Sign the sign-off document (detached CMS, OUT.json.p7s) with the reviewer's certificate, and "
+            "sign again the C2PA manifest of each approved file that has one (the earlier one kept as ingredient).",
+        ),
+    ] = False,
+    sign_cert: SignCertOption = None,
+    sign_key: SignKeyOption = None,
+    sign_config: SignConfigOption = None,
+    tsa_url: TsaOption = None,
+    report_dir: ApproveReportOption = None,
+    trust: TrustOption = None,
+    trust_settings: TrustSettingsOption = None,
+    jobs: JobsOption = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """QC sign-off: check each file as it will stand approved, and write the review into those that pass.
+
+    A file that passes every policy with the review recorded gets qc {by, role, date} (and an approved
+    human_review where a policy reads one) written in place, every other value kept; one with C2PA
+    credentials is signed again (needs --sign). Failing and unreadable files are left untouched. Each
+    approved file is checked again; OUT.json lists every file with its sha256 before and after.
+    Exit codes as check: 0 every file approved; 1 a policy failure; 2 a file that could not be read or written.
+
+    [bold]Examples[/bold]
+
+      aidisclose approve delivery/ --reviewer "R. Lead" --role "QC lead" --signoff signoff.json
+
+      aidisclose approve delivery/ --reviewer "R. Lead" --signoff signoff.json --sign --sign-config me.toml
+    """
+    from .approve import ApproveJob, Reviewer, asks_for_review, review_time
+
+    try:
+        loaded = _policies(policies)
+        settings = _trust(trust, None, None, None, None, trust_settings)
+        signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url)
+        who, date = Reviewer(reviewer, role, notes), review_time()
+        qc, review = who.validated(date)
+        _check_signoff_target(signoff, signing, report_dir)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    job = ApproveJob(loaded, qc, review if asks_for_review(loaded) else None, signing, strict, settings,
+                     thumbnails=report_dir is not None)  # fmt: skip
+    items = list(walk(paths, _walk_options(include, exclude, follow_symlinks)))
+    raise typer.Exit(_run_approve(items, job, who, date, signoff, report_dir, jobs, output_format))
+
+
+def _check_signoff_target(signoff: Path, signing: SigningIdentity | None, report_dir: Path | None) -> None:
+    """Before any file is approved: the document's folder exists, the key can sign CMS, the report folder is one."""
+    from .signoff import sign_document
+
+    folder = signoff.parent if str(signoff.parent) else Path(".")
+    if not folder.is_dir():
+        raise DisclosureError(signoff, f"cannot be written: {folder} is not a folder", "create it first")
+    if signoff.is_dir():
+        raise DisclosureError(signoff, "is a folder", "give a file name, e.g. signoff.json")
+    if signing is not None:
+        sign_document(b"", signing)  # a key the CMS signature cannot use is refused before any file is written
+    if report_dir is not None:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DisclosureError(report_dir, f"cannot create the report folder: {exc.strerror or exc}") from None
+
+
+def _run_approve(
+    items: list[Item],
+    job: Any,
+    who: Any,
+    date: str,
+    signoff: Path,
+    report_dir: Path | None,
+    jobs: int | None,
+    output_format: OutputFormat,
+) -> int:
+    """Approve ``items``, each file's line as it is done; write the document (signed) and the HTML report."""
+    from .approve import FileApproval, iter_approvals, signoff_document
+    from .check import policy_infos
+    from .signoff import write_signoff
+
+    approvals: list[FileApproval] = []
+    clock = time.perf_counter()
+    with _progress(len(items), "approving") as advance:
+
+        def arrived() -> Iterator[FileApproval]:
+            for approval in iter_approvals(items, job, effective_jobs(jobs, len(items))):
+                advance(approval)
+                _print_approval(approval, output_format)
+                approvals.append(approval)
+                yield approval
+
+        def document() -> Any:
+            return signoff_document(approvals, who, date, policy_infos(job.policies), job.strict)
+
+        try:
+            report = _approve_report(arrived(), job, date, signoff, report_dir, document, clock)
+            made = document()
+            signature = write_signoff(signoff, made, job.signing)
+            if report is not None:
+                report[0].replace(report[1])
+        except DisclosureError as err:
+            _error(err)
+            return EXIT_ERROR
+    _approve_done(made, signoff, signature, report[1] if report else None, output_format, time.perf_counter() - clock)
+    if made.summary.nothing_checked:
+        _nothing_done(0, made.summary.files, "checked")
+    return int(made.summary.exit_code)
+
+
+def _print_approval(approval: Any, output_format: OutputFormat) -> None:
+    from .check import Verdict
+
+    if approval.verdict is Verdict.error:
+        _error_text(approval.reason or approval.check.reason or approval.path)
+    if output_format is not OutputFormat.text:
+        return
+    if approval.approved:
+        check = approval.check
+        resigned = "; C2PA signed again" if approval.c2pa_resigned else ""
+        line = (f"approved {terminal_text(approval.path)} ({check.verdict.value} after approval; sha256 "
+                f"{approval.sha256_before} -> {check.sha256}{resigned})")  # fmt: skip
+        stdout.print(line, markup=False, highlight=False)
+        for note in approval.notes:
+            stderr.print(f"  note: {terminal_text(approval.path)}: {terminal_text(note)}", markup=False)
+    elif approval.verdict is Verdict.skipped:
+        _print_skipped(approval.reason or approval.path)
+    elif approval.verdict is not Verdict.error:
+        stdout.print(f"not approved {terminal_text(approval.reason or approval.path)}", markup=False, highlight=False)
+
+
+def _approve_report(
+    approvals: Iterator[Any],
+    job: Any,
+    date: str,
+    signoff: Path,
+    report_dir: Path | None,
+    document: Callable[[], Any],
+    clock: float,
+) -> tuple[Path, Path] | None:
+    """The HTML report of the approvals, into a temporary file beside its place (renamed once the document is)."""
+    import os
+    import tempfile
+
+    from .check import ReportHead, policy_infos
+    from .report.html import SignoffView, document_href, write_html_stream
+    from .signoff import signer_subject
+
+    if report_dir is None:
+        for _ in approvals:
+            pass
+        return None
+    target = report_dir / (signoff.stem + ".html")
+    href = document_href(Path(os.path.relpath(signoff.resolve(), report_dir.resolve())).as_posix())
+    signer = signer_subject(job.signing) if job.signing is not None else None
+    state = f"signed (detached CMS, {signoff.name}.p7s) by {signer}" if signer else "unsigned"
+
+    def view() -> SignoffView:
+        return SignoffView(document(), href, state)
+
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".aidisclose-tmp", dir=report_dir)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            head = ReportHead(date, job.strict, policy_infos(job.policies))
+            write_html_stream((a.check for a in approvals), head, stream, False,
+                              lambda: time.perf_counter() - clock, view)  # fmt: skip
+        os.chmod(temp, 0o644)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp, target
+
+
+def _approve_done(
+    document: Any, signoff: Path, signature: Path | None, report: Path | None, output: OutputFormat, seconds: float
+) -> None:
+    if output is OutputFormat.json:
+        import json
+
+        from .display import model_json
+
+        files = {"signoff": str(signoff), "signature": str(signature) if signature else None}
+        _print_json({**files, "report": str(report) if report else None, "document": json.loads(model_json(document))})
+    s = document.summary
+    signed = f", signed: {terminal_text(str(signature))}" if signature else ", unsigned"
+    stderr.print(f"wrote sign-off to {terminal_text(str(signoff))}{signed}", markup=False, highlight=False)
+    if report is not None:
+        stderr.print(f"wrote html report to {terminal_text(str(report))}", markup=False, highlight=False)
+    counts = {"approved": len(document.files), "not approved": len(document.not_approved) - s.skipped}
+    _summary({**counts, "skipped": s.skipped}, s.files, seconds)
+
+
+signoff_app = typer.Typer(help="Check QC sign-off documents written by `aidisclose approve`.", no_args_is_help=True,
+                          cls=_Group)  # fmt: skip
+app.add_typer(signoff_app, name="signoff")
+
+
+@signoff_app.command("verify", cls=_Command)
+def signoff_verify(
+    document: Annotated[Path, typer.Argument(help="The sign-off document (OUT.json); its signature is OUT.json.p7s.")],
+    trust: Annotated[
+        Path | None,
+        typer.Option("--trust", metavar="FILE", help="PEM trust anchors the reviewer's certificate must chain to."),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", metavar="FOLDER", help="Check every approved file there still has its sha256."),
+    ] = None,
+    allow_unsigned: Annotated[
+        bool, typer.Option("--allow-unsigned", help="An unsigned document is not a failure (its files still are).")
+    ] = False,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Verify a sign-off: its detached CMS signature, the signer's chain to --trust, and with --against its files.
+
+    Exit codes: 0 verified; 1 verification failed (a changed byte of the document or of a file, an
+    untrusted or missing signature); 2 bad input (no such document, not a sign-off document).
+    """
+    from .signoff import verify_signoff
+
+    try:
+        result = verify_signoff(document, _anchors(trust), against)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    ok = result.ok(allow_unsigned)
+    if output_format is OutputFormat.json:
+        _print_json(result.to_json_dict(allow_unsigned))
+    else:
+        sig = result.signature
+        label = "ok" if sig.ok or (allow_unsigned and sig.state == "unsigned") else "FAILED"
+        stdout.print(f"signature {label}: {sig.state}: {terminal_text(sig.message)}", markup=False, highlight=False)
+        for file in result.files:
+            stdout.print(f"{'ok' if file.state == 'ok' else file.state.upper()} {file.message}", markup=False,
+                         highlight=False)  # fmt: skip
+    if not ok:
+        failed = [f.path for f in result.files if f.state != "ok"]
+        named = f"; files: {', '.join(terminal_text(p) for p in failed)}" if failed else ""
+        stderr.print(f"aidisclose: {terminal_text(str(document))}: verification failed ({result.signature.state}"
+                     f"{named})", markup=False, highlight=False)  # fmt: skip
+    raise typer.Exit(EXIT_OK if ok else EXIT_POLICY)
 
 
 policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True, cls=_Group)

@@ -204,6 +204,7 @@ class HumanReview(_Model):
 
 class QualityControl(_Model):
     by: Text | None = None
+    role: Text | None = Field(None, description="The QC reviewer's role, e.g. 'QC lead'.")
     date: Moment | None = None
 
 
@@ -837,8 +838,9 @@ reviewer = "QC Lead"
 role = "VFX supervisor"
 date = 2026-10-02T09:00:00Z
 
-[qc]
+[qc]                             # written by `aidisclose approve`
 by = "QC Lead"
+role = "QC lead"
 date = 2026-10-02T09:30:00Z
 
 # --- synthetic-content transparency -----------------------------------------
