@@ -736,6 +736,10 @@ def check_command(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
+    signoff: Annotated[
+        Path | None,
+        typer.Option("--signoff", metavar="OUT.json", help="With --format html: show this sign-off (`approve`)."),
+    ] = None,
 ) -> None:
     """Check files against policies: a verdict per file, then the failing rules with expected vs found.
 
@@ -754,6 +758,7 @@ def check_command(
     try:
         loaded = _policies(policies)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
+        view = _signoff_view(signoff, output, report_format, settings.anchors) if signoff else None
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
@@ -766,10 +771,15 @@ def check_command(
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     try:
-        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color)
+        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color, view)
     finally:
         if output:
             stream.close()
+    _check_done(summary, output, report_format, clock)
+    raise typer.Exit(summary.exit_code)
+
+
+def _check_done(summary: Summary, output: Path | None, report_format: ReportFormat, clock: float) -> None:
     if output is not None:
         stderr.print(f"wrote {report_format.value} report to {terminal_text(str(output))}")
     if output is not None or report_format is not ReportFormat.text:
@@ -777,7 +787,23 @@ def check_command(
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
     if summary.nothing_checked:
         _nothing_done(0, summary.files, "checked")
-    raise typer.Exit(summary.exit_code)
+
+
+def _signoff_view(signoff: Path, output: Path | None, report_format: ReportFormat, anchors: bytes | None) -> Any:
+    """The sign-off an HTML report shows, its signature checked against the --trust anchors; linked relatively."""
+    import os
+
+    from .report.html import SignoffView, document_href
+    from .signoff import verify_signoff
+
+    if report_format is not ReportFormat.html:
+        raise DisclosureError("--signoff", "is shown in the HTML report only", "add --format html")
+    verification = verify_signoff(signoff, anchors)
+    if verification.parsed is None:
+        raise DisclosureError(signoff, f"its signature does not verify: {verification.signature.message}")
+    base = output.resolve().parent if output is not None else Path.cwd()
+    href = document_href(Path(os.path.relpath(signoff.resolve(), base)).as_posix())
+    return SignoffView(verification.parsed, href, f"{verification.signature.state}: {verification.signature.message}")
 
 
 def _write_check(
@@ -789,6 +815,7 @@ def _write_check(
     report_format: ReportFormat,
     stream: TextIO,
     color: bool,
+    signoff: Any = None,
 ) -> Summary:
     """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary.
 
@@ -810,7 +837,12 @@ def _write_check(
         thumbnails = report_format in WITH_THUMBNAILS
         results = arrived(iter_checks(items, policies, strict, trust, effective_jobs(jobs, len(items)), thumbnails))
         head = ReportHead(report_time(started), strict, policy_infos(policies))  # written as results come
-        return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
+        write = STREAMERS[report_format]
+        if signoff is not None:  # an HTML report that shows a sign-off (only HTML takes one)
+            from .report.html import write_html_stream
+
+            write = partial(write_html_stream, signoff=lambda: signoff)
+        return write(results, head, stream, color, lambda: time.perf_counter() - clock)
 
 
 @app.command("credits", cls=_Command)

@@ -1,0 +1,318 @@
+"""QC sign-off end to end: `approve` a folder of real files, then verify the signed sign-off document.
+
+The signature is checked twice, independently: by `openssl cms -verify` and by `aidisclose signoff verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from aidisclose import load_record, stamp
+from aidisclose.carriers.c2pa.identity import SigningIdentity
+from aidisclose.policy import builtin_text
+
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+
+REVIEWER = "R. Lead"
+HOSTILE_NOTES = "<script>alert(1)</script> & fine"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_of(path: Path) -> dict[str, Any]:
+    result = run_cli("inspect", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    record: dict[str, Any] = result.json()["files"][0]["record"]
+    return record
+
+
+def c2pa_of(path: Path) -> dict[str, Any]:
+    c2pa: dict[str, Any] = run_cli("inspect", path, "-f", "json").json()["files"][0]["c2pa"]
+    return c2pa
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def openssl_verify(document: Path, ca: Path) -> subprocess.CompletedProcess[str]:
+    signature = document.with_name(document.name + ".p7s")
+    return subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-content", str(document), "-inform", "DER", "-in", str(signature),
+         "-CAfile", str(ca), "-out", "/dev/null"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def approved(
+    tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path], identity: SigningIdentity
+) -> dict[str, Any]:
+    """A delivery stamped by artists (one file failing the policy, one signed), approved once with --sign."""
+    record = load_record(EXAMPLE_RECORD)
+    delivery = tmp_path_factory.mktemp("delivery")
+    for source in (
+        FIXTURES / "images" / "photo.jpg",
+        FIXTURES / "audio" / "tone.wav",
+        FIXTURES / "audio" / "tone.flac",
+    ):
+        stamp(source, record, output_dir=delivery)
+    stamp(FIXTURES / "images" / "plate.tif", record.model_copy(update={"ai_systems": []}), output_dir=delivery)
+    stamp(FIXTURES / "images" / "still.webp", record, output_dir=delivery / "reel1", signing=identity)
+    files = sorted(p for p in delivery.rglob("*") if p.is_file())
+    before = {p: (p.read_bytes(), record_of(p)) for p in files}
+    earlier_manifest = c2pa_of(delivery / "reel1" / "still.webp")["active_manifest"]
+    out = tmp_path_factory.mktemp("signoff")
+    document = out / "signoff.json"
+    result = run_cli(
+        "approve", delivery, "--reviewer", REVIEWER, "--role", "QC lead", "--notes", HOSTILE_NOTES,
+        "--signoff", document, "--report", out / "reports", "--sign", "--sign-cert", keys["chain"],
+        "--sign-key", keys["key"], "--jobs", "1",
+    )  # fmt: skip
+    return {
+        "delivery": delivery,
+        "before": before,
+        "document": document,
+        "result": result,
+        "earlier_manifest": earlier_manifest,
+        "html": out / "reports" / "signoff.html",
+    }
+
+
+def test_approve_exits_as_check_does_and_lists_the_failing_file(approved: dict[str, Any]) -> None:
+    result = approved["result"]
+    assert result.exit_code == 1, result.stderr  # one policy failure, as `check` would exit
+    assert "not approved" in result.stdout and "plate.tif" in result.stdout
+    assert "attribution.ai-systems-named" in result.stdout
+    assert result.stdout.count("approved ") - result.stdout.count("not approved") == 4
+
+
+def test_a_failing_file_is_left_untouched_byte_for_byte(approved: dict[str, Any]) -> None:
+    plate = approved["delivery"] / "plate.tif"
+    assert plate.read_bytes() == approved["before"][plate][0]
+    assert "qc" not in record_of(plate) or record_of(plate)["qc"] == approved["before"][plate][1]["qc"]
+
+
+def test_approved_files_carry_qc_and_the_review_and_keep_every_other_value(approved: dict[str, Any]) -> None:
+    date = json.loads(approved["document"].read_text(encoding="utf-8"))["signed_off_at"]
+    for path, (data, record_before) in approved["before"].items():
+        if path.name == "plate.tif":
+            continue
+        after = record_of(path)
+        assert path.read_bytes() != data
+        assert after["qc"] == {"by": REVIEWER, "role": "QC lead", "date": date}
+        # genai-production reads human_review, so the approval is the approved review it asks for
+        assert after["human_review"] == {
+            "status": "approved", "reviewer": REVIEWER, "role": "QC lead", "date": date, "notes": HOSTILE_NOTES,
+        }  # fmt: skip
+        untouched = {k: v for k, v in record_before.items() if k not in ("qc", "human_review")}
+        assert {k: v for k, v in after.items() if k not in ("qc", "human_review")} == untouched
+
+
+def test_the_signoff_document_has_each_files_digests_verdict_and_rules(approved: dict[str, Any]) -> None:
+    document = json.loads(approved["document"].read_text(encoding="utf-8"))
+    assert (document["reviewer"], document["role"], document["notes"]) == (REVIEWER, "QC lead", HOSTILE_NOTES)
+    assert document["tool"] == "aidisclose" and document["tool_version"]
+    [policy] = document["policies"]
+    assert policy["name"] == "genai-production"
+    assert policy["sha256"] == hashlib.sha256(builtin_text("genai-production").encode()).hexdigest()
+    delivery = approved["delivery"]
+    listed = {f["path"]: f for f in document["files"]}
+    assert sorted(listed) == ["photo.jpg", "reel1/still.webp", "tone.flac", "tone.wav"]
+    for relative, entry in listed.items():
+        assert entry["sha256_before"] == hashlib.sha256(approved["before"][delivery / relative][0]).hexdigest()
+        assert entry["sha256_after"] == sha256(delivery / relative)
+        assert entry["verdict"] == "pass"
+        assert {r["rule"] for r in entry["results"]} >= {"oversight.final-review-approved"}
+    assert listed["reel1/still.webp"]["c2pa_resigned"] is True
+    [refused] = document["not_approved"]
+    assert refused["path"] == "plate.tif" and refused["verdict"] == "fail"
+    assert "attribution.ai-systems-named" in refused["reason"]
+    assert refused["sha256"] == sha256(delivery / "plate.tif")
+
+
+def test_the_signoff_document_matches_its_published_schema(approved: dict[str, Any]) -> None:
+    schema = run_cli("schema", "--signoff").json()
+    jsonschema.validate(json.loads(approved["document"].read_text(encoding="utf-8")), schema)
+
+
+def test_openssl_verifies_the_signature_and_refuses_one_changed_byte(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    done = openssl_verify(approved["document"], keys["ca"])
+    assert done.returncode == 0, done.stderr
+    assert "Verification successful" in done.stderr
+    copy = tmp_path / "signoff.json"
+    shutil.copy(approved["document"], copy)
+    shutil.copy(approved["document"].with_name("signoff.json.p7s"), tmp_path / "signoff.json.p7s")
+    flip_byte(copy, 200)
+    assert openssl_verify(copy, keys["ca"]).returncode != 0
+
+
+def test_signoff_verify_accepts_the_signed_document_and_its_files(
+    approved: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    result = run_cli(
+        "signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", approved["delivery"]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "trusted" in result.stdout and "aidisclose TEST signer" in result.stdout
+    report = run_cli(
+        "signoff",
+        "verify",
+        approved["document"],
+        "--trust",
+        keys["ca"],
+        "--against",
+        approved["delivery"],
+        "-f",
+        "json",
+    ).json()
+    assert report["ok"] is True and report["signature"]["state"] == "trusted"
+    assert {f["path"]: f["state"] for f in report["files"]} == dict.fromkeys(
+        ["photo.jpg", "tone.wav", "tone.flac", "reel1/still.webp"], "ok"
+    )
+
+
+def test_signoff_verify_fails_without_trust_anchors(approved: dict[str, Any]) -> None:
+    result = run_cli("signoff", "verify", approved["document"])
+    assert result.exit_code == 1
+    assert "no trust anchors" in result.stdout
+
+
+def test_one_changed_byte_of_the_document_fails_verification(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    copy = tmp_path / "signoff.json"
+    shutil.copy(approved["document"], copy)
+    shutil.copy(approved["document"].with_name("signoff.json.p7s"), tmp_path / "signoff.json.p7s")
+    text = copy.read_text(encoding="utf-8")
+    offset = text.index('"sha256_after": "') + len('"sha256_after": "')  # still valid JSON: only the signature tells
+    flip_byte(copy, offset)
+    result = run_cli("signoff", "verify", copy, "--trust", keys["ca"])
+    assert result.exit_code == 1
+    assert "the document changed after it was signed" in result.stdout
+    assert "signoff.json" in result.stderr
+
+
+def test_one_changed_byte_of_a_listed_file_fails_against_naming_it(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    delivery = tmp_path / "delivery"
+    shutil.copytree(approved["delivery"], delivery)
+    wav = delivery / "tone.wav"
+    flip_byte(wav, wav.stat().st_size - 3)  # one sample byte
+    result = run_cli("signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", delivery)
+    assert result.exit_code == 1
+    assert "CHANGED tone.wav: changed since the sign-off" in result.stdout
+    assert "tone.wav" in result.stderr and "photo.jpg" not in result.stderr
+    (delivery / "photo.jpg").unlink()
+    missing = run_cli("signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", delivery)
+    assert missing.exit_code == 1 and "MISSING photo.jpg" in missing.stdout
+
+
+def test_a_signed_file_is_signed_again_with_its_earlier_manifest_as_ingredient(approved: dict[str, Any]) -> None:
+    c2pa = c2pa_of(approved["delivery"] / "reel1" / "still.webp")
+    assert c2pa["state"] == "valid", c2pa
+    assert c2pa["active_manifest"] != approved["earlier_manifest"]
+    [parent] = c2pa["ingredients"]
+    assert parent["relationship"] == "parentOf"
+    assert parent["active_manifest"] == approved["earlier_manifest"]
+    assert parent["state"] == "valid"
+    assert c2pa["record"]["qc"]["role"] == "QC lead"
+
+
+def test_the_html_report_shows_the_signoff_escaped(approved: dict[str, Any]) -> None:
+    page = approved["html"].read_text(encoding="utf-8")
+    assert "<section class='signoff done' id='signoff'>" in page
+    assert '<a href="../signoff.json">sign-off document</a>' in page
+    assert REVIEWER in page and "QC lead" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; fine" in page
+    assert page.count("data-approved='yes'") == 4 and page.count("data-approved='no'") == 1
+    document = json.loads(approved["document"].read_text(encoding="utf-8"))
+    assert all(f["sha256_after"] in page for f in document["files"])
+
+
+def test_check_shows_a_signoff_in_its_html_report(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    page = tmp_path / "qc.html"
+    result = run_cli(
+        "check",
+        approved["delivery"],
+        "-f",
+        "html",
+        "-o",
+        page,
+        "--signoff",
+        approved["document"],
+        "--trust",
+        keys["ca"],
+    )
+    assert result.exit_code == 1  # plate.tif still fails
+    html = page.read_text(encoding="utf-8")
+    assert "trusted: signed by" in html and REVIEWER in html
+    refused = run_cli("check", approved["delivery"], "-f", "json", "--signoff", approved["document"])
+    assert refused.exit_code == 2 and "HTML report only" in refused.stderr
+
+
+def test_an_unsigned_signoff_needs_allow_unsigned_and_credentials_need_sign(
+    identity: SigningIdentity, tmp_path: Path
+) -> None:
+    record = load_record(EXAMPLE_RECORD)
+    delivery = tmp_path / "delivery"
+    stamp(FIXTURES / "images" / "photo.jpg", record, output_dir=delivery)
+    stamp(FIXTURES / "images" / "overlay.png", record, output_dir=delivery, signing=identity)
+    signed = (delivery / "overlay.png").read_bytes()
+    document = tmp_path / "s.json"
+    result = run_cli("approve", delivery, "--reviewer", REVIEWER, "--signoff", document, "-f", "json")
+    assert result.exit_code == 2  # the signed file cannot be written without signing it again
+    assert (delivery / "overlay.png").read_bytes() == signed
+    assert "overlay.png" in result.stderr and "--sign" in result.stderr
+    out = result.json()
+    assert out["signature"] is None and [f["path"] for f in out["document"]["files"]] == ["photo.jpg"]
+    assert not document.with_name("s.json.p7s").exists()
+    unsigned = run_cli("signoff", "verify", document, "--against", delivery)
+    assert unsigned.exit_code == 1 and "unsigned" in unsigned.stdout
+    allowed = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned")
+    assert allowed.exit_code == 0, allowed.stdout
+
+
+def test_signoff_verify_refuses_what_is_not_a_signoff_document(tmp_path: Path) -> None:
+    assert run_cli("signoff", "verify", tmp_path / "missing.json").exit_code == 2
+    other = tmp_path / "other.json"
+    other.write_text('{"files": []}', encoding="utf-8")
+    result = run_cli("signoff", "verify", other, "--allow-unsigned")
+    assert result.exit_code == 2 and "not an aidisclose sign-off document" in result.stderr
+    garbage = tmp_path / "g.json"
+    garbage.write_text("{}", encoding="utf-8")
+    garbage.with_name("g.json.p7s").write_bytes(b"\x30\x03\x02\x01\x00")
+    broken = run_cli("signoff", "verify", garbage)
+    assert broken.exit_code == 1 and "not a CMS" in broken.stdout
+
+
+def test_a_path_leading_outside_the_folder_is_not_followed(tmp_path: Path) -> None:
+    from aidisclose.signoff import verify_signoff
+
+    document = {
+        "reviewer": "x", "signed_off_at": "2026-01-01T00:00:00Z", "policies": [],
+        "summary": {"files": 1, "passed": 1, "failed": 0, "errors": 0, "skipped": 0}, "not_approved": [],
+        "files": [{"path": "../secret", "given": ".", "sha256_before": "0", "sha256_after": "0", "verdict": "pass"}],
+    }  # fmt: skip
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    result = verify_signoff(path, None, tmp_path / "in")
+    assert [f.state for f in result.files] == ["outside"]
