@@ -316,3 +316,25 @@ def test_a_path_leading_outside_the_folder_is_not_followed(tmp_path: Path) -> No
     (tmp_path / "in").mkdir()
     result = verify_signoff(path, None, tmp_path / "in")
     assert [f.state for f in result.files] == ["outside"]
+
+
+def test_a_policy_that_reads_no_review_leaves_the_human_review_as_it_was(tmp_path: Path) -> None:
+    record = load_record(EXAMPLE_RECORD)
+    photo = stamp(FIXTURES / "images" / "photo.jpg", record, output_dir=tmp_path / "d").destination
+    review = record_of(photo)["human_review"]
+    result = run_cli("approve", photo, "-p", "ca-sb942", "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stderr
+    after = record_of(photo)
+    assert after["human_review"] == review and after["qc"]["by"] == REVIEWER
+
+
+def test_a_file_whose_review_rejected_it_is_not_approved(tmp_path: Path) -> None:
+    record = load_record(EXAMPLE_RECORD)
+    rejected = record.model_copy(update={"human_review": record.human_review.model_copy(update={"status": "rejected"})})
+    photo = stamp(FIXTURES / "images" / "photo.jpg", rejected, output_dir=tmp_path / "d").destination
+    before = photo.read_bytes()
+    result = run_cli("approve", photo, "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json")
+    assert result.exit_code == 1
+    assert "rejected it" in result.stdout and photo.read_bytes() == before
+    document = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert document["files"] == [] and document["not_approved"][0]["path"] == "photo.jpg"
