@@ -18,6 +18,7 @@ import pytest
 from aidisclose import load_record, stamp
 from aidisclose.carriers.c2pa.identity import SigningIdentity
 from aidisclose.policy import builtin_text
+from aidisclose.vocab import ReviewStatus
 
 from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
 
@@ -330,7 +331,9 @@ def test_a_policy_that_reads_no_review_leaves_the_human_review_as_it_was(tmp_pat
 
 def test_a_file_whose_review_rejected_it_is_not_approved(tmp_path: Path) -> None:
     record = load_record(EXAMPLE_RECORD)
-    rejected = record.model_copy(update={"human_review": record.human_review.model_copy(update={"status": "rejected"})})
+    assert record.human_review is not None
+    review = record.human_review.model_copy(update={"status": ReviewStatus.rejected})
+    rejected = record.model_copy(update={"human_review": review})
     photo = stamp(FIXTURES / "images" / "photo.jpg", rejected, output_dir=tmp_path / "d").destination
     before = photo.read_bytes()
     result = run_cli("approve", photo, "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json")
