@@ -341,3 +341,31 @@ def test_a_file_whose_review_rejected_it_is_not_approved(tmp_path: Path) -> None
     assert "rejected it" in result.stdout and photo.read_bytes() == before
     document = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert document["files"] == [] and document["not_approved"][0]["path"] == "photo.jpg"
+
+
+def test_hostile_and_non_utf8_file_names_are_data_in_every_output(tmp_path: Path) -> None:
+    import os
+
+    record = load_record(EXAMPLE_RECORD)
+    delivery = tmp_path / "delivery"
+    stamped = stamp(FIXTURES / "images" / "photo.jpg", record, output_dir=tmp_path / "src").destination
+    delivery.mkdir()
+    hostile = delivery / "a<img src=x onerror=alert(1)>\x1b[31m.jpg"
+    shutil.copy(stamped, hostile)
+    raw = os.fsdecode(os.fsencode(str(delivery)) + b"/b\xff.jpg")
+    shutil.copy(stamped, raw)
+    document = tmp_path / "s.json"
+    result = run_cli("approve", delivery, "--reviewer", REVIEWER, "--signoff", document, "--report", tmp_path / "r")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\\x1b" in result.stdout
+    data = json.loads(document.read_text(encoding="utf-8"))
+    by_path = {f["path"]: f for f in data["files"]}
+    assert by_path["b\\udcff.jpg"]["path_bytes_b64"] == "Yv8uanBn"  # b"b\xff.jpg"
+    page = (tmp_path / "r" / "s.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    verified = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned", "-f", "json")
+    assert verified.exit_code == 0, verified.stdout
+    assert [f["state"] for f in verified.json()["files"]] == ["ok", "ok"]
+    flip_byte(Path(raw), Path(raw).stat().st_size - 4)
+    changed = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned")
+    assert changed.exit_code == 1 and "CHANGED b\\udcff.jpg" in changed.stdout

@@ -28,6 +28,7 @@ from .carriers.c2pa.place import sidecar_manifest_path
 from .carriers.c2pa.reading import C2paState
 from .carriers.c2pa.trust import TrustSettings
 from .check import FileCheck, PolicyInfo, RuleOutcome, Verdict, check_item, file_check_of, judge, summary_of
+from .display import raw_bytes_b64, utf8_text
 from .errors import DisclosureError
 from .formats import detect
 from .inspect import inspect_item
@@ -209,9 +210,23 @@ def _companions(item: Item) -> Iterator[Companion]:
             yield Companion(path=relative, sha256=file_sha256(sidecar))
 
 
+def _once(items: Iterable[Item]) -> Iterator[Item]:
+    """Each file once, however often it was named (twice, or by a hard link, or met in a folder given too)."""
+    seen: set[tuple[int, int]] = set()
+    for item in items:
+        try:
+            info = item.path.stat()
+        except OSError:  # missing or unreadable: approving it says so
+            yield item
+            continue
+        if (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            yield item
+
+
 def iter_approvals(items: Iterable[Item], job: ApproveJob, jobs: int = 1) -> Iterator[FileApproval]:
     """Each file's approval in walk order, as soon as it (and every file before it) is done."""
-    return imap_in_order(partial(approve_item, job=job), items, jobs, item_size)
+    return imap_in_order(partial(approve_item, job=job), _once(items), jobs, item_size)
 
 
 def review_time() -> str:
@@ -225,10 +240,12 @@ def signoff_document(
     files, others = [], []
     for a in approvals:
         results = list(a.check.results)
+        path, raw = utf8_text(a.relative), raw_bytes_b64(a.relative)
         if a.approved and a.sha256_before is not None and a.check.sha256 is not None:
             files.append(
                 ApprovedFile(
-                    path=a.relative, given=a.given, format=a.check.format, sha256_before=a.sha256_before,
+                    path=path, path_bytes_b64=raw, given=utf8_text(a.given), format=a.check.format,
+                    sha256_before=a.sha256_before,
                     sha256_after=a.check.sha256, verdict=a.verdict, c2pa_resigned=a.c2pa_resigned,
                     sidecars=list(a.sidecars), results=results,
                 )
@@ -239,8 +256,8 @@ def signoff_document(
                 reason = f"approved, but the check after approval failed: {a.check.reason}"
             others.append(
                 NotApprovedFile(
-                    path=a.relative, given=a.given, verdict=a.verdict, reason=reason, sha256=a.check.sha256,
-                    results=results,
+                    path=path, path_bytes_b64=raw, given=utf8_text(a.given), verdict=a.verdict,
+                    reason=utf8_text(reason), sha256=a.check.sha256, results=results,
                 )
             )  # fmt: skip
     return SignoffDocument(

@@ -1045,6 +1045,8 @@ def _run_approve(
     output_format: OutputFormat,
 ) -> int:
     """Approve ``items``, each file's line as it is done; write the document (signed) and the HTML report."""
+    from dataclasses import replace
+
     from .approve import FileApproval, iter_approvals, signoff_document
     from .check import policy_infos
     from .signoff import write_signoff
@@ -1057,8 +1059,8 @@ def _run_approve(
             for approval in iter_approvals(items, job, effective_jobs(jobs, len(items))):
                 advance(approval)
                 _print_approval(approval, output_format)
-                approvals.append(approval)
-                yield approval
+                approvals.append(replace(approval, check=approval.check.model_copy(update={"thumbnail": None})))
+                yield approval  # its picture goes to the HTML report's spool, not into memory
 
         def document() -> Any:
             return signoff_document(approvals, who, date, policy_infos(job.policies), job.strict)

@@ -56,6 +56,9 @@ class Companion(_Model):
 
 class ApprovedFile(_Model):
     path: str = Field(description="Relative to the folder it was found in (a file named alone: its name)")
+    path_bytes_b64: str | None = Field(
+        default=None, description="The path's bytes (base64) when they are not UTF-8; 'path' then shows \\udcXX"
+    )
     given: str = Field(description="The path given to approve that this file was found under")
     format: str | None = None
     sha256_before: str
@@ -68,6 +71,7 @@ class ApprovedFile(_Model):
 
 class NotApprovedFile(_Model):
     path: str
+    path_bytes_b64: str | None = None
     given: str
     verdict: Verdict
     reason: str
@@ -448,6 +452,19 @@ def _check_file(base: Path, relative: str, expected: str) -> FileCheckResult:
     return FileCheckResult(relative, "ok", f"{shown}: sha256 as signed off")
 
 
+def _relative_path(approved: ApprovedFile) -> str:
+    """The file's relative path as the file system names it: its bytes, when they are not UTF-8."""
+    if approved.path_bytes_b64 is None:
+        return approved.path
+    import base64
+    import binascii
+
+    try:
+        return os.fsdecode(base64.b64decode(approved.path_bytes_b64, validate=True))
+    except (binascii.Error, ValueError):
+        return ""  # refused by _check_file as a path leading nowhere
+
+
 def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | None = None) -> Verification:
     """Check the sign-off document ``path``: its signature (chain to ``anchors``), and with ``against`` its files.
 
@@ -475,6 +492,6 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         if not against.is_dir():
             raise DisclosureError(against, "is not a folder", "give the folder the files were approved in")
         for approved in document.files:
-            files.append(_check_file(against, approved.path, approved.sha256_after))
+            files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
     return Verification(str(path), signature, files, document)
