@@ -369,3 +369,24 @@ def test_hostile_and_non_utf8_file_names_are_data_in_every_output(tmp_path: Path
     flip_byte(Path(raw), Path(raw).stat().st_size - 4)
     changed = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned")
     assert changed.exit_code == 1 and "CHANGED b\\udcff.jpg" in changed.stdout
+
+
+def test_a_signature_by_a_certificate_the_anchors_do_not_vouch_for_fails(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    from aidisclose.carriers.c2pa.identity import make_test_ca
+    from aidisclose.signoff import sign_document
+
+    other = make_test_ca(tmp_path / "other")
+    copy = tmp_path / "signoff.json"
+    shutil.copy(approved["document"], copy)
+    forged = sign_document(copy.read_bytes(), SigningIdentity.from_files(other["chain"], other["key"]))
+    (tmp_path / "signoff.json.p7s").write_bytes(forged)
+    result = run_cli("signoff", "verify", copy, "--trust", keys["ca"])
+    assert result.exit_code == 1
+    assert "the signer is not trusted" in result.stdout
+    assert run_cli("signoff", "verify", copy, "--trust", other["ca"]).exit_code == 0
+    (tmp_path / "signoff.json.p7s").write_bytes(sign_document(b"another document", SigningIdentity.from_files(
+        other["chain"], other["key"])))  # fmt: skip
+    moved = run_cli("signoff", "verify", copy, "--trust", other["ca"])
+    assert moved.exit_code == 1 and "the document changed after it was signed" in moved.stdout
