@@ -390,3 +390,11 @@ def test_a_signature_by_a_certificate_the_anchors_do_not_vouch_for_fails(
         other["chain"], other["key"])))  # fmt: skip
     moved = run_cli("signoff", "verify", copy, "--trust", other["ca"])
     assert moved.exit_code == 1 and "the document changed after it was signed" in moved.stdout
+
+
+def test_the_html_report_shows_a_file_left_as_it_was_with_its_own_record(approved: dict[str, Any]) -> None:
+    page = approved["html"].read_text(encoding="utf-8")
+    card = page[page.index("<section class=\"file\" id=") :]
+    card = card[: card.index("</section>")]
+    assert "plate.tif" in card and "attribution.ai-systems-named" in card
+    assert REVIEWER not in card  # the review was not written into it, so its card does not show one

@@ -155,9 +155,10 @@ def _approve(item: Item, job: ApproveJob) -> FileApproval:
     if outcome.result is None:
         return _refused(item, Verdict.error, outcome.error or f"{item.path}: could not be read")
     inspected = outcome.result
-    with_review = _with_review(inspected.record.to_json_dict(), job)
-    results, verdict = judge(inspected, with_review, job.policies, job.strict)
-    as_judged = file_check_of(item, inspected, with_review, results, verdict, job.thumbnails)
+    as_it_stands = inspected.record.to_json_dict()
+    results, verdict = judge(inspected, _with_review(as_it_stands, job), job.policies, job.strict)
+    # A file left as it was is reported with its own record, and the rules that kept it from approval.
+    as_judged = file_check_of(item, inspected, as_it_stands, results, verdict, job.thumbnails)
     if verdict is not Verdict.passed:
         rules = ", ".join(_failing_rules(results, job.strict))
         return _refused(item, Verdict.failed, f"{item.path}: fails the policy ({rules}); left as it was", as_judged)

@@ -62,6 +62,7 @@ th{color:#556;font-weight:600} code{font-size:12px;word-break:break-all}
 .signoff .line{display:inline-block;min-width:260px;border-bottom:1px solid #1d2330;margin:0 18px 0 6px}
 .signoff.done{border-color:#1f8a4c} .signoff dl{display:grid;grid-template-columns:160px 1fr;gap:2px 12px}
 .signoff dt{color:#556;font-weight:600} .signoff dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
+.signoff-files tr>*:nth-child(1){width:130px} .signoff-files tr>*:nth-child(2){width:40%}
 """
 
 _KIND = {Outcome.passed: "pass", Outcome.failed: "fail", Outcome.warned: "warn", Outcome.not_applicable: "na"}
