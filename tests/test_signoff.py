@@ -398,3 +398,20 @@ def test_the_html_report_shows_a_file_left_as_it_was_with_its_own_record(approve
     card = card[: card.index("</section>")]
     assert "plate.tif" in card and "attribution.ai-systems-named" in card
     assert REVIEWER not in card  # the review was not written into it, so its card does not show one
+
+
+def test_a_key_that_cannot_sign_the_signoff_is_refused_before_any_file_is_written(
+    keys: dict[str, Path], tmp_path: Path
+) -> None:
+    from aidisclose.carriers.c2pa.identity import make_test_ca
+
+    other = make_test_ca(tmp_path / "other")
+    photo = stamp(FIXTURES / "images" / "photo.jpg", load_record(EXAMPLE_RECORD), output_dir=tmp_path / "d").destination
+    before = photo.read_bytes()
+    result = run_cli(
+        "approve", photo, "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json",
+        "--sign", "--sign-cert", keys["chain"], "--sign-key", other["key"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "is not the key of the first certificate" in result.stderr
+    assert photo.read_bytes() == before and not (tmp_path / "s.json").exists()

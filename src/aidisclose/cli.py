@@ -1173,7 +1173,12 @@ def signoff_verify(
     document: Annotated[Path, typer.Argument(help="The sign-off document (OUT.json); its signature is OUT.json.p7s.")],
     trust: Annotated[
         Path | None,
-        typer.Option("--trust", metavar="FILE", help="PEM trust anchors the reviewer's certificate must chain to."),
+        typer.Option(
+            "--trust",
+            metavar="FILE",
+            envvar="AIDISCLOSE_TRUST_ANCHORS",
+            help="PEM trust anchors the reviewer's certificate must chain to (without them nothing vouches for it).",
+        ),
     ] = None,
     against: Annotated[
         Path | None,
