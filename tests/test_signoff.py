@@ -64,16 +64,12 @@ def approved(
     """A delivery stamped by artists (one file failing the policy, one signed), approved once with --sign."""
     record = load_record(EXAMPLE_RECORD)
     delivery = tmp_path_factory.mktemp("delivery")
-    for source in (
-        FIXTURES / "images" / "photo.jpg",
-        FIXTURES / "audio" / "tone.wav",
-        FIXTURES / "audio" / "tone.flac",
-    ):
-        stamp(source, record, output_dir=delivery)
+    for name in ("images/photo.jpg", "audio/tone.wav", "audio/tone.flac", "video/clip.mkv"):
+        stamp(FIXTURES / name, record, output_dir=delivery)
     stamp(FIXTURES / "images" / "plate.tif", record.model_copy(update={"ai_systems": []}), output_dir=delivery)
     stamp(FIXTURES / "images" / "still.webp", record, output_dir=delivery / "reel1", signing=identity)
     files = sorted(p for p in delivery.rglob("*") if p.is_file())
-    before = {p: (p.read_bytes(), record_of(p)) for p in files}
+    before = {p: (p.read_bytes(), {} if p.suffix == ".xmp" else record_of(p)) for p in files}
     earlier_manifest = c2pa_of(delivery / "reel1" / "still.webp")["active_manifest"]
     out = tmp_path_factory.mktemp("signoff")
     document = out / "signoff.json"
@@ -97,7 +93,7 @@ def test_approve_exits_as_check_does_and_lists_the_failing_file(approved: dict[s
     assert result.exit_code == 1, result.stderr  # one policy failure, as `check` would exit
     assert "not approved" in result.stdout and "plate.tif" in result.stdout
     assert "attribution.ai-systems-named" in result.stdout
-    assert result.stdout.count("approved ") - result.stdout.count("not approved") == 4
+    assert result.stdout.count("approved ") - result.stdout.count("not approved") == 5
 
 
 def test_a_failing_file_is_left_untouched_byte_for_byte(approved: dict[str, Any]) -> None:
@@ -109,10 +105,13 @@ def test_a_failing_file_is_left_untouched_byte_for_byte(approved: dict[str, Any]
 def test_approved_files_carry_qc_and_the_review_and_keep_every_other_value(approved: dict[str, Any]) -> None:
     date = json.loads(approved["document"].read_text(encoding="utf-8"))["signed_off_at"]
     for path, (data, record_before) in approved["before"].items():
-        if path.name == "plate.tif":
+        if path.name in ("plate.tif", "clip.mkv.xmp"):
             continue
         after = record_of(path)
-        assert path.read_bytes() != data
+        # Matroska is never written: its XMP sidecar holds the record
+        written = path.with_name("clip.mkv.xmp") if path.name == "clip.mkv" else path
+        assert written.read_bytes() != approved["before"][written][0]
+        assert (path.read_bytes() == data) is (path.name == "clip.mkv")
         assert after["qc"] == {"by": REVIEWER, "role": "QC lead", "date": date}
         # genai-production reads human_review, so the approval is the approved review it asks for
         assert after["human_review"] == {
@@ -131,13 +130,14 @@ def test_the_signoff_document_has_each_files_digests_verdict_and_rules(approved:
     assert policy["sha256"] == hashlib.sha256(builtin_text("genai-production").encode()).hexdigest()
     delivery = approved["delivery"]
     listed = {f["path"]: f for f in document["files"]}
-    assert sorted(listed) == ["photo.jpg", "reel1/still.webp", "tone.flac", "tone.wav"]
+    assert sorted(listed) == ["clip.mkv", "photo.jpg", "reel1/still.webp", "tone.flac", "tone.wav"]
     for relative, entry in listed.items():
         assert entry["sha256_before"] == hashlib.sha256(approved["before"][delivery / relative][0]).hexdigest()
         assert entry["sha256_after"] == sha256(delivery / relative)
         assert entry["verdict"] == "pass"
         assert {r["rule"] for r in entry["results"]} >= {"oversight.final-review-approved"}
     assert listed["reel1/still.webp"]["c2pa_resigned"] is True
+    assert listed["clip.mkv"]["sidecars"] == [{"path": "clip.mkv.xmp", "sha256": sha256(delivery / "clip.mkv.xmp")}]
     [refused] = document["not_approved"]
     assert refused["path"] == "plate.tif" and refused["verdict"] == "fail"
     assert "attribution.ai-systems-named" in refused["reason"]
@@ -183,7 +183,7 @@ def test_signoff_verify_accepts_the_signed_document_and_its_files(
     ).json()
     assert report["ok"] is True and report["signature"]["state"] == "trusted"
     assert {f["path"]: f["state"] for f in report["files"]} == dict.fromkeys(
-        ["photo.jpg", "tone.wav", "tone.flac", "reel1/still.webp"], "ok"
+        ["clip.mkv", "clip.mkv.xmp", "photo.jpg", "tone.wav", "tone.flac", "reel1/still.webp"], "ok"
     )
 
 
@@ -219,6 +219,9 @@ def test_one_changed_byte_of_a_listed_file_fails_against_naming_it(
     assert result.exit_code == 1
     assert "CHANGED tone.wav: changed since the sign-off" in result.stdout
     assert "tone.wav" in result.stderr and "photo.jpg" not in result.stderr
+    (delivery / "clip.mkv.xmp").write_text("<x/>", encoding="utf-8")
+    sidecar = run_cli("signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", delivery)
+    assert sidecar.exit_code == 1 and "CHANGED clip.mkv.xmp" in sidecar.stdout
     (delivery / "photo.jpg").unlink()
     missing = run_cli("signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", delivery)
     assert missing.exit_code == 1 and "MISSING photo.jpg" in missing.stdout
@@ -241,7 +244,7 @@ def test_the_html_report_shows_the_signoff_escaped(approved: dict[str, Any]) -> 
     assert '<a href="../signoff.json">sign-off document</a>' in page
     assert REVIEWER in page and "QC lead" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; fine" in page
-    assert page.count("data-approved='yes'") == 4 and page.count("data-approved='no'") == 1
+    assert page.count("data-approved='yes'") == 5 and page.count("data-approved='no'") == 1
     document = json.loads(approved["document"].read_text(encoding="utf-8"))
     assert all(f["sha256_after"] in page for f in document["files"])
 
