@@ -287,6 +287,8 @@ def test_an_unsigned_signoff_needs_allow_unsigned_and_credentials_need_sign(
     assert "overlay.png" in result.stderr and "--sign" in result.stderr
     out = result.json()
     assert out["signature"] is None and [f["path"] for f in out["document"]["files"]] == ["photo.jpg"]
+    [refused] = out["document"]["not_approved"]
+    assert refused["verdict"] == "error" and refused["sha256"] == hashlib.sha256(signed).hexdigest()
     assert not document.with_name("s.json.p7s").exists()
     unsigned = run_cli("signoff", "verify", document, "--against", delivery)
     assert unsigned.exit_code == 1 and "unsigned" in unsigned.stdout

@@ -175,7 +175,10 @@ def _approve(item: Item, job: ApproveJob) -> FileApproval:
     record = DisclosureRecord.model_validate(_with_review(own.to_json_dict(), job))
     signing = job.signing if inspected.c2pa.state is not C2paState.NONE else None
     before = inspected.sha256
-    stamped = stamp(item.path, record, in_place=True, signing=signing)
+    try:
+        stamped = stamp(item.path, record, in_place=True, signing=signing)
+    except DisclosureError as err:  # refused or undone by stamp: the file is as it was
+        return _refused(item, Verdict.error, err.one_line(), _as_error(as_judged, err.one_line()))
     after = check_item(item, job.policies, job.strict, job.trust, job.thumbnails)
     relative, given = _names(item)
     return FileApproval(
