@@ -1065,16 +1065,26 @@ def _run_approve(
         def document() -> Any:
             return signoff_document(approvals, who, date, policy_infos(job.policies), job.strict)
 
+        unwritten: DisclosureError | None = None
         try:
             report = _approve_report(arrived(), job, date, signoff, report_dir, document, clock)
+        except DisclosureError as err:  # no page: the files approved until then still get their document
+            unwritten, report = err, None
+        try:
             made = document()
             signature = write_signoff(signoff, made, job.signing)
             if report is not None:
                 report[0].replace(report[1])
-        except DisclosureError as err:
-            _error(err)
+        except (DisclosureError, OSError) as err:
+            _error(err if isinstance(err, DisclosureError) else DisclosureError(err.filename, str(err.strerror)))
             return EXIT_ERROR
+        finally:
+            if report is not None:
+                report[0].unlink(missing_ok=True)  # the page goes in place only beside the document it shows
     _approve_done(made, signoff, signature, report[1] if report else None, output_format, time.perf_counter() - clock)
+    if unwritten is not None:
+        _error(unwritten)
+        return EXIT_ERROR
     if made.summary.nothing_checked:
         _nothing_done(0, made.summary.files, "checked")
     return int(made.summary.exit_code)
@@ -1130,7 +1140,10 @@ def _approve_report(
     def view() -> SignoffView:
         return SignoffView(document(), href, state)
 
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".aidisclose-tmp", dir=report_dir)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".aidisclose-tmp", dir=report_dir)
+    except OSError as exc:
+        raise DisclosureError(report_dir, f"cannot write the HTML report here: {exc.strerror or exc}") from None
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
@@ -1138,6 +1151,10 @@ def _approve_report(
             write_html_stream((a.check for a in approvals), head, stream, False,
                               lambda: time.perf_counter() - clock, view)  # fmt: skip
         os.chmod(temp, 0o644)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        reason = f"cannot write the HTML report: {exc.strerror or exc}; approving stopped"
+        raise DisclosureError(target, reason) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
