@@ -420,3 +420,32 @@ def test_a_key_that_cannot_sign_the_signoff_is_refused_before_any_file_is_writte
     assert result.exit_code == 2
     assert "is not the key of the first certificate" in result.stderr
     assert photo.read_bytes() == before and not (tmp_path / "s.json").exists()
+
+
+def test_the_signoff_in_the_html_report_reads_and_links_in_chromium(approved: dict[str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from .test_reports import chromium_or_fail
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_or_fail(), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            view = browser.new_page(viewport={"width": 1280, "height": 900})
+            view.goto(approved["html"].as_uri(), wait_until="load")
+            facts = view.evaluate(
+                """() => {
+                const box = document.getElementById('signoff');
+                const facts = Object.fromEntries([...box.querySelectorAll('dt')].map(
+                    dt => [dt.textContent, dt.nextElementSibling.textContent]));
+                return {facts, scripts: document.scripts.length, visible: box.getBoundingClientRect().height > 100,
+                        approved: box.querySelectorAll("tr[data-approved='yes']").length};
+            }"""
+            )
+            assert facts["scripts"] == 0 and facts["visible"] and facts["approved"] == 5
+            assert facts["facts"]["Reviewer"] == REVIEWER and facts["facts"]["Notes"] == HOSTILE_NOTES
+            assert "aidisclose TEST signer" in facts["facts"]["Signature"]
+            view.click("#signoff a")
+            view.wait_for_load_state()
+            assert view.url == approved["document"].as_uri()
+        finally:
+            browser.close()
