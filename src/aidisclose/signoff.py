@@ -415,8 +415,10 @@ def _chain(signer: x509.Certificate, intermediates: list[x509.Certificate], anch
     builder = builder.extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_ee_policy())
     try:
         chain = builder.build_client_verifier().verify(signer, intermediates).chain
-    except (VerificationError, ValueError) as exc:
+    except VerificationError as exc:
         return SignatureCheck("valid", f"the signature matches, but the signer is not trusted: {exc}", who)
+    except Exception as exc:  # a chain the verifier cannot even walk is not trusted either
+        return SignatureCheck("valid", f"the signature matches, but the signer's chain cannot be checked ({exc})", who)
     anchor = chain[-1]
     by = f"{_name(anchor)} (SHA-256 {_fingerprint(anchor)})"
     return SignatureCheck("trusted", f"signed by {who}, trusted by anchor {by}", who, by)
