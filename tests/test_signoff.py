@@ -449,3 +449,11 @@ def test_the_signoff_in_the_html_report_reads_and_links_in_chromium(approved: di
             assert view.url == approved["document"].as_uri()
         finally:
             browser.close()
+
+
+def test_a_signature_file_too_large_to_be_one_is_refused_unread(approved: dict[str, Any], tmp_path: Path) -> None:
+    copy = tmp_path / "signoff.json"
+    shutil.copy(approved["document"], copy)
+    (tmp_path / "signoff.json.p7s").symlink_to("/dev/zero")
+    result = run_cli("signoff", "verify", copy)
+    assert result.exit_code == 2 and "too large to be a signature" in result.stderr

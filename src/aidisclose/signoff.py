@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 SIGNATURE_SUFFIX = ".p7s"
 #: A sign-off document or its signature larger than these is not one aidisclose wrote: refused unread.
-MAX_DOCUMENT_BYTES = 256 << 20
+MAX_DOCUMENT_BYTES = 256 << 20  # a delivery of 100,000 files with every rule outcome fits
 MAX_SIGNATURE_BYTES = 1 << 20
 _EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4"
 _DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"
@@ -257,14 +257,12 @@ class Verification:
 
 
 def _read_limited(path: Path, limit: int, what: str) -> bytes:
+    from .inputs import read_input
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        return read_input(path, f"a {what}", limit)
     except OSError as exc:
         raise DisclosureError(path, f"cannot read the {what}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise DisclosureError(path, f"is larger than any {what} aidisclose writes ({limit >> 20} MiB)")
-    return data
 
 
 def _name(certificate: x509.Certificate) -> str:
