@@ -457,3 +457,13 @@ def test_a_signature_file_too_large_to_be_one_is_refused_unread(approved: dict[s
     (tmp_path / "signoff.json.p7s").symlink_to("/dev/zero")
     result = run_cli("signoff", "verify", copy)
     assert result.exit_code == 2 and "too large to be a signature" in result.stderr
+
+
+def test_a_file_named_twice_is_approved_once_and_its_other_name_listed(tmp_path: Path) -> None:
+    photo = stamp(FIXTURES / "images" / "photo.jpg", load_record(EXAMPLE_RECORD), output_dir=tmp_path / "d").destination
+    result = run_cli("approve", photo, tmp_path / "d", "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert [f["path"] for f in document["files"]] == ["photo.jpg"]
+    [again] = document["not_approved"]
+    assert again["verdict"] == "skipped" and again["reason"].endswith("named more than once; approved once")

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -215,17 +216,23 @@ def _companions(item: Item) -> Iterator[Companion]:
 
 
 def _once(items: Iterable[Item]) -> Iterator[Item]:
-    """Each file once, however often it was named (twice, or by a hard link, or met in a folder given too)."""
-    seen: set[tuple[int, int]] = set()
+    """Each file approved once, however often it was named (twice, by a hard link, or met in a folder given too).
+
+    Each later name is skipped with why, so the summary accounts for every name given.
+    """
+    seen: dict[tuple[int, int], Path] = {}
     for item in items:
         try:
             info = item.path.stat()
         except OSError:  # missing or unreadable: approving it says so
             yield item
             continue
-        if (info.st_dev, info.st_ino) not in seen:
-            seen.add((info.st_dev, info.st_ino))
+        first = seen.setdefault((info.st_dev, info.st_ino), item.path)
+        if first is item.path or item.skip or item.error:
             yield item
+        else:
+            same = "named more than once" if first == item.path else f"the same file as {first}"
+            yield replace(item, skip=f"{same}; approved once")
 
 
 def iter_approvals(items: Iterable[Item], job: ApproveJob, jobs: int = 1) -> Iterator[FileApproval]:
