@@ -467,3 +467,18 @@ def test_a_file_named_twice_is_approved_once_and_its_other_name_listed(tmp_path:
     assert [f["path"] for f in document["files"]] == ["photo.jpg"]
     [again] = document["not_approved"]
     assert again["verdict"] == "skipped" and again["reason"].endswith("named more than once; approved once")
+
+
+def test_an_unreadable_file_is_left_untouched_listed_and_exits_2(tmp_path: Path) -> None:
+    delivery = tmp_path / "d"
+    stamp(FIXTURES / "images" / "photo.jpg", load_record(EXAMPLE_RECORD), output_dir=delivery)
+    broken = delivery / "shot020.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\xff" * 40)  # a box that runs past the end
+    before = broken.read_bytes()
+    result = run_cli("approve", delivery, "--reviewer", REVIEWER, "--signoff", tmp_path / "s.json")
+    assert result.exit_code == 2
+    assert "shot020.mp4" in result.stderr and broken.read_bytes() == before
+    document = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert [f["path"] for f in document["files"]] == ["photo.jpg"]
+    [unread] = document["not_approved"]
+    assert (unread["path"], unread["verdict"]) == ("shot020.mp4", "error")
