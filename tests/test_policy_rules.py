@@ -185,6 +185,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
     ("ca-sb942", "sb942.system-name-and-version", {}, {"ai_systems.0.version": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.creation-time", {}, {"generated_at": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.unique-id", {}, {"asset_id": DELETE}, Outcome.failed, "missing"),
+    ("china-gb45438", "gb45438.ai-use-declared", {}, {"ai_used": DELETE}, Outcome.failed, "missing"),
 ]
 
 # Rules whose pass/fail is decided by provenance rather than by the record.
@@ -199,6 +200,54 @@ PROVENANCE_CASES = [
         "vorbis:AIDISCLOSE_RECORD/digital_source_type",
     ),
 ]
+
+# China's implicit label as check exposes it (check.china_label_facts): one stamped with --label china.
+CHINA_LABEL = {
+    "present": True,
+    "label": "1",
+    "content_producer": "Example AI Inc.; Replica Labs",
+    "produce_id": "SHOT010_V003",
+    "source": "xmp:Xmp.TC260.AIGC",
+    "explicit_label_checked": False,
+}
+NO_CHINA_LABEL = {"present": False, "explicit_label_checked": False}
+CHINA_LABEL_CASES = [
+    (
+        "china-gb45438",
+        "gb45438.implicit-label-present",
+        {"china_label": CHINA_LABEL},
+        {"china_label": NO_CHINA_LABEL},
+        Outcome.failed,
+        False,
+    ),
+    (
+        "china-gb45438",
+        "gb45438.label-matches-ai-use",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {**CHINA_LABEL, "label": "2"}},
+        Outcome.failed,
+        "2",
+    ),
+    (
+        "china-gb45438",
+        "gb45438.content-producer",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {k: v for k, v in CHINA_LABEL.items() if k != "content_producer"}},
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        "china-gb45438",
+        "gb45438.produce-id",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {k: v for k, v in CHINA_LABEL.items() if k != "produce_id"}},
+        Outcome.failed,
+        "missing",
+    ),
+]
+PROVENANCE_CASES += CHINA_LABEL_CASES
+# Rules that report what aidisclose cannot check: they never pass, whatever the file holds.
+NOT_CHECKED = [("china-gb45438", "gb45438.explicit-label-not-checked")]
 
 VALID = {
     "state": "valid",
@@ -230,7 +279,7 @@ C2PA_RULES = [(p, r) for p, r, *_ in C2PA_CASES]
 
 
 def test_every_builtin_rule_has_a_case() -> None:
-    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES} | set(C2PA_RULES)
+    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES} | set(C2PA_RULES) | set(NOT_CHECKED)
     every = {(name, rule.id) for name in builtin_names() for rule in load_policy(name).rules}
     assert every == covered
 
@@ -270,6 +319,23 @@ def test_c2pa_rule_passes_and_fails(
     assert outcome_of(profile, rule, subject(c2pa=passing))[0] is Outcome.passed
     found, reported, _ = outcome_of(profile, rule, subject(c2pa=failing))
     assert (found, reported) == (Outcome.failed, actual)
+
+
+@pytest.mark.parametrize(("profile", "rule"), NOT_CHECKED, ids=[r for _, r in NOT_CHECKED])
+def test_what_cannot_be_checked_is_never_passed(profile: str, rule: str) -> None:
+    best = subject(provenance={"china_label": CHINA_LABEL}, c2pa=VALID)
+    found, _, _ = outcome_of(profile, rule, best)
+    assert found is Outcome.warned
+    found, _, why = outcome_of(profile, rule, subject({"ai_used": False}, provenance={"china_label": CHINA_LABEL}))
+    assert (found, why) == (Outcome.not_applicable, "condition not met")  # no AI: no label to look for
+
+
+def test_a_china_label_on_content_the_record_says_is_not_ai_fails() -> None:
+    changes = {"ai_used": False, "digital_source_type": "digitalCapture"}
+    found, actual, _ = outcome_of(
+        "china-gb45438", "gb45438.label-matches-ai-use", subject(changes, provenance={"china_label": CHINA_LABEL})
+    )
+    assert (found, actual) == (Outcome.failed, False)
 
 
 def test_eu_mark_may_come_from_c2pa() -> None:

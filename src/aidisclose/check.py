@@ -22,7 +22,7 @@ from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
-from .rebuild import Conflict, Problem
+from .rebuild import Conflict, Problem, Provenance
 
 
 class Verdict(StrEnum):
@@ -170,8 +170,28 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
         "conflict_count": len(prov.conflicts),
         "problem_count": len(prov.problems),
         "sidecar": prov.sidecar,
+        "china_label": china_label_facts(prov),
     }
     return subject, prov.sources
+
+
+_CHINA_FACTS = {
+    "label": "Label",
+    "content_producer": "ContentProducer",
+    "produce_id": "ProduceID",
+    "content_propagator": "ContentPropagator",
+    "propagate_id": "PropagateID",
+}
+
+
+def china_label_facts(prov: Provenance) -> dict[str, Any]:
+    """What rules read of China's implicit label: whether there is one, its keys that hold text, where it is."""
+    facts: dict[str, Any] = {"present": prov.china_label is not None, "explicit_label_checked": False}
+    if prov.china_label is not None:
+        fields = prov.china_label.fields
+        facts.update({name: fields[key] for name, key in _CHINA_FACTS.items() if fields.get(key, "").strip()})
+        facts["source"] = prov.china_label.source
+    return facts
 
 
 def _rejected(result: RuleResult, subject: dict[str, Any], problems: list[Problem]) -> Problem | None:

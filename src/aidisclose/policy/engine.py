@@ -67,6 +67,18 @@ _FACTS: dict[str, Any] = {
         "conflict_count": {},
         "problem_count": {},
         "sidecar": {},
+        # GB 45438-2025's implicit label (``chinalabel``): its keys as text, empty ones left out, and the
+        # carrier it was read from; explicit (visible, audible) labels are never checked, so always false.
+        "china_label": {
+            "present": {},
+            "label": {},
+            "content_producer": {},
+            "produce_id": {},
+            "content_propagator": {},
+            "propagate_id": {},
+            "source": {},
+            "explicit_label_checked": {},
+        },
     },
 }
 
