@@ -135,6 +135,16 @@ def test_another_producers_label_is_kept_unless_replacing(tmp_path: Path) -> Non
     assert label is not None and label.fields == OURS
 
 
+def test_a_label_an_earlier_stamp_wrote_is_updated(tmp_path: Path) -> None:
+    path = copy(FLAC_FILE, tmp_path)
+    stamp(path, RECORD, in_place=True, china_label=True)
+    renamed = RECORD.model_copy(update={"asset_id": "SHOT010_V004"})
+    result = stamp(path, renamed, in_place=True, china_label=True)
+    assert not any("China label" in note for note in result.notes)
+    label = inspect_file(path, technical=False).provenance.china_label
+    assert label is not None and label.fields == {**OURS, "ProduceID": "SHOT010_V004"}
+
+
 def test_stamping_without_the_option_leaves_a_label_alone(tmp_path: Path) -> None:
     path = copy(JPEG, tmp_path)
     text = json.dumps({"Label": "2", **PLATFORM})

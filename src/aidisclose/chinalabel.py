@@ -143,6 +143,14 @@ def intended_label(record: DisclosureRecord, subject: str | Path) -> dict[str, s
     return {"Label": AI_GENERATED, "ContentProducer": producer, "ProduceID": record.asset_id}
 
 
+def previous_label(record: DisclosureRecord) -> dict[str, str] | None:
+    """The producer's keys an earlier stamp of ``record`` wrote, or None if it could not have written one."""
+    try:
+        return intended_label(record, "")
+    except DisclosureError:
+        return None
+
+
 def label_text(label: Mapping[str, Any]) -> str:
     """The label as implementers write it: the seven keys first, in order, then any others; compact JSON."""
     ordered = {name: label.get(name, "") for name in FIELDS}
@@ -156,12 +164,14 @@ def label_changes(
     carriers: Iterable[str],
     subject: str | Path,
     replace: bool = False,
+    previous: Mapping[str, str] | None = None,
 ) -> tuple[CarrierChanges, list[str]]:
     """The writes that put the label in ``carriers`` (only keys whose text changes), and notes.
 
     The label written is the same in every carrier: the first label found (in carrier order), with
     keys others filled and this one lacks taken from the other carriers, and the producer's keys
-    from ``intended``. A label that names another producer is kept (with a note) unless ``replace``.
+    from ``intended``. A label that names another producer is kept (with a note) unless ``replace``;
+    one an earlier stamp wrote (it holds what ``previous``, the file's record before, gives) is updated.
     A label that cannot be read is refused: a stamp never overwrites what it cannot tell apart.
     """
     wanted = [Carrier(c) for c in carriers if c in set(LABEL_KEYS)]
@@ -184,7 +194,8 @@ def label_changes(
                 merged[key] = value
     notes: list[str] = []
     theirs = {k: label_fields(merged)[0].get(k, "") for k in PRODUCER_FIELDS}
-    if any(theirs[k] and theirs[k] != intended[k] for k in PRODUCER_FIELDS) and not replace:
+    ours_before = previous is not None and all(theirs[k] in ("", previous.get(k)) for k in PRODUCER_FIELDS)
+    if any(theirs[k] and theirs[k] != intended[k] for k in PRODUCER_FIELDS) and not (replace or ours_before):
         notes.append(
             f"its China label names producer {theirs['ContentProducer']!r} (ProduceID {theirs['ProduceID']!r}, "
             f"Label {theirs['Label']!r}); kept: pass --replace-standard to replace it"

@@ -36,7 +36,7 @@ from .carriers.c2pa.manifest import REDACTABLE, build_manifest, discloses_the_sa
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
 from .carriers.c2pa.reading import C2paInfo, C2paState, read_manifest, read_manifest_with
 from .carriers.c2pa.signing import ParentManifest, read_parent_manifest, sign
-from .chinalabel import intended_label, label_changes
+from .chinalabel import intended_label, label_changes, previous_label
 from .errors import DisclosureError, os_errors_reported
 from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
@@ -271,7 +271,8 @@ def _stamp_locked(
     changes, kept = keep_standard(encode_record(record, carriers), record, current, replace_standard)
     notes += kept
     if label is not None:
-        labelled, label_notes = label_changes(label, current, carriers, source, replace_standard)
+        before = previous_label(rebuild_record(current)[0])
+        labelled, label_notes = label_changes(label, current, carriers, source, replace_standard, before)
         notes += label_notes
         for carrier, keys in labelled.items():
             changes.setdefault(carrier, {}).update(keys)
@@ -360,7 +361,7 @@ def carries(
         found, provenance = rebuild_record(stored)
         if china_label is not None:
             carriers = info.store.writable_carriers(path)
-            if label_changes(china_label, stored, carriers, path, replace_standard)[0]:
+            if label_changes(china_label, stored, carriers, path, replace_standard, previous_label(found))[0]:
                 return False
     except DisclosureError:
         return False
