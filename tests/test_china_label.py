@@ -260,3 +260,18 @@ def test_inspect_shows_each_carriers_label(tmp_path: Path) -> None:
     assert shown.stdout.count("Label: 1 (AI-generated)") == 2
     assert "TC260:AIGC" in shown.stdout and "id3:TXXX:AIGC" in shown.stdout
     assert "ProduceID: SHOT010_V003" in shown.stdout
+
+
+def test_control_characters_and_lone_surrogates_in_a_label_are_shown_as_data(tmp_path: Path) -> None:
+    path = copy(JPEG, tmp_path)
+    set_xmp_label(path, '{"Label": "1", "ContentProducer": "\\u001b[31mred\\ud800", "ProduceID": "a\\nb"}')
+    text = run_cli("inspect", path)
+    assert text.exit_code == 0
+    assert "\x1b" not in text.stdout and "\\x1b[31mred" in text.stdout
+    report = run_cli("inspect", path, "-f", "json")
+    assert report.exit_code == 0, report.stderr
+    (found,) = report.json()["files"]
+    assert found["provenance"]["china_label"]["fields"]["ContentProducer"] == "\x1b[31mred\ufffd"
+    checked = run_cli("check", path, "--policy", "china-gb45438", "-f", "json")
+    assert checked.exit_code == 1  # judged (the file does not declare AI use), not crashed
+    assert checked.json()["files"][0]["verdict"] == "fail"

@@ -70,7 +70,7 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_LABEL_BYTES:
         return None, f"is over {MAX_LABEL_BYTES // 1024} KiB; not read"
     try:
-        value = json.loads(text)
+        value = _whole_text(json.loads(text))
     except (ValueError, RecursionError):
         return None, "is not JSON"
     if isinstance(value, dict) and len(value) == 1:
@@ -80,6 +80,17 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(value, dict):
         return None, "is not a JSON object"
     return value, ""
+
+
+def _whole_text(value: Any) -> Any:
+    """``value`` with lone surrogates (JSON ``"\\ud800"``) as U+FFFD, so every text can be shown and written."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_whole_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_text(k): _whole_text(v) for k, v in value.items()}
+    return value
 
 
 def label_fields(label: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
