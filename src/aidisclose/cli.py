@@ -340,7 +340,6 @@ Id3VersionOption = Annotated[
 ]
 
 
-
 class Label(StrEnum):
     china = "china"
 
@@ -356,6 +355,7 @@ LabelOption = Annotated[
         "platform's ContentPropagator/PropagateID already there are kept.",
     ),
 ]
+
 
 @app.command("stamp", cls=_Command)
 def stamp_command(
