@@ -193,6 +193,21 @@ def test_a_numeric_label_reads_as_its_text() -> None:
     assert provenance.problems == []
 
 
+@pytest.mark.parametrize(
+    ("text", "fields", "wrong"),
+    [
+        ('{"Label": 1e400}', {"Label": "inf"}, ["Label is not 1, 2 or 3"]),
+        ('{"Label": 1.0, "ProduceID": 1' + "0" * 400 + "}", {"Label": "1", "ProduceID": "1" + "0" * 400}, []),
+        ('{"Label": true, "PropagateID": null}', {}, ["Label is not text"]),
+    ],
+    ids=["infinite", "huge-number", "boolean"],
+)
+def test_numbers_in_a_label_never_break_reading(text: str, fields: dict[str, str], wrong: list[str]) -> None:
+    _, provenance = rebuild_record({"vorbis": {"AIGC": [text]}})
+    assert provenance.china_label is not None and provenance.china_label.fields == fields
+    assert [p.reason for p in provenance.problems] == wrong
+
+
 def test_a_packet_binding_another_prefix_to_the_namespace_is_read() -> None:
     packet = (
         b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'

@@ -101,8 +101,10 @@ def label_fields(label: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
         value = label.get(name)
         if value is None:
             continue
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(int(value)) if float(value).is_integer() else str(value)
+        if isinstance(value, float):  # 1.0 as 1; inf and nan as their names
+            value = str(int(value)) if value.is_integer() else str(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # never through float: a 400-digit number would overflow it
         if not isinstance(value, str):
             wrong.append(f"{name} is not text")
             continue
