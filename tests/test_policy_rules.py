@@ -195,6 +195,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
     ("ca-sb942", "sb942.system-name-and-version", {}, {"ai_systems.0.version": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.creation-time", {}, {"generated_at": DELETE}, Outcome.failed, "missing"),
     ("ca-sb942", "sb942.unique-id", {}, {"asset_id": DELETE}, Outcome.failed, "missing"),
+    ("china-gb45438", "gb45438.ai-use-declared", {}, {"ai_used": DELETE}, Outcome.failed, "missing"),
 ]
 
 # studio-genai-partner: the example record plus what the studio guidance and the union terms ask for.
@@ -401,6 +402,51 @@ PROVENANCE_CASES = [
     ),
 ]
 
+# China's implicit label as check exposes it (check.china_label_facts): one stamped with --label china.
+CHINA_LABEL = {
+    "present": True,
+    "label": "1",
+    "content_producer": "Example AI Inc.; Replica Labs",
+    "produce_id": "SHOT010_V003",
+    "source": "xmp:Xmp.TC260.AIGC",
+}
+NO_CHINA_LABEL = {"present": False}
+CHINA_LABEL_CASES = [
+    (
+        "china-gb45438",
+        "gb45438.implicit-label-present",
+        {"china_label": CHINA_LABEL},
+        {"china_label": NO_CHINA_LABEL},
+        Outcome.failed,
+        False,
+    ),
+    (
+        "china-gb45438",
+        "gb45438.label-matches-ai-use",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {**CHINA_LABEL, "label": "2"}},
+        Outcome.failed,
+        "2",
+    ),
+    (
+        "china-gb45438",
+        "gb45438.content-producer",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {k: v for k, v in CHINA_LABEL.items() if k != "content_producer"}},
+        Outcome.failed,
+        "missing",
+    ),
+    (
+        "china-gb45438",
+        "gb45438.produce-id",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {k: v for k, v in CHINA_LABEL.items() if k != "produce_id"}},
+        Outcome.failed,
+        "missing",
+    ),
+]
+PROVENANCE_CASES += CHINA_LABEL_CASES
+
 VALID = {
     "state": "valid",
     "codes": ["signingCredential.untrusted"],
@@ -500,11 +546,13 @@ FACT_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] 
 ]  # fmt: skip
 
 # Rules that report what aidisclose cannot check: never a pass, only warned (AI files) or n/a (the rest).
-NEVER_PASSING = [("eu-cop-2026", "cop.watermark-not-checked")]
+# Rules that report what aidisclose cannot check: they never pass, whatever the file holds.
+NEVER_PASSING = [("eu-cop-2026", "cop.watermark-not-checked"), ("china-gb45438", "gb45438.explicit-label-not-checked")]
 
 
 def test_every_builtin_rule_has_a_case() -> None:
-    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES + FACT_CASES} | set(C2PA_RULES) | set(NEVER_PASSING)
+    covered = {(p, r) for p, r, *_ in CASES + PROVENANCE_CASES + FACT_CASES} | set(C2PA_RULES)
+    covered |= set(NEVER_PASSING)
     every = {(name, rule.id) for name in builtin_names() for rule in load_policy(name).rules}
     assert every == covered
 
@@ -544,6 +592,14 @@ def test_c2pa_rule_passes_and_fails(
     assert outcome_of(profile, rule, subject(c2pa=passing))[0] is Outcome.passed
     found, reported, _ = outcome_of(profile, rule, subject(c2pa=failing))
     assert (found, reported) == (Outcome.failed, actual)
+
+
+def test_a_china_label_on_content_the_record_says_is_not_ai_fails() -> None:
+    changes = {"ai_used": False, "digital_source_type": "digitalCapture"}
+    found, actual, _ = outcome_of(
+        "china-gb45438", "gb45438.label-matches-ai-use", subject(changes, provenance={"china_label": CHINA_LABEL})
+    )
+    assert (found, actual) == (Outcome.failed, False)
 
 
 def test_eu_mark_may_come_from_c2pa() -> None:
@@ -595,8 +651,9 @@ def test_a_rule_on_what_is_not_checked_never_passes(profile: str, rule: str) -> 
     policy = load_policy(profile)
     (message,) = [r.message for r in policy.rules if r.id == rule]
     assert "NOT CHECKED" in message
-    # the most complete file the facts can describe: signed, trusted, time-stamped, upstream kept
-    found, reported, _ = outcome_of(profile, rule, subject(c2pa={**SIGNED, "state": "trusted"}))
+    # the most complete file the facts can describe: signed, trusted, time-stamped, upstream kept, labelled
+    best = subject(provenance={"china_label": CHINA_LABEL}, c2pa={**SIGNED, "state": "trusted"})
+    found, reported, _ = outcome_of(profile, rule, best)
     assert found is Outcome.warned and reported.startswith("not checked: "), reported
     assert outcome_of(profile, rule, subject({"ai_used": False}))[0] is Outcome.not_applicable
 

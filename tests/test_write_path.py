@@ -436,3 +436,15 @@ def test_workers_start_whatever_the_interpreters_default_start_method(tmp_path: 
     )
     run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[1, 2, 3, 4, 5, 6]", run.stderr
+
+
+def test_a_file_the_parse_helper_saw_while_stamping_is_not_left_locked(tmp_path: Path) -> None:
+    """The MediaInfo helper, forked while a sidecar format was being stamped, must not keep its lock."""
+    from aidisclose import stamp
+    from aidisclose.stamp import StampAction
+
+    path = tmp_path / "clip.mkv"
+    shutil.copyfile(FIXTURES / "video" / "clip.mkv", path)
+    record = load_record(EXAMPLE_RECORD)
+    assert stamp(path, record, in_place=True).action is StampAction.STAMPED
+    assert stamp(path, record, in_place=True).action is StampAction.UNCHANGED  # not "being stamped by another"

@@ -22,7 +22,7 @@ from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
-from .rebuild import Conflict, Problem
+from .rebuild import Conflict, Problem, Provenance
 from .vocab import source_type_from_uri
 
 
@@ -174,6 +174,7 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
         "conflict_count": len(prov.conflicts),
         "problem_count": len(prov.problems),
         "sidecar": prov.sidecar,
+        "china_label": china_label_facts(prov),
     }
     if prov.iptc_digital_source_type is not None:
         subject["provenance"]["iptc_digital_source_type"] = prov.iptc_digital_source_type
@@ -184,6 +185,8 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
 NOT_CHECKED = {
     "watermark": "not checked: aidisclose reads metadata only, not imperceptible watermarks in the essence "
     "(EU Code of Practice 1.1.2); check them with the watermark vendor's detector",
+    "explicit_label": "not checked: a label people see or hear is in the picture or sound, not in metadata "
+    "(GB 45438-2025 explicit label); check it by eye and ear",
 }
 
 
@@ -208,6 +211,25 @@ def _provenance_chain(info: C2paInfo) -> dict[str, Any]:
     facts["ingredient_manifest_count"] = sum(i.state is not C2paState.NONE for i in info.ingredients)
     facts["has_parent"] = bool(parents)
     facts["parent_has_manifest"] = any(i.state is not C2paState.NONE for i in parents)
+    return facts
+
+
+_CHINA_FACTS = {
+    "label": "Label",
+    "content_producer": "ContentProducer",
+    "produce_id": "ProduceID",
+    "content_propagator": "ContentPropagator",
+    "propagate_id": "PropagateID",
+}
+
+
+def china_label_facts(prov: Provenance) -> dict[str, Any]:
+    """What rules read of China's implicit label: whether there is one, its keys that hold text, where it is."""
+    facts: dict[str, Any] = {"present": prov.china_label is not None}
+    if prov.china_label is not None:
+        fields = prov.china_label.fields
+        facts.update({name: fields[key] for name, key in _CHINA_FACTS.items() if fields.get(key, "").strip()})
+        facts["source"] = prov.china_label.source
     return facts
 
 

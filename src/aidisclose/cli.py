@@ -340,6 +340,23 @@ Id3VersionOption = Annotated[
 ]
 
 
+class Label(StrEnum):
+    china = "china"
+
+
+LabelOption = Annotated[
+    list[Label] | None,
+    typer.Option(
+        "--label",
+        metavar="china",
+        help="Also write a jurisdiction's own AI label from the record. china: GB 45438-2025's implicit label "
+        "(the TC260 AIGC JSON: Label, ContentProducer = the AI systems' providers or the production, ProduceID "
+        "= asset_id) in XMP TC260:AIGC, ID3 TXXX:AIGC, Vorbis AIGC and MP4 ----:com.apple.iTunes:AIGC; a "
+        "platform's ContentPropagator/PropagateID already there are kept.",
+    ),
+]
+
+
 @app.command("stamp", cls=_Command)
 def stamp_command(
     files: StampFiles,
@@ -364,17 +381,16 @@ def stamp_command(
     replace_standard: ReplaceStandardOption = False,
     id3v2_version: Id3VersionOption = None,
     discard_credentials: DiscardOption = False,
+    label: LabelOption = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Write a disclosure record into each file.
 
-    Images and audio are written to a temporary file that is read back and
-    checked (the record comes back from every carrier, the decoded pixels or
-    samples are unchanged) before it replaces anything. MP4/MOV/M4V/M4A are
-    edited in place in a crash-safe order that writes a few KB and never a
-    media byte, so multi-GB files stamp in well under a second. Formats
-    without a writer get a NAME.EXT.xmp sidecar. One bad file does not stop
-    the others.
+    Images and audio are written to a temporary file that is read back and checked (the record comes
+    back from every carrier, the decoded pixels or samples are unchanged) before it replaces anything.
+    MP4/MOV/M4V/M4A are edited in place in a crash-safe order that writes a few KB and never a media
+    byte, so multi-GB files stamp in well under a second. Formats without a writer get a NAME.EXT.xmp
+    sidecar. One bad file does not stop the others.
 
     The passphrase of an encrypted signing key is asked for at a terminal, or
     read from the environment variable AIDISCLOSE_SIGN_KEY_PASSPHRASE.
@@ -392,6 +408,7 @@ def stamp_command(
         options = StampOptions(
             output, in_place, overwrite, verify, signing, parse_redactions(redact), dry_run,
             replace_standard=replace_standard, id3v2_version=id3v2_version, discard_credentials=discard_credentials,
+            china_label=Label.china in (label or ()),
         )  # fmt: skip
         layers = RecordLayers.load(record_path, records, overrides or ())
     except DisclosureError as err:

@@ -121,6 +121,7 @@ class StampOptions:
     replace_standard: bool = False
     id3v2_version: int | None = None
     discard_credentials: bool = False  # stamp files with C2PA credentials without signing, breaking them
+    china_label: bool = False  # also write China's implicit label (GB 45438-2025) from the record
 
     def __post_init__(self) -> None:
         check_target_choice(self.output_dir, self.in_place)
@@ -246,6 +247,7 @@ def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:
             replace_standard=options.replace_standard,
             id3v2_version=options.id3v2_version,
             discard_credentials=options.discard_credentials,
+            china_label=options.china_label,
         ),
         job.item,
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .carriers.base import CarrierValues
+from .chinalabel import label_fields, parse_label, stored_labels
 from .fieldmap import read_fields
 from .record import DisclosureRecord
 
@@ -43,6 +44,21 @@ class Problem(_Result):
 IPTC_SOURCE_TYPE_LABEL = "xmp:Xmp.iptcExt.DigitalSourceType"
 
 
+class ChinaLabelReading(_Result):
+    """The label one carrier holds: its keys as text."""
+
+    source: str
+    fields: dict[str, str]
+
+
+class ChinaLabel(_Result):
+    """China's implicit label (GB 45438-2025, see ``chinalabel``): the first carrier's, and every carrier's."""
+
+    fields: dict[str, str]
+    source: str
+    readings: list[ChinaLabelReading]
+
+
 class Provenance(_Result):
     carriers: list[str]
     stamped_by_aidisclose: bool
@@ -54,6 +70,7 @@ class Provenance(_Result):
     #: standard mark platforms read (Meta's "AI info", Google Images), whichever carrier's value the record took.
     iptc_digital_source_type: str | None = None
     technical: dict[str, Any] = {}  # MediaInfo facts: container, duration, codecs, sizes, rates
+    china_label: ChinaLabel | None = None  # GB 45438-2025's AIGC object, where a carrier holds one
 
 
 @functools.cache
@@ -140,7 +157,9 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
                         other_value=plain,
                     )
                 )
+    china_label = _china_label(stored, conflicts, problems)
     provenance = Provenance(
+        china_label=china_label,
         carriers=sorted(c for c, keys in stored.items() if keys),
         stamped_by_aidisclose="schema_version" in sources,  # only aidisclose writes it, in any carrier
         sources=sources,
@@ -149,3 +168,33 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
         iptc_digital_source_type=iptc_source_type,
     )
     return DisclosureRecord.model_validate(values), provenance
+
+
+def _china_label(stored: CarrierValues, conflicts: list[Conflict], problems: list[Problem]) -> ChinaLabel | None:
+    """The AIGC label of every carrier that holds one; one that cannot be read, or disagrees, is reported."""
+    readings: list[ChinaLabelReading] = []
+    for source, raw in stored_labels(stored):
+        label, why = parse_label(raw)
+        if label is None:
+            shown = raw if len(str(raw)) <= 200 else str(raw)[:200] + "…"
+            problems.append(Problem(field="china_label", source=source, value=shown, reason=f"the AIGC value {why}"))
+            continue
+        fields, wrong = label_fields(label)
+        for reason in wrong:
+            problems.append(Problem(field="china_label", source=source, value=fields, reason=reason))
+        readings.append(ChinaLabelReading(source=source, fields=fields))
+    if not readings:
+        return None
+    first = readings[0]
+    for other in readings[1:]:
+        if other.fields != first.fields:
+            conflicts.append(
+                Conflict(
+                    field="china_label",
+                    source=first.source,
+                    value=first.fields,
+                    other_source=other.source,
+                    other_value=other.fields,
+                )
+            )
+    return ChinaLabel(fields=first.fields, source=first.source, readings=readings)

@@ -22,12 +22,21 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from .carriers.base import CarrierChanges, CarrierValues, MetadataStore, WriteMode, WriteSettings, file_sha256
+from .carriers.base import (
+    CarrierChanges,
+    CarrierValues,
+    MetadataStore,
+    WriteMode,
+    WriteSettings,
+    file_sha256,
+    first_text,
+)
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import REDACTABLE, build_manifest, discloses_the_same, needs_parent
 from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
 from .carriers.c2pa.reading import C2paInfo, C2paState, read_manifest, read_manifest_with
 from .carriers.c2pa.signing import ParentManifest, read_parent_manifest, sign
+from .chinalabel import intended_label, label_changes, previous_label
 from .errors import DisclosureError, os_errors_reported
 from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
@@ -108,6 +117,23 @@ def _record_checker(record: DisclosureRecord, changes: CarrierChanges, source: P
     return check
 
 
+def _label_checker(
+    check: Callable[[CarrierValues], None], labelled: CarrierChanges, source: Path
+) -> Callable[[CarrierValues], None]:
+    """``check``, and that China's label reads back from every carrier it was written to."""
+
+    def check_label(stored: CarrierValues) -> None:
+        check(stored)
+        for carrier, keys in labelled.items():
+            for key, value in keys.items():
+                held = stored.get(carrier, {}).get(key)
+                if held is None or value is None or first_text(held) != first_text(value):
+                    where = f"{carrier}:{key}"
+                    raise DisclosureError(source, f"the China label did not read back ({where}); nothing was written")
+
+    return check_label
+
+
 @os_errors_reported("stamping", writes=True)
 def stamp(
     path: str | Path,
@@ -123,6 +149,7 @@ def stamp(
     replace_standard: bool = False,
     id3v2_version: int | None = None,
     discard_credentials: bool = False,
+    china_label: bool = False,
 ) -> StampResult:
     """Stamp ``record`` into ``path``, writing a copy into ``output_dir`` or the file itself.
 
@@ -142,6 +169,9 @@ def stamp(
     A file with C2PA content credentials is refused unless ``signing`` (the
     earlier manifest becomes the parent ingredient of the new one) or
     ``discard_credentials``: stamping without signing would break them.
+
+    ``china_label`` also writes China's implicit label (GB 45438-2025, see ``chinalabel``) into every
+    carrier that holds one, from the record; what others put in it is kept.
     """
     source = Path(path)
     notes: list[str] = []
@@ -151,8 +181,9 @@ def stamp(
     locked = source if in_place else (target_dir / source.name if target_dir else source)
     with nullcontext() if dry_run else exclusive(locked):
         options = _Options(
-            overwrite, verify, signing, redact, dry_run, discard_credentials, replace_standard, id3v2_version
-        )
+            overwrite, verify, signing, redact, dry_run, discard_credentials, replace_standard, id3v2_version,
+            china_label,
+        )  # fmt: skip
         return _stamp_locked(source, record, target_dir, in_place, options, notes)
 
 
@@ -189,6 +220,7 @@ class _Options:
     discard_credentials: bool
     replace_standard: bool
     id3v2_version: int | None
+    china_label: bool = False
 
 
 def _stamp_locked(
@@ -211,17 +243,18 @@ def _stamp_locked(
     if in_place:
         _check_no_other_links(source, info, signing is not None)
     check_writable(record, source)
+    label = intended_label(record, source) if options.china_label else None
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
-        if carries(done, record, signing is not None, replace_standard, settings) and _same_essence(
+        if carries(done, record, signing is not None, replace_standard, settings, label) and _same_essence(
             info.store, source, done
         ):
             return _unchanged(source, done, info)
-    if in_place and carries(source, record, signing is not None, replace_standard, settings):
+    if in_place and carries(source, record, signing is not None, replace_standard, settings, label):
         return _unchanged(source, source, info)
     earlier = read_manifest(source, info.manifest_place)
     credentials = signing is not None or earlier.state is not C2paState.NONE
-    if target_dir is not None and carries(source, record, credentials, replace_standard, settings):
+    if target_dir is not None and carries(source, record, credentials, replace_standard, settings, label):
         destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
         return _copied(source, destination, info, dry_run)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
@@ -238,7 +271,15 @@ def _stamp_locked(
     current = store.read_writable(source)
     changes, kept = keep_standard(encode_record(record, carriers), record, current, replace_standard)
     notes += kept
-    check_values = _record_checker(record, changes, source)
+    if label is not None:
+        before = previous_label(rebuild_record(current)[0])
+        labelled, label_notes = label_changes(label, current, carriers, source, replace_standard, before)
+        notes += label_notes
+        for carrier, keys in labelled.items():
+            changes.setdefault(carrier, {}).update(keys)
+        check_values = _label_checker(_record_checker(record, changes, source), labelled, source)
+    else:
+        check_values = _record_checker(record, changes, source)
     flat = [v for keys in changes.values() for v in keys.values()]
     size_before = source.stat().st_size
 
@@ -304,9 +345,13 @@ def carries(
     signed: bool = False,
     replace_standard: bool = False,
     settings: WriteSettings | None = None,
+    china_label: dict[str, str] | None = None,
 ) -> bool:
     """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it),
     laid out as ``settings`` ask (an ID3 tag of another version does not count).
+
+    With ``china_label`` (the producer's keys), also China's label as a stamp would write it, in every
+    carrier the stamp writes.
 
     Reads only the carriers (O(metadata)). Values from standard properties the record leaves out
     (written by other tools) do not count, nor, unless ``replace_standard``, standard values that
@@ -317,7 +362,12 @@ def carries(
         info = detect(path)
         if settings is not None and not info.store.configured(settings).written_as_asked(path):
             return False
-        found, provenance = rebuild_record(info.store.read(path))
+        stored = info.store.read(path)
+        found, provenance = rebuild_record(stored)
+        if china_label is not None:
+            carriers = info.store.writable_carriers(path)
+            if label_changes(china_label, stored, carriers, path, replace_standard, previous_label(found))[0]:
+                return False
     except DisclosureError:
         return False
     conflicts = [c for c in provenance.conflicts if replace_standard or c.other_source in _OWNED_LABELS]

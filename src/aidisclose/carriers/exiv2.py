@@ -19,7 +19,7 @@ from ..containers.stills import IimTag, png_chunk_at
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, text_list
 from .iim import UTF8_CHARSET
-from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX
+from .xmp import AIDISCLOSE_NS, AIDISCLOSE_PREFIX, TC260_NS, TC260_PREFIX
 from .xmpguard import screen_packet
 
 #: A valid, empty XMP packet: the start for a container that has none yet.
@@ -44,6 +44,7 @@ PINNED_NAMESPACES = {
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
     "plus": "http://ns.useplus.org/ldf/xmp/1.0/",
     "xmpRights": "http://ns.adobe.com/xap/1.0/rights/",
+    TC260_PREFIX: TC260_NS,
 }
 
 # exiv2 keeps its namespace registry and log level in process-wide state.

@@ -33,12 +33,14 @@ from .base import (
     text_list,
 )
 from .exiv2 import edit_packet, read_packet
+from .tags import AIGC_TAG
 
 XMP_OWNER = "XMP"
 #: What ID3v2.3 puts between the values of one text frame (v2.4 separates them with NUL).
 V23_SEPARATOR = "/"
 #: Standard text frames whose values are lists of names, split on the separator in v2.3.
 _NAME_FRAMES = ("TCOM", "TEXT")
+_AIGC_KEY = f"TXXX:{AIGC_TAG}"
 
 def _check_tag_size(path: Path) -> int:
     """The ID3v2 tag's size, refused when it claims more bytes than the file has."""
@@ -148,6 +150,8 @@ class Id3Store(MetadataStore):
             for frame in tags.values():
                 if frame.FrameID == "TXXX" and frame.desc.startswith("AIDISCLOSE_"):
                     values[f"TXXX:{frame.desc}"] = [str(t) for t in frame.text]
+                elif frame.FrameID == "TXXX" and frame.desc.upper() == AIGC_TAG:  # some tools write "aigc"
+                    values.setdefault(_AIGC_KEY, [str(t) for t in frame.text])
                 elif frame.FrameID == "TCOP":
                     values[frame.FrameID] = [str(t) for t in frame.text]
                 elif frame.FrameID in _NAME_FRAMES:
@@ -168,6 +172,10 @@ class Id3Store(MetadataStore):
             tags.add(PRIV(owner=XMP_OWNER, data=packet))
         for key, value in changes.get(Carrier.ID3, {}).items():
             tags.delall(key)
+            if key == _AIGC_KEY:  # the label written replaces one under another case, which it was merged from
+                for frame in tags.getall("TXXX"):
+                    if frame.desc.upper() == AIGC_TAG:
+                        tags.delall(frame.HashKey)
             if value is not None:
                 tags.add(_text_frame(key, text_list(value)))
         try:

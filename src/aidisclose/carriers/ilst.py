@@ -19,6 +19,8 @@ from .base import Stored
 
 FREEFORM_MEAN = "org.aidisclose"
 FREEFORM = f"----:{FREEFORM_MEAN}:"
+#: China's implicit label (GB 45438-2025) in the freeform atom its implementers use.
+ITUNES_AIGC = "----:com.apple.iTunes:AIGC"
 _UTF8 = 1
 _ANY = Path("<moov>")
 #: hdlr for an iTunes metadata box: handler 'mdir', manufacturer 'appl'.
@@ -86,14 +88,14 @@ def _find(payload: bytes, *path: bytes) -> bytes | None:
 
 
 def read_items(moov_payload: bytes) -> dict[str, Stored]:
-    """Our items (freeform ``org.aidisclose`` atoms and ``cprt``) as key -> values."""
+    """Our items (freeform ``org.aidisclose`` atoms, ``cprt``, China's ``AIGC`` label) as key -> values."""
     ilst = _find(moov_payload, b"udta", b"meta", b"ilst")
     if ilst is None:
         return {}
     items: dict[str, Stored] = {}
     for kind, payload in _children(ilst):
         key = _item_key(kind, payload)
-        if key.startswith(FREEFORM) or key == "cprt":
+        if key.startswith(FREEFORM) or key in ("cprt", ITUNES_AIGC):
             items[key] = _item_values(payload)
     return items
 

@@ -16,6 +16,8 @@ from ..vocab import source_type_from_uri, source_type_uri
 from .base import Carrier, StorageStyle, Stored, text_list
 
 RECORD_KEY = "AIDISCLOSE_RECORD"
+#: China's implicit label (GB 45438-2025): an ID3 ``TXXX`` description and a Vorbis comment of this name.
+AIGC_TAG = "AIGC"
 
 
 class TagText(StorageStyle):

@@ -26,7 +26,7 @@ from ..containers.flac import read_layout
 from ..containers.ogg import first_packet, pages
 from ..errors import DisclosureError
 from .base import Carrier, CarrierChanges, CarrierValues, MetadataStore, Stored, hash_ranges
-from .tags import RECORD_KEY, tag_writes, unpack_record
+from .tags import AIGC_TAG, RECORD_KEY, tag_writes, unpack_record
 
 _OPENERS: dict[str, Any] = {
     "flac": FLAC,
@@ -80,7 +80,7 @@ class VorbisCommentStore(MetadataStore):
             upper = key.upper()  # Vorbis comment names are case-insensitive
             if upper == RECORD_KEY:
                 values.update(unpack_record(items[0] if items else None))
-            elif upper.startswith("AIDISCLOSE_") or upper == "COPYRIGHT":
+            elif upper.startswith("AIDISCLOSE_") or upper in ("COPYRIGHT", AIGC_TAG):
                 values[upper] = list(items)
         return {Carrier.VORBIS: values}
 

@@ -23,6 +23,9 @@ from .base import Carrier, StorageStyle, Stored, first_text, text_list
 
 AIDISCLOSE_NS = "https://aidisclose.org/ns/xmp/1.0/"
 AIDISCLOSE_PREFIX = "aidisclose"
+#: China's implicit label (GB 45438-2025; TC260-PG-20258A): ``TC260:AIGC`` holds its JSON (see ``chinalabel``).
+TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
+TC260_PREFIX = "TC260"
 #: Separator used where one standard text property lists several values.
 LIST_SEPARATOR = "; "
 

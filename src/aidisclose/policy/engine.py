@@ -81,7 +81,7 @@ _FACTS: dict[str, Any] = {
         "parent_has_manifest": {},
     },
     # what aidisclose cannot read from a file at all, each with the reason; a rule on one never passes
-    "not_checked": {"watermark": {}},
+    "not_checked": {"watermark": {}, "explicit_label": {}},
     "provenance": {
         "carriers": {},
         "stamped_by_aidisclose": {},
@@ -90,6 +90,17 @@ _FACTS: dict[str, Any] = {
         "problem_count": {},
         "sidecar": {},
         "iptc_digital_source_type": {},  # the IPTC DigitalSourceType property in XMP, what platforms read
+        # GB 45438-2025's implicit label (``chinalabel``): its keys as text, empty ones left out, and the
+        # carrier it was read from (explicit, visible or audible, labels: ``not_checked.explicit_label``).
+        "china_label": {
+            "present": {},
+            "label": {},
+            "content_producer": {},
+            "produce_id": {},
+            "content_propagator": {},
+            "propagate_id": {},
+            "source": {},
+        },
     },
 }
 

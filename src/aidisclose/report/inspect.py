@@ -18,6 +18,7 @@ from .._version import __version__
 from ..batch import Outcome
 from ..carriers.base import Carrier
 from ..carriers.c2pa.reading import UNTRUSTED, C2paState
+from ..chinalabel import LABEL_MEANINGS
 from ..display import TerminalConsole, json_dumps, show_value, terminal_text
 from ..inspect import InspectResult
 
@@ -178,6 +179,7 @@ def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     values = result.record.to_json_dict()
     values.pop("schema_version", None)
     lines = record_lines(values, prov.sources, width) if values else [Text("  no disclosure metadata found")]
+    lines += _china_label_lines(result, width)
     for c in prov.conflicts:
         label = Text.assemble(_INDENT, ("conflict", "yellow"), f" {c.field}")
         lines.append(label)
@@ -188,6 +190,20 @@ def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
     console.print()
+
+
+def _china_label_lines(result: InspectResult, width: int) -> list[Text]:
+    """China's implicit label (GB 45438-2025) as each carrier holds it: its keys that hold text, and the carrier."""
+    label = result.provenance.china_label
+    if label is None:
+        return []
+    out: list[Text] = []
+    for reading in label.readings:
+        shown = {k: v for k, v in reading.fields.items() if v.strip()}
+        if "Label" in shown and shown["Label"] in LABEL_MEANINGS:
+            shown["Label"] += f" ({LABEL_MEANINGS[shown['Label']]})"
+        out += record_lines({"china label": shown or "(empty)"}, {"china label": reading.source}, width)
+    return out
 
 
 def _c2pa_lines(result: InspectResult, console: TerminalConsole) -> None:
