@@ -412,7 +412,9 @@ async def review_run(request: Request) -> Response:
         state.reviews[review.id] = review
         while len(state.reviews) > MAX_REVIEWS_KEPT:
             del state.reviews[next(iter(state.reviews))]
-    return RedirectResponse(f"/review/{review.id}", status_code=303, headers={"HX-Redirect": f"/review/{review.id}"})
+    if request.headers.get("hx-request"):  # htmx follows a redirect itself, unseen: it is told where to go instead
+        return Response(status_code=204, headers={"HX-Redirect": f"/review/{review.id}"})
+    return RedirectResponse(f"/review/{review.id}", status_code=303)
 
 
 def _review(request: Request) -> Review:
@@ -532,14 +534,20 @@ async def review_approve(request: Request) -> Response:
     run = await run_in_threadpool(
         signoff.approve, [Path(f.path) for f in chosen], review.policies, reviewer.strip(), out, state.settings.root,
         role if isinstance(role, str) else None, notes if isinstance(notes, str) else None, signing,
+        state.settings.trust,
     )  # fmt: skip
     verified = None
+    # The document names each file relative to the folder it was found in: one folder can be checked again.
+    folders = {Path(f.path).parent for f in chosen}
+    against = folders.pop() if len(folders) == 1 else None
     if out.exists():
-        verified = await run_in_threadpool(signoff.verify, out, state.settings.root, state.settings.trust)
+        verified = await run_in_threadpool(signoff.verify, out, state.settings.root, state.settings.trust, against)
         review.signoffs.append({"path": relative_name(state.settings.root, out), "ok": verified.ok})
+    signature = out.with_name(out.name + ".p7s")
     return _render(
         request, "_signoff.html", problem=None, run=run, verified=verified,
-        signoff_path=relative_name(state.settings.root, out) if out.exists() else None,
+        signoff_path=relative_name(state.settings.root, out) if out.exists() else None, against=against,
+        signature_path=relative_name(state.settings.root, signature) if signature.exists() else None,
     )  # fmt: skip
 
 

@@ -71,6 +71,7 @@ def approve(
     role: str | None = None,
     notes: str | None = None,
     signing: SigningFiles | None = None,
+    trust: Path | None = None,
 ) -> CommandRun:
     """``aidisclose approve PATH... --policy P... --reviewer NAME [--role] [--notes] [--sign ...] --signoff OUT``.
 
@@ -86,6 +87,8 @@ def approve(
         args += ["--notes", notes]
     if signing is not None:
         args += ["--sign", "--sign-cert", str(signing.cert), "--sign-key", str(signing.key)]
+    if trust is not None:
+        args += ["--trust", str(trust)]
     args += ["--signoff", str(signoff), "--format", "json", *(str(p) for p in paths)]
     return _run(args, cwd)
 
