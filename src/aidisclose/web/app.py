@@ -70,7 +70,8 @@ class Review:
 class State:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.stamps = StampRuns()
+        self.media_lock = threading.Lock()  # exiv2 and the C2PA SDK read and write one file at a time
+        self.stamps = StampRuns(self.media_lock)
         self.reviews: dict[str, Review] = {}
         self.lock = threading.Lock()
         self.fields = forms.record_form()
@@ -148,11 +149,11 @@ def _listing(root: Path) -> tuple[list[str], list[str], list[str]]:
 # -- pages ----------------------------------------------------------------------------------------------------
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     return _render(request, "home.html", page="home")
 
 
-async def record_page(request: Request) -> Response:
+def record_page(request: Request) -> Response:
     state = _state(request)
     data: dict[str, Any] = {"schema_version": 1}
     told: list[str] = []
@@ -173,7 +174,8 @@ async def record_page(request: Request) -> Response:
         path = _path(request, start)
         source = relative_name(state.settings.root, path)
         try:
-            data = {"schema_version": 1, **inspect_file(path, technical=False).record.to_json_dict()}
+            with state.media_lock:
+                data = {"schema_version": 1, **inspect_file(path, technical=False).record.to_json_dict()}
         except DisclosureError as err:
             told.append(err.one_line())
     _, records, _ = _listing(state.settings.root)
@@ -248,7 +250,7 @@ def _save(path: Path, record: Any, replace: bool, root: Path) -> tuple[str, bool
 # -- stamp ----------------------------------------------------------------------------------------------------
 
 
-async def stamp_page(request: Request) -> Response:
+def stamp_page(request: Request) -> Response:
     media, records, folders = _listing(_state(request).settings.root)
     return _render(request, "stamp.html", page="stamp", media=media, records=records, folders=folders, uploaded=[])
 
@@ -312,7 +314,7 @@ async def stamp_run(request: Request) -> Response:
     return _run_view(request, run.id)
 
 
-async def stamp_progress(request: Request) -> Response:
+def stamp_progress(request: Request) -> Response:
     return _run_view(request, request.path_params["run"])
 
 
@@ -327,7 +329,7 @@ def _run_view(request: Request, run_id: str) -> Response:
 # -- inspect --------------------------------------------------------------------------------------------------
 
 
-async def inspect_page(request: Request) -> Response:
+def inspect_page(request: Request) -> Response:
     state = _state(request)
     media, _, _ = _listing(state.settings.root)
     name = request.query_params.get("path", "")
@@ -338,8 +340,9 @@ async def inspect_page(request: Request) -> Response:
 
         path = _path(request, name)
         try:
-            result = inspect_file(path, trust=_trust(state.settings))
-            picture = thumbnail(path, result.format)
+            with state.media_lock:
+                result = inspect_file(path, trust=_trust(state.settings))
+                picture = thumbnail(path, result.format)
         except DisclosureError as err:
             error = err.one_line()
     record = result.record.to_json_dict() if result else {}
@@ -358,7 +361,7 @@ def _policy_names() -> list[str]:
     return builtin_names()
 
 
-async def review_page(request: Request) -> Response:
+def review_page(request: Request) -> Response:
     _, records, folders = _listing(_state(request).settings.root)
     policy_files = [r for r in records if r.endswith(".toml")]
     return _render(
@@ -377,7 +380,7 @@ def _trust(settings: Settings) -> Any:
     return TrustSettings(anchors=read_trust_anchors(settings.trust))
 
 
-def _check(folder: Path, policies: list[str], settings: Settings) -> Any:
+def _check(folder: Path, policies: list[str], settings: Settings, lock: threading.Lock) -> Any:
     from ..batch import walk
     from ..check import build_report, iter_checks
     from ..policy import load_policy
@@ -385,7 +388,8 @@ def _check(folder: Path, policies: list[str], settings: Settings) -> Any:
     root = settings.root
     loaded = [load_policy(p) if p in _policy_names() else load_policy(confined(root, p)) for p in policies]
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
-    files = list(iter_checks(list(walk([folder])), loaded, trust=_trust(settings), thumbnails=True))
+    with lock:
+        files = list(iter_checks(list(walk([folder])), loaded, trust=_trust(settings), thumbnails=True))
     return build_report(files, loaded, False, started, time.perf_counter() - clock)
 
 
@@ -403,7 +407,7 @@ async def review_run(request: Request) -> Response:
         if policy not in _policy_names():
             _path(request, policy)
     try:
-        report = await run_in_threadpool(_check, folder, policies, state.settings)
+        report = await run_in_threadpool(_check, folder, policies, state.settings, state.media_lock)
     except DisclosureError as err:
         raise HTTPException(400, err.one_line()) from None
     shown = relative_name(state.settings.root, folder)
@@ -458,7 +462,7 @@ def _facets(review: Review) -> dict[str, list[str]]:
     }
 
 
-async def review_view(request: Request) -> Response:
+def review_view(request: Request) -> Response:
     review = _review(request)
     params = request.query_params
     template = "_table.html" if request.headers.get("hx-request") and params.get("part") == "table" else "review.html"
@@ -472,7 +476,7 @@ async def review_view(request: Request) -> Response:
     )  # fmt: skip
 
 
-async def review_card(request: Request) -> Response:
+def review_card(request: Request) -> Response:
     review = _review(request)
     index = request.path_params["index"]
     if not 0 <= index < len(review.report.files):
@@ -488,7 +492,7 @@ _DOWNLOADS = {"json": ("application/json", "json"), "csv": ("text/csv", "csv"), 
               "html": ("text/html", "html")}  # fmt: skip
 
 
-async def review_download(request: Request) -> Response:
+def review_download(request: Request) -> Response:
     from ..report import ReportFormat, write_report
 
     review = _review(request)
@@ -551,7 +555,7 @@ async def review_approve(request: Request) -> Response:
     )  # fmt: skip
 
 
-async def download(request: Request) -> Response:
+def download(request: Request) -> Response:
     """A file under the root (a sign-off, a report someone saved), as an attachment, never shown inline."""
     path = _path(request, request.query_params.get("path", ""))
     if not path.is_file():

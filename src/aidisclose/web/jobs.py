@@ -49,9 +49,10 @@ class StampRun:
 class StampRuns:
     """The runs started since the app started (the last ``MAX_JOBS_KEPT``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, media_lock: threading.Lock) -> None:
         self._runs: dict[str, StampRun] = {}
         self._lock = threading.Lock()
+        self._media_lock = media_lock  # one reader or writer of media files at a time: exiv2 is not thread-safe
 
     def get(self, run_id: str) -> StampRun | None:
         with self._lock:
@@ -63,7 +64,9 @@ class StampRuns:
             self._runs[run.id] = run
             while len(self._runs) > MAX_JOBS_KEPT:
                 del self._runs[next(iter(self._runs))]
-        threading.Thread(target=_stamp, args=(run, files, record, options), daemon=True, name="stamp").start()
+        threading.Thread(
+            target=_stamp, args=(run, files, record, options, self._media_lock), daemon=True, name="stamp"
+        ).start()
         return run
 
 
@@ -83,7 +86,16 @@ def _report(run: StampRun, outcome: Outcome[StampResult]) -> None:
             run.say("note", f"note: {result.destination}: {note}")
 
 
-def _stamp(run: StampRun, files: list[Path], record: Path, options: StampOptions) -> None:
+def _stamp(run: StampRun, files: list[Path], record: Path, options: StampOptions, media: threading.Lock) -> None:
+    try:
+        with media:
+            _stamp_all(run, files, record, options)
+    finally:
+        with run.lock:
+            run.finished = True
+
+
+def _stamp_all(run: StampRun, files: list[Path], record: Path, options: StampOptions) -> None:
     try:
         plan = plan_stamp(files, RecordLayers.load(record), options)
         with run.lock:
@@ -106,6 +118,3 @@ def _stamp(run: StampRun, files: list[Path], record: Path, options: StampOptions
         with run.lock:
             run.failed += 1
         run.say("error", f"stamping stopped: {type(exc).__name__}: {exc}")
-    finally:
-        with run.lock:
-            run.finished = True
