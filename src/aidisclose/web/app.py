@@ -361,9 +361,26 @@ def _policy_names() -> list[str]:
     return builtin_names()
 
 
+def _policy_files(root: Path, records: list[str]) -> list[str]:
+    """The TOML files under the root that hold a ``[policy]`` table: a studio's own policies."""
+    found = []
+    for name in records:
+        if not name.endswith(".toml"):
+            continue
+        try:
+            with open(root / name, encoding="utf-8", errors="replace") as text:
+                head = text.read(64 << 10)
+        except OSError:
+            continue
+        if any(line.strip() == "[policy]" for line in head.splitlines()):
+            found.append(name)
+    return found
+
+
 def review_page(request: Request) -> Response:
-    _, records, folders = _listing(_state(request).settings.root)
-    policy_files = [r for r in records if r.endswith(".toml")]
+    root = _state(request).settings.root
+    _, records, folders = _listing(root)
+    policy_files = _policy_files(root, records)
     return _render(
         request, "review.html", page="review", folders=folders, builtin=_policy_names(), policy_files=policy_files,
         review=None,
@@ -471,7 +488,7 @@ def review_view(request: Request) -> Response:
     return _render(
         request, template, page="review", review=review, rows=_rows(review, params), facets=_facets(review),
         params=params, builtin=_policy_names(), folders=folders,
-        policy_files=[r for r in records if r.endswith(".toml")],
+        policy_files=_policy_files(state.settings.root, records),
         relative=lambda p: relative_name(state.settings.root, Path(p)),
     )  # fmt: skip
 

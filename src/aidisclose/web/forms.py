@@ -106,6 +106,7 @@ def _field(schema: Mapping[str, Any], name: str, node: Mapping[str, Any], requir
     ref = inner.get("$ref", "")
     target = _resolve(schema, inner)
     label = name.replace("_", " ")
+    label = {"qc": "QC"}.get(label, "AI " + label[3:] if label.startswith("ai ") else label)
     if "const" in target:
         return None  # schema_version: one value, written by the editor itself
     if "enum" in target:
