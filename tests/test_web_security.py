@@ -235,3 +235,33 @@ def test_the_form_shows_the_reason_stamp_gives_beside_the_field() -> None:
     assert "ai_systems.0.name" in checked.problems
     fixed = check_data(form_data(fields, {"title": "Shot 010", "generated_at": "2026-10-01T10:00:00Z"}))
     assert fixed.record is not None and fixed.problems == {}
+
+
+def test_values_from_a_file_are_shown_as_text(served: Served, cookie: str) -> None:
+    import aidisclose
+    from aidisclose.record import DisclosureRecord
+
+    hostile = DisclosureRecord(title='<script>alert("x")</script>', asset_id="<img src=x onerror=alert(1)>")
+    aidisclose.stamp(FIXTURES / "images" / "overlay.png", hostile, output_dir=served.root / "hostile")
+    page = request(
+        served, "GET", "/inspect?path=hostile/overlay.png", headers={"Host": _host(served), "Cookie": cookie}
+    ).body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
+    import signal
+
+    with serving(tmp_path) as server:
+        assert request(server, "GET", "/", headers={"Host": f"127.0.0.1:{server.port}"}).status == 403
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=30) == 0
+    assert "aidisclose: stopped\n" in server.said
+
+
+def test_another_address_needs_host_and_is_warned_about(tmp_path: Path) -> None:
+    with serving(tmp_path, "--host", "127.0.0.2") as server:
+        said = "".join(server.said)
+        assert "warning: listening on 127.0.0.2, not only on this computer" in said
+        assert f"open http://127.0.0.2:{server.port}/?token=" in said

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .conftest import ROOT
 
-_URL = re.compile(r"open (http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]+))")
+_URL = re.compile(r"open (http://127\.0\.0\.\d+:(\d+)/\?token=([A-Za-z0-9_-]+))")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def serving(root: Path, *options: str) -> Iterator[Served]:
         text=True,
         env=env,
     )
+    reader = None
     try:
         assert process.stderr is not None
         said = []
@@ -94,7 +95,8 @@ def serving(root: Path, *options: str) -> Iterator[Served]:
             match = _URL.search(line)
         assert match, f"aidisclose serve printed no URL:\n{''.join(said)}"
         stream = process.stderr  # read on, so that the pipe never fills and blocks the server
-        threading.Thread(target=lambda: said.extend(stream), daemon=True).start()
+        reader = threading.Thread(target=lambda: said.extend(stream), daemon=True)
+        reader.start()
         url = match.group(1)
         yield Served(root, url, int(urlsplit(url).port or 0), match.group(3), process, said)
     finally:
@@ -105,5 +107,7 @@ def serving(root: Path, *options: str) -> Iterator[Served]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if reader is not None:
+            reader.join(timeout=10)
         if process.stderr is not None:
             process.stderr.close()

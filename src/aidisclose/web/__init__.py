@@ -74,7 +74,9 @@ def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
     server = uvicorn.Server(config)
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[sock])  # Ctrl-C: uvicorn finishes the requests under way, then raises it again
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
     say.write("aidisclose: stopped\n")
