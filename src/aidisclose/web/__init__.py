@@ -6,6 +6,7 @@ here is imported by any other command.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ class ServeOptions:
     sign_cert: Path | None = None
     sign_key: Path | None = None
     trust: Path | None = None
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -56,12 +62,20 @@ def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
     root = options.root.resolve()
     if not root.is_dir():
         raise DisclosureError(options.root, "is not a folder", "give --root an existing folder")
+    cert = options.sign_cert or _env_path("AIDISCLOSE_SIGN_CERT")
+    key = options.sign_key or _env_path("AIDISCLOSE_SIGN_KEY")
+    if cert is not None or key is not None:  # a signing identity that cannot sign is told now, not at the first stamp
+        from ..carriers.c2pa.identity import identity_from_settings
+
+        identity_from_settings(cert, key)
+    if options.trust is not None:
+        from ..carriers.c2pa.reading import read_trust_anchors
+
+        read_trust_anchors(options.trust)
     sock = _listen(options.host, options.port)
     port = sock.getsockname()[1]
     guard = Guard.for_address(options.host, port)
-    settings = Settings(
-        root, guard, options.max_upload_mb << 20, options.sign_cert, options.sign_key, options.trust
-    )
+    settings = Settings(root, guard, options.max_upload_mb << 20, cert, key, options.trust)
     app = create_app(settings)
     if options.host not in LOCAL_HOSTS:
         say.write(

@@ -39,6 +39,7 @@ MAX_FORM_FIELDS = 2000
 RECORD_SUFFIXES = (".toml", ".json")
 SIDECAR_SUFFIXES = (".xmp", ".c2pa")
 MAX_REVIEWS_KEPT = 20
+SIGNOFFS = "signoffs"  # where sign-off documents are written, under the root
 
 
 @dataclass
@@ -138,7 +139,8 @@ def _listing(root: Path) -> tuple[list[str], list[str], list[str]]:
             if name.startswith(".") or path.is_symlink():
                 continue
             if name.lower().endswith(RECORD_SUFFIXES):
-                records.append(relative_name(root, path))
+                if not relative_name(root, path).startswith(SIGNOFFS + "/"):  # sign-off documents are no records
+                    records.append(relative_name(root, path))
             elif not name.lower().endswith(SIDECAR_SUFFIXES):
                 media.append(relative_name(root, path))
         if len(media) + len(records) + len(folders) > MAX_LISTED:
@@ -546,7 +548,7 @@ async def review_approve(request: Request) -> Response:
         return _render(request, "_signoff.html", problem=problem, run=None, verified=None)
     assert isinstance(reviewer, str)
     role, notes = form.get("role"), form.get("notes")
-    folder = _path(request, "signoffs")
+    folder = _path(request, SIGNOFFS)
     folder.mkdir(exist_ok=True)
     out = folder / f"signoff-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}.json"
     signing = None
