@@ -265,3 +265,17 @@ def test_another_address_needs_host_and_is_warned_about(tmp_path: Path) -> None:
         said = "".join(server.said)
         assert "warning: listening on 127.0.0.2, not only on this computer" in said
         assert f"open http://127.0.0.2:{server.port}/?token=" in said
+
+
+def test_a_hostile_record_file_loads_into_the_editor_with_its_problems(served: Served, cookie: str) -> None:
+    (served.root / "hostile.toml").write_text(
+        'title = "</textarea><script>alert(1)</script>"\nwake_up = 07:32:00\nai_used = "yes"\n'
+        '[[ai_systems]]\nversion = "1"\n',
+        encoding="utf-8",
+    )
+    answer = request(served, "GET", "/record?load=hostile.toml", headers={"Host": _host(served), "Cookie": cookie})
+    assert answer.status == 200
+    assert "<script>alert" not in answer.body and "&lt;/textarea&gt;&lt;script&gt;" in answer.body
+    assert "wake_up: unknown field" in answer.body
+    assert "must be true or false, not &#39;yes&#39;" in answer.body
+    assert 'id="err-ai_systems-0-name" role="alert">Field required' in answer.body

@@ -50,7 +50,9 @@ def _value(value: Any) -> str:
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"a record holds no {type(value).__name__}")
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return _string(str(value))  # nothing a TOML file can hold is left; anything else is shown as text
 
 
 def _is_table_list(value: Any) -> bool:
