@@ -535,6 +535,8 @@ async def review_approve(request: Request) -> Response:
     form = await _form(request)
     picked = {int(v) for k, v in form.multi_items() if k == "pick" and isinstance(v, str) and v.isdigit()}
     files = review.report.files
+    if form.get("all_passing") == "1":
+        picked = {i for i, f in enumerate(files) if f.verdict.value == "pass"}
     chosen = [files[i] for i in sorted(picked) if i < len(files)]
     reviewer = form.get("reviewer")
     problem = None
