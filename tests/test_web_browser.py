@@ -59,8 +59,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> I
 
 @pytest.fixture(scope="module")
 def page(served: Served) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=SECONDS)  # assertions wait as long as actions (their own default is 5 s)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_or_fail(), args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(accept_downloads=True)

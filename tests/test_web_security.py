@@ -279,3 +279,20 @@ def test_a_hostile_record_file_loads_into_the_editor_with_its_problems(served: S
     assert "wake_up: unknown field" in answer.body
     assert "must be true or false, not &#39;yes&#39;" in answer.body
     assert 'id="err-ai_systems-0-name" role="alert">Field required' in answer.body
+
+
+def test_every_field_of_the_record_has_an_input_in_the_editor() -> None:
+    from aidisclose.record import DisclosureRecord
+    from aidisclose.web.forms import FormField
+
+    def names(fields: tuple[FormField, ...], prefix: str = "") -> set[str]:
+        found = set()
+        for f in fields:
+            found.add(prefix + f.name)
+            found |= names(f.children, f"{prefix}{f.name}.")
+        return found
+
+    shown = names(record_form())
+    schema = DisclosureRecord.model_json_schema()
+    assert {n for n in schema["properties"] if n != "schema_version"} <= shown
+    assert {"human_review.status", "likeness.consent.granted_by", "ai_systems.name"} <= shown

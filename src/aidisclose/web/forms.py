@@ -62,7 +62,7 @@ class FormField:
 
     name: str
     label: str
-    kind: str  # text | longtext | choice | flag | moment | day | group | list | textlist
+    kind: str  # text | longtext | number | choice | flag | moment | day | group | list | textlist
     required: bool = False
     description: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, meaning)
@@ -126,7 +126,10 @@ def _field(schema: Mapping[str, Any], name: str, node: Mapping[str, Any], requir
         if items.get("type") == "object":
             return FormField(name, label, "list", required, description, children=_fields(schema, items))
         return FormField(name, label, "textlist", required, description)
-    raise ValueError(f"the record schema has a field the editor cannot show: {name}")
+    if kind in ("integer", "number"):
+        return FormField(name, label, "number", required, description)
+    # Any other shape is typed as a TOML value (as --set takes it); validation says what the field wants.
+    return FormField(name, label, "text", required, description or "a TOML value")
 
 
 def _fields(schema: Mapping[str, Any], node: Mapping[str, Any]) -> tuple[FormField, ...]:
