@@ -6,6 +6,7 @@ DNS-rebinding page or a curious script would send.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,3 +297,13 @@ def test_every_field_of_the_record_has_an_input_in_the_editor() -> None:
     schema = DisclosureRecord.model_json_schema()
     assert {n for n in schema["properties"] if n != "schema_version"} <= shown
     assert {"human_review.status", "likeness.consent.granted_by", "ai_systems.name"} <= shown
+
+
+def test_file_names_that_could_spoof_or_break_a_page_are_shown_safely(served: Served, cookie: str) -> None:
+    (served.root / "names").mkdir()
+    os.close(os.open(os.fsencode(served.root / "names") + b"/not-utf8-\xff.jpg", os.O_CREAT | os.O_WRONLY, 0o644))
+    (served.root / "names" / "shot\u202egnp.jpg").write_bytes(b"")
+    answer = request(served, "GET", "/stamp", headers={"Host": _host(served), "Cookie": cookie})
+    assert answer.status == 200
+    assert "names/shot\\u202egnp.jpg</label>" in answer.body, "a bidi control is shown, never obeyed"
+    assert "not-utf8" not in answer.body

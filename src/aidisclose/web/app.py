@@ -125,18 +125,32 @@ def _path(request: Request, relative: str) -> Path:
         raise HTTPException(403, f"refused: {err.one_line()}") from None
 
 
+def _addressable(name: str) -> bool:
+    """A name a page can show and send back: UTF-8 (a name that is not has no form in a URL or a form field)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _listing(root: Path) -> tuple[list[str], list[str], list[str]]:
-    """Media-like files, record files and folders under ``root`` (hidden ones and symlinks left out)."""
+    """Media-like files, record files and folders under ``root`` (hidden ones, symlinks and names that are not
+    UTF-8 left out; the check and stamp commands reach those)."""
     media: list[str] = []
     records: list[str] = []
     folders: list[str] = ["."]
     for here, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(here, d)))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(here, d)) and _addressable(d)
+        )
         base = Path(here)
+        if not _addressable(here):
+            continue
         folders += [relative_name(root, base / d) for d in dirs]
         for name in sorted(files):
             path = base / name
-            if name.startswith(".") or path.is_symlink():
+            if name.startswith(".") or path.is_symlink() or not _addressable(name):
                 continue
             if name.lower().endswith(RECORD_SUFFIXES):
                 if not relative_name(root, path).startswith(SIGNOFFS + "/"):  # sign-off documents are no records
