@@ -110,6 +110,7 @@ def _field(schema: Mapping[str, Any], name: str, node: Mapping[str, Any], requir
     if "const" in target:
         return None  # schema_version: one value, written by the editor itself
     if "enum" in target:
+        description = description or " ".join(str(target.get("description", "")).split())
         return FormField(name, label, "choice", required, description, _choices(schema, ref, list(target["enum"])))
     kind = target.get("type")
     if kind == "boolean":
