@@ -307,3 +307,25 @@ def test_file_names_that_could_spoof_or_break_a_page_are_shown_safely(served: Se
     assert answer.status == 200
     assert "names/shot\\u202egnp.jpg</label>" in answer.body, "a bidi control is shown, never obeyed"
     assert "not-utf8" not in answer.body
+
+
+def test_a_failing_file_cannot_be_approved_whatever_the_page_sends(served: Served, cookie: str) -> None:
+    csrf = _csrf(served, cookie)
+    (served.root / "unstamped").mkdir(exist_ok=True)
+    shutil.copy(FIXTURES / "images" / "photo.jpg", served.root / "unstamped" / "photo.jpg")
+    started = request(
+        served, "POST", "/review/run", f"csrf={csrf}&folder=unstamped&policy=genai-production".encode(),
+        {"Host": _host(served), "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert started.status == 303
+    review = started.getheader("location")
+    page = request(served, "GET", review, headers={"Host": _host(served), "Cookie": cookie}).body
+    assert "FAIL" in page and 'name="pick"' not in page, "a failing file offers no box to tick"
+    fields = {"csrf": csrf, "pick": "0", "reviewer": "R. Lead"}
+    answer = request(
+        served, "POST", f"{review}/approve", "&".join(f"{k}={quote(v)}" for k, v in fields.items()).encode(),
+        {"Host": _host(served), "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert answer.status == 200
+    assert "only files that pass can be approved" in answer.body
+    assert not (served.root / "signoffs").exists()
