@@ -42,10 +42,6 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def _has_approve() -> bool:
-    return _cli("approve", "--help").returncode == 0
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("web") / "studio"
@@ -166,8 +162,6 @@ def test_a_delivery_is_reviewed_filtered_approved_and_its_signoff_verifies(page:
         page.click("a[href$='report.csv']")
     assert "delivery/photo.jpg" in Path(download.value.path()).read_text()
 
-    if not _has_approve():
-        pytest.xfail("`aidisclose approve` is not on this branch yet: merge the QC sign-off branch (i20-signoff)")
     for box in page.locator("input[name='pick']").all():
         box.check()
     page.fill("[name='reviewer']", "R. Lead")

@@ -99,9 +99,11 @@ def _stamp_all(run: StampRun, files: list[Path], record: Path, options: StampOpt
     try:
         plan = plan_stamp(files, RecordLayers.load(record), options)
         with run.lock:
-            run.total = len(plan.jobs) + len(plan.refused)
+            run.total = len(plan.jobs) + len(plan.refused) + len(plan.repeated)
         for refused in plan.refused:
             _report(run, refused)
+        for repeated in plan.repeated:
+            _report(run, repeated)
         for item in plan.items:
             if item.skip:
                 run.say("skipped", f"{item.path}: {item.skip}")
