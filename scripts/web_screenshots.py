@@ -3,7 +3,7 @@
 
 Starts the app on a free 127.0.0.1 port over a scratch root holding the bundled fixtures and test
 signing keys, drives it in Debian's Chromium (Playwright, nothing downloaded) as a person would, and
-saves docs/web-record.png, web-stamp.png, web-inspect.png and web-review.png.
+saves docs/web-record.png, web-stamp.png, web-inspect.png, web-review.png and web-signoff.png.
 Run: .venv/bin/python scripts/web_screenshots.py
 """
 
@@ -59,6 +59,7 @@ def main() -> None:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
                 page = browser.new_page(viewport=SIZE)
                 page.set_default_timeout(60_000)
+                expect.set_options(timeout=60_000)
                 page.goto(url)
 
                 page.goto(base + "/record?load=record.toml")
@@ -87,11 +88,18 @@ def main() -> None:
                 page.click("#table a >> nth=0")
                 expect(page.locator("#filecard")).to_be_visible()
                 page.screenshot(path=str(DOCS / "web-review.png"))
+
+                page.fill("[name='reviewer']", "R. Lead")
+                page.fill("[name='role']", "QC lead")
+                page.click("#approve-all-button")
+                expect(page.locator("#verified")).to_be_visible()
+                page.locator("#signoff").evaluate("e => e.scrollIntoView({block: 'center'})")
+                page.screenshot(path=str(DOCS / "web-signoff.png"))
                 browser.close()
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
-    print("wrote", ", ".join(f"docs/web-{n}.png" for n in ("record", "stamp", "inspect", "review")))
+    print("wrote", ", ".join(f"docs/web-{n}.png" for n in ("record", "stamp", "inspect", "review", "signoff")))
 
 
 if __name__ == "__main__":
