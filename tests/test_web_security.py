@@ -329,3 +329,19 @@ def test_a_failing_file_cannot_be_approved_whatever_the_page_sends(served: Serve
     assert answer.status == 200
     assert "only files that pass can be approved" in answer.body
     assert not (served.root / "signoffs").exists()
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(served: Served, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "aidisclose", "serve", "--root", str(tmp_path), "--port", str(served.port)],
+        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"aidisclose: error: 127.0.0.1:{served.port}: cannot listen there")
+    assert len(done.stderr.strip().splitlines()) == 1
