@@ -30,7 +30,7 @@ PHOTO = FIXTURES / "images" / "photo.jpg"
 
 #: Loaded by no one-file command on a plain JPEG: audio tags, folder watching, pixels, certificates,
 #: the C2PA SDK (no manifest by the pre-scan), the browser for HTML reports, the process pool (one file),
-#: progress bars (not a terminal), QC approval and its CMS signatures.
+#: progress bars (not a terminal), QC approval and its CMS signatures, the web app.
 NEVER_FOR_ONE_JPEG = (
     "mutagen",
     "c2pa",
@@ -44,6 +44,10 @@ NEVER_FOR_ONE_JPEG = (
     "asn1crypto",
     "aidisclose.approve",
     "aidisclose.signoff",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "aidisclose.web",
 )
 #: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
 NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")

@@ -494,16 +494,7 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
 
 
 def _print_stamped(r: StampResult) -> None:
-    from .stamp import StampAction
-
-    if r.action is StampAction.UNCHANGED:
-        line = f"unchanged {terminal_text(str(r.destination))} (already carries this record)"
-    else:
-        line = (
-            f"{r.action.value} {terminal_text(str(r.source))} -> {terminal_text(str(r.destination))} "
-            f"({r.format}; {', '.join(r.carriers)}; {r.keys_written} values)"
-        )
-    stdout.print(line)
+    stdout.print(r.line())
     for note in r.notes:
         stderr.print(f"  note: {terminal_text(str(r.destination))}: {note}")
 
@@ -1386,6 +1377,36 @@ def init_command(
         markup=False,
         highlight=False,
     )
+
+
+@app.command("serve", cls=_Command)
+def serve_command(
+    root: Annotated[Path, typer.Option("--root", metavar="DIR", help="The folder the app may read and write.")] = Path(
+        "."
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: a free one).")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 is reachable from others.")
+    ] = "127.0.0.1",
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="Largest upload, in MiB.")] = 512,
+    sign_cert: SignCertOption = None,
+    sign_key: SignKeyOption = None,
+    trust: TrustOption = None,
+) -> None:
+    """Start the local web app: fill in a record, stamp, inspect, review and sign off a delivery.
+
+    Prints a URL holding a random token: only a browser that opened it can use the app. Every path is
+    confined to --root. Needs the web extra: pip install 'aidisclose[web]'. Ctrl-C stops.
+    """
+    from .web import ServeOptions, serve
+
+    try:
+        serve(ServeOptions(root, host, port, max_upload_mb, sign_cert, sign_key, trust))
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        pass
 
 
 keys_app = typer.Typer(help="Make C2PA signing keys for testing.", no_args_is_help=True, cls=_Group)

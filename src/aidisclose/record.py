@@ -423,6 +423,15 @@ class RecordDraft:
                 return self.origins[loc[:end]]
         return None
 
+    def field_problems(self) -> list[tuple[KeyPath, str]]:
+        """Every problem of the draft, each with the field path it is at, in the words ``validate`` uses."""
+        found = [(loc, reason) for loc, _, reason in self.problems]
+        try:
+            DisclosureRecord.model_validate(self.data)
+        except ValidationError as exc:
+            found += [(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        return found
+
     def validate(self, subject: str | Path | None) -> DisclosureRecord:
         """The record, or one DisclosureError about ``subject`` listing every problem in line order."""
         problems = list(self.problems)

@@ -37,6 +37,7 @@ from .carriers.c2pa.place import ManifestPlace, sidecar_manifest_path
 from .carriers.c2pa.reading import C2paInfo, C2paState, read_manifest, read_manifest_with
 from .carriers.c2pa.signing import ParentManifest, read_parent_manifest, sign
 from .chinalabel import intended_label, label_changes, previous_label
+from .display import terminal_text
 from .errors import DisclosureError, os_errors_reported
 from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
@@ -67,6 +68,15 @@ class StampResult:
     manifest: Path | None = None  # where the C2PA manifest went: the file itself or NAME.EXT.c2pa
     notes: tuple[str, ...] = ()
     action: StampAction = StampAction.STAMPED
+
+    def line(self) -> str:
+        """The one line that says what was done (paths shown by ``terminal_text``); notes come apart."""
+        if self.action is StampAction.UNCHANGED:
+            return f"unchanged {terminal_text(str(self.destination))} (already carries this record)"
+        return (
+            f"{self.action.value} {terminal_text(str(self.source))} -> {terminal_text(str(self.destination))} "
+            f"({self.format}; {', '.join(self.carriers)}; {self.keys_written} values)"
+        )
 
 
 def check_target_choice(output_dir: str | Path | None, in_place: bool) -> None:
