@@ -1000,16 +1000,20 @@ def _print_verdict(file: FileCheck, report: CheckReport, report_dir: Path | None
     """One arrival's verdict line, and its JSON report in ``report_dir``."""
     from .watch import write_arrival_report
 
-    style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
-    failing = [r.rule for r in file.results if r.outcome.value == "fail"]
-    detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
-    line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
-    stdout.print(line, markup=True)
+    _print_verdict_line(file)
     if report_dir is not None:
         try:
             write_arrival_report(report_dir, file, report)
         except DisclosureError as err:
             _error(err)  # the next arrival is still checked
+
+
+def _print_verdict_line(file: FileCheck) -> None:
+    style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
+    failing = [r.rule for r in file.results if r.outcome.value == "fail"]
+    detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
+    line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
+    stdout.print(line, markup=True)
 
 
 def _watch_stamping(
@@ -1029,7 +1033,7 @@ def _watch_stamping(
     from .hotfolder import FOLDER_RECORD, HotFolder
     from .watch import Arrivals, run_watch
 
-    hot = HotFolder(folder, layers, options, policies, strict, trust)
+    hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir)
     again = threading.Event()
     leave_out = (hot.output, *([report_dir] if report_dir is not None else []))
     arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), lambda _path: again.set())
@@ -1047,10 +1051,10 @@ def _watch_stamping(
             _error_text(outcome.error or "")
         if arrival.failed_copy is not None:
             stdout.print(f"failed {terminal_text(str(path))} -> {terminal_text(str(arrival.failed_copy))}")
+        if arrival.check is not None:
+            _print_verdict_line(arrival.check[0])
         for problem in arrival.problems:
             _error_text(terminal_text(problem))
-        if arrival.check is not None:
-            _print_verdict(*arrival.check, report_dir=report_dir)
 
     try:
         with hot.locked():

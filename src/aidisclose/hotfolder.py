@@ -160,6 +160,7 @@ class HotFolder:
         policies: list[Policy] | None = None,
         strict: bool = False,
         trust: TrustSettings | None = None,
+        report_dir: Path | None = None,
     ) -> None:
         if options.output_dir is None:
             raise DisclosureError("watch", "say where the stamped files go", "pass --output DIR")
@@ -170,6 +171,7 @@ class HotFolder:
         self.policies = policies
         self.strict = strict
         self.trust = trust
+        self.report_dir = report_dir
         self.state_dir = self.output / STATE
         self.failed_dir = self.output / FAILED
         self.folder_records = _FolderRecords(self.inbox)
@@ -293,10 +295,12 @@ class HotFolder:
         outcome = stamp_job(planned, self.options)
         outcome = self._replacing_our_own(planned.destination, item, outcome, partial(stamp_job, planned))
         if outcome.result is not None:
-            problems = self._keep_state(item, info, record_key, source_sha256, outcome.result.destination, "stamped")
-            problems += self._clear_failed(item.relative)
-            arrival = Arrival(path, outcome, problems=tuple(problems))
-            return self._checked(arrival, outcome.result.destination)
+            # Checked and reported before the state is kept: a watch killed in between reports it again
+            # after a restart rather than never.
+            arrival = self._checked(Arrival(path, outcome), outcome.result.destination)
+            problems = self._clear_failed(item.relative)
+            problems += self._keep_state(item, info, record_key, source_sha256, outcome.result.destination, "stamped")
+            return dataclasses.replace(arrival, problems=(*arrival.problems, *problems))
         if outcome.skipped is not None:
             problems = self._keep_state(item, info, record_key, source_sha256, None, "skipped")
             return Arrival(path, outcome, problems=tuple(problems))
@@ -344,11 +348,19 @@ class HotFolder:
         return Outcome(item.path, error=reason.one_line())
 
     def _checked(self, arrival: Arrival, destination: Path) -> Arrival:
+        """The stamped file checked against the policies, its report written into ``report_dir``."""
         if self.policies is None:
             return arrival
-        from .watch import check_arrival
+        from .watch import check_arrival, write_arrival_report
 
-        return dataclasses.replace(arrival, check=check_arrival(destination, self.policies, self.strict, self.trust))
+        checked, report = check_arrival(destination, self.policies, self.strict, self.trust)
+        problems = []
+        if self.report_dir is not None:
+            try:
+                write_arrival_report(self.report_dir, checked, report)
+            except DisclosureError as err:
+                problems.append(err.one_line())  # the next arrival is still checked
+        return dataclasses.replace(arrival, check=(checked, report), problems=tuple(problems))
 
     # -- what is kept: the state, the failed copies -------------------------------------------------------
 
@@ -381,6 +393,8 @@ class HotFolder:
                     state["output_sha256"] = file_sha256(kept)
             text = json_dumps(state).encode()
             target = self._state_path(item.relative)
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            (self.state_dir / "lock").touch()  # where the states' mode comes from (rw-r--r--)
             replace_atomically(target, lambda temp: temp.write_bytes(text), _unchecked, self.state_dir / "lock")
         except (OSError, DisclosureError) as exc:
             line = exc.one_line() if isinstance(exc, DisclosureError) else f"{exc.strerror or exc}"

@@ -1,0 +1,322 @@
+"""Hot folders: `watch --stamp` stamps what lands, once, across a kill -9; files still being written are never read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aidisclose import load_record, stamp
+from aidisclose.errors import DisclosureError
+from aidisclose.hotfolder import FAILED, STATE, HotFolder
+from aidisclose.plan import RecordLayers, StampOptions
+from aidisclose.watch import open_for_writing
+
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+
+AIDISCLOSE = Path(sys.executable).with_name("aidisclose")
+JPEG, FLAC = FIXTURES / "images" / "photo.jpg", FIXTURES / "audio" / "tone.flac"
+WAV, MP4 = FIXTURES / "audio" / "tone.wav", FIXTURES / "video" / "clip.mp4"
+
+#: A child process that copies SOURCE to TARGET in CHUNK-byte writes, pausing PAUSE seconds half-way;
+#: with "reopen" it closes the file for the pause and appends the rest afterwards, as a copy resumed.
+COPIER = """
+import sys, time
+source, target, chunk, pause, how = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+data = open(source, "rb").read()
+half = len(data) // 2
+handle = open(target, "wb")
+for offset in range(0, len(data), chunk):
+    if offset <= half < offset + chunk:
+        if how == "reopen":
+            handle.close()
+        time.sleep(pause)
+        if how == "reopen":
+            handle = open(target, "ab")
+    handle.write(data[offset : offset + chunk])
+    handle.flush()
+    time.sleep(0.02)
+handle.close()
+"""
+
+
+def copy_slowly(
+    pairs: list[tuple[Path, Path]], pause: float = 2.0, how: str = "hold", chunk: int = 4096
+) -> subprocess.Popen[bytes]:
+    """Copy each pair in turn in a child process (chunks, a pause half-way): as an export lands."""
+    script = "; ".join(
+        f"subprocess.run([sys.executable, '-c', {COPIER!r}, {str(s)!r}, {str(t)!r}, '{chunk}', '{pause}', '{how}'],"
+        " check=True)"
+        for s, t in pairs
+    )
+    return subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; {script}"])
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+    assert condition(), "timed out"
+
+
+def tree_digest(folder: Path, leave_out: Path | None = None) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder`` (but ``leave_out``): its SHA-256 and mtime."""
+    return {
+        p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not (leave_out and p.is_relative_to(leave_out))
+    }
+
+
+def outputs(out: Path) -> set[str]:
+    """The stamped copies in ``out`` (neither the failed files nor the watch's state)."""
+    return {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.relative_to(out).parts[0] not in (FAILED, STATE) and not p.name.startswith(".")
+    }
+
+
+class Watch:
+    """`aidisclose watch --stamp` in a child process, its output unbuffered so that a kill loses no line."""
+
+    def __init__(self, *args: str | Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.child = subprocess.Popen(
+            [str(AIDISCLOSE), "watch", *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> tuple[str, str]:
+        self.child.send_signal(how)
+        out, err = self.child.communicate(timeout=30)
+        return out, err
+
+
+@pytest.fixture
+def shows(tmp_path: Path) -> Path:
+    """A watched folder: a JPEG, a subfolder with its own record and a FLAC, a damaged JPEG."""
+    inbox = tmp_path / "exports"
+    (inbox / "showB").mkdir(parents=True)
+    (inbox / "bad").mkdir()
+    shutil.copy2(JPEG, inbox / "photo.jpg")
+    shutil.copy2(FLAC, inbox / "showB" / "tone.flac")
+    (inbox / "showB" / "aidisclose.toml").write_text('production = "Show B"\n[[creators]]\nname = "B. Artist"\n')
+    (inbox / "bad" / "broken.jpg").write_bytes(JPEG.read_bytes()[:300])  # a truncated JPEG
+    return inbox
+
+
+def test_a_hot_folder_killed_mid_way_stamps_every_file_once(shows: Path, tmp_path: Path, keys: dict[str, Path]) -> None:
+    out, reports = shows / "stamped", tmp_path / "reports"  # the output inside the watched folder: left out
+    before = tree_digest(shows)
+    args = [shows, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.5"]
+    args += ["--sign", "--sign-cert", keys["chain"], "--sign-key", keys["key"]]
+    args += ["--policy", "genai-production", "--report", reports]
+    first = Watch(*args)
+    copier = None
+    try:
+        # The files already there are done first (three states: two stamped, one failed) ...
+        wait_for(lambda: len(list((out / STATE).glob("*.json"))) == 3 or first.child.poll() is not None)
+        # ... then two files are copied in slowly; the watch is killed while the first is half-way.
+        copier = copy_slowly([(WAV, shows / "showB" / "late.wav"), (MP4, shows / "clip.mp4")])
+        wait_for(lambda: (shows / "showB" / "late.wav").exists())
+        time.sleep(1.4)  # well past the 0.5 s settle time, inside the copier's 2 s pause
+        first_out, first_err = first.stop(signal.SIGKILL)
+        assert first.child.returncode == -signal.SIGKILL
+        done_before = outputs(out)
+        assert done_before == {"photo.jpg", "showB/tone.flac"}, first_err  # the half-copied file was not read
+        kept = {name: (out / name).stat().st_ino for name in done_before}
+        second = Watch(*args)
+        wait_for(lambda: (copier.poll() is not None and len(outputs(out)) == 4) or second.child.poll() is not None)
+        time.sleep(1)
+        second_out, second_err = second.stop()
+    finally:
+        for child in (first.child, copier):
+            if child is not None and child.poll() is None:
+                child.kill()
+    assert second.child.returncode == 0, second_err
+    lines = (first_out + second_out).splitlines()
+    # Every source stamped exactly once over the two runs; the restart left the finished ones alone.
+    for name in ("photo.jpg", "showB/tone.flac", "showB/late.wav", "clip.mp4"):
+        stamped = [line for line in lines if line.startswith(f"stamped {shows / name} -> {out / name} ")]
+        assert len(stamped) == 1, lines
+    assert not any(line.startswith("unchanged") for line in lines), lines
+    assert {name: (out / name).stat().st_ino for name in done_before} == kept  # never written again
+    assert outputs(out) == {"photo.jpg", "showB/tone.flac", "showB/late.wav", "clip.mp4"}
+    # Each output is valid: the record (the subfolder's own laid over --record there only), a trusted signature.
+    for name in outputs(out):
+        found = run_cli("inspect", out / name, "--trust", keys["ca"], "-f", "json").json()["files"][0]
+        assert found["c2pa"]["state"] == "trusted", (name, found["c2pa"])
+        record = found["record"]
+        show = "Show B" if name.startswith("showB/") else "Example Feature"
+        assert record["production"] == show and record["title"] == "Shot 010, sky replacement"
+        assert ([c["name"] for c in record["creators"]] == ["B. Artist"]) == name.startswith("showB/")
+    # One report per stamped file, each a pass.
+    written = sorted(reports.glob("*.json"))
+    assert len(written) == 4 and all(json.loads(p.read_text())["files"][0]["verdict"] == "pass" for p in written)
+    # The damaged file: a copy in _failed with the reason beside it, as one line; the record file not stamped.
+    failed = out / FAILED / "bad" / "broken.jpg"
+    assert failed.read_bytes() == (shows / "bad" / "broken.jpg").read_bytes()
+    (reason,) = (out / FAILED / "bad" / "broken.jpg.txt").read_text().splitlines()
+    assert reason.startswith(f"{shows / 'bad' / 'broken.jpg'}: ")
+    errors = [line for line in (first_err + second_err).splitlines() if line.startswith("aidisclose: error:")]
+    assert errors == [f"aidisclose: error: {reason}"]  # the half-copied file never read: no false failure
+    assert not list(out.rglob("aidisclose.toml*")) and not (out / "stamped").exists()
+    # Nothing in the watched folder was changed; the copied files are the bytes that were copied.
+    after = tree_digest(shows, leave_out=out)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) == set(before) | {"showB/late.wav", "clip.mp4"}
+    assert (shows / "clip.mp4").read_bytes() == MP4.read_bytes()
+
+
+def test_a_restart_does_nothing_when_everything_is_done(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    with hot.locked():
+        first = [hot.process(path) for path in hot.scan()]
+    assert sorted(a.path.name for a in first if a is not None) == ["broken.jpg", "photo.jpg", "tone.flac"]
+    again = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    assert list(again.scan()) == []  # the done test reads the states only
+    assert all(again.process(a.path) is None for a in first if a is not None)
+
+
+def test_a_failed_file_is_retried_once_it_changes(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    broken = shows / "bad" / "broken.jpg"
+    arrival = hot.process(broken)
+    assert arrival is not None and arrival.failed_copy == out / FAILED / "bad" / "broken.jpg"
+    assert hot.process(broken) is None  # unchanged: not tried again
+    shutil.copyfile(JPEG, broken)  # the artist exports it again
+    arrival = hot.process(broken)
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    assert not (out / FAILED / "bad" / "broken.jpg").exists() and not (out / FAILED / "bad" / "broken.jpg.txt").exists()
+    assert run_cli("inspect", out / "bad" / "broken.jpg", "-f", "json").json()["files"][0]["record"]["production"]
+
+
+def test_a_changed_source_replaces_its_own_output_but_never_someone_elses(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    assert hot.process(shows / "photo.jpg") is not None
+    other = load_record(EXAMPLE_RECORD, ["title=Shot 020"])
+    shutil.copyfile(stamp(JPEG, other, output_dir=tmp_path / "other").destination, shows / "photo.jpg")
+    arrival = hot.process(shows / "photo.jpg")  # re-exported: stamped again over the output this watch wrote
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    assert (
+        run_cli("inspect", out / "photo.jpg", "-f", "json").json()["files"][0]["record"]["title"]
+        == "Shot 010, sky replacement"
+    )
+    theirs = out / "showB" / "tone.flac"
+    theirs.parent.mkdir()
+    theirs.write_bytes(b"someone else's file")
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.error and "is not an output of this watch" in arrival.outcome.error
+    assert theirs.read_bytes() == b"someone else's file" and arrival.failed_copy is not None
+
+
+def test_a_bad_folder_record_fails_its_files_naming_its_line(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (shows / "showB" / "aidisclose.toml").write_text('production = "Show B"\nai_used = "maybe"\n')
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.error is not None
+    assert f"{shows / 'showB' / 'aidisclose.toml'} line 2" in arrival.outcome.error, arrival.outcome.error
+    assert (out / FAILED / "showB" / "tone.flac.txt").read_text().strip() == arrival.outcome.error
+    assert hot.process(shows / "photo.jpg") is not None and (out / "photo.jpg").exists()  # the others go on
+    (shows / "showB" / "aidisclose.toml").write_text('production = "Show B"\n')  # fixed: the file is done again
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.result is not None
+
+
+def test_a_folder_record_that_is_a_link_or_huge_is_refused(shows: Path, tmp_path: Path) -> None:
+    record = shows / "showB" / "aidisclose.toml"
+    record.unlink()
+    record.symlink_to("/dev/zero")
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.error and "is a symlink" in arrival.outcome.error
+    record.unlink()
+    record.write_text("# " + "x" * (2 << 20) + "\n")
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.error and "larger than" in arrival.outcome.error
+
+
+def test_two_watches_cannot_write_into_one_output(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first, second = (HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)) for _ in range(2))
+    refused = pytest.raises(DisclosureError, match="another aidisclose watch writes into this folder")
+    with first.locked(), refused, second.locked():
+        pass
+
+
+def test_a_file_open_for_writing_is_told_apart(tmp_path: Path) -> None:
+    path = tmp_path / "arriving.wav"
+    with open(path, "wb") as handle:
+        handle.write(b"RIFF")
+        assert open_for_writing(path) is True
+    assert open_for_writing(path) is False
+
+
+def _watch_reports(watched: Path, reports: Path, *extra: str) -> subprocess.Popen[str]:
+    cmd = [str(AIDISCLOSE), "watch", str(watched), "--report", str(reports), *extra]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None and child.stderr.readline().startswith("watching")
+    time.sleep(1)  # the observer starts after the line
+    return child
+
+
+def test_a_copy_that_pauses_while_open_is_read_once_it_is_closed(tmp_path: Path) -> None:
+    watched, reports = tmp_path / "incoming", tmp_path / "reports"
+    watched.mkdir()
+    stamped = stamp(WAV, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "s").destination
+    child = _watch_reports(watched, reports, "--settle", "0.3")  # far shorter than the pause
+    try:
+        copy_slowly([(stamped, watched / "mix.wav")], pause=2.0, how="hold").wait(timeout=30)
+        wait_for(lambda: list(reports.glob("*.json")))
+        time.sleep(1)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=20)
+    (report,) = reports.glob("mix.wav.*.json")  # one report: the half-written file was never read
+    assert json.loads(report.read_text())["files"][0]["verdict"] == "pass", out
+
+
+def _ten_mb_wav(path: Path) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(bytes(10 << 20))
+    return path
+
+
+@pytest.mark.slow
+def test_the_default_settle_time_outlasts_a_copy_that_stops_for_two_seconds(tmp_path: Path) -> None:
+    watched, reports = tmp_path / "incoming", tmp_path / "reports"
+    watched.mkdir()
+    source = _ten_mb_wav(tmp_path / "long.wav")
+    stamped = stamp(source, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "s").destination
+    child = _watch_reports(watched, reports)  # the default --settle
+    try:
+        # The copy is closed during its pause (a resumed transfer): only the settle time holds the file back.
+        copy_slowly([(stamped, watched / "long.wav")], pause=2.0, how="reopen", chunk=256 << 10).wait(timeout=60)
+        wait_for(lambda: list(reports.glob("*.json")))
+        time.sleep(1)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=20)
+    (report,) = reports.glob("long.wav.*.json")  # no false ERROR for the half copy, then a PASS
+    assert json.loads(report.read_text())["files"][0]["verdict"] == "pass", out
