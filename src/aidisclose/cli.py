@@ -951,49 +951,64 @@ def watch_command(
     discard_credentials: DiscardOption = False,
     rescan: RescanOption = 60.0,
 ) -> None:
-    """Check each file as it lands in FOLDER or changes, once it has settled; with --stamp, stamp it first.
-
-    Ctrl-C or SIGTERM stops (after the file in hand); a watch killed outright resumes where it stopped.
+    """Check each file as it lands in FOLDER or changes, once settled; with --stamp, stamp it first. Ctrl-C stops.
 
     [bold]Examples[/bold]
 
       aidisclose watch incoming/ --policy genai-production --report reports/
 
-      aidisclose watch exports/ --stamp --record show.toml --output stamped/ --sign --sign-config signing.toml
+      aidisclose watch exports/ --stamp -r show.toml -o stamped/ --sign --sign-config sign.toml
     """
     from .watch import prepare_report_folder, watch  # watchdog: only this command loads it
 
     try:
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
-        if not stamping and (record_path or records or overrides or output):
-            raise DisclosureError("watch", "--record, --records, --set and --output are for --stamp", "add --stamp")
-        check = not stamping or bool(policies) or report_dir is not None
-        loaded = _policies(policies) if check else None
+        loaded = _policies(policies) if not stamping or policies or report_dir is not None else None
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         if report_dir is not None:
             prepare_report_folder(report_dir)
-        if stamping:
-            from .plan import RecordLayers, StampOptions, parse_redactions
-
-            signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url)
-            if output is None:
-                raise DisclosureError("watch", "--stamp needs --output FOLDER", "the stamped copies go there")
-            options = StampOptions(
-                output, signing=signing, redact=parse_redactions(redact), replace_standard=replace_standard,
-                discard_credentials=discard_credentials,
-            )  # fmt: skip
-            layers = RecordLayers.load(record_path, records, overrides or ())
+        signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url) if stamping else None
+        hot = _hot_folder_settings(
+            stamping, output, record_path, records, overrides, signing, redact, replace_standard, discard_credentials
+        )
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    if stamping:
-        _watch_stamping(folder, layers, options, loaded, strict, settings, quiet, rescan, report_dir)
+    if hot is not None:
+        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir)
         return
     assert loaded is not None
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
     watch(folder, loaded, partial(_print_verdict, report_dir=report_dir), strict=strict, trust=settings, quiet=quiet)
     stderr.print("stopped", highlight=False)
+
+
+def _hot_folder_settings(
+    stamping: bool,
+    output: Path | None,
+    record: Path | None,
+    records: Path | None,
+    overrides: list[str] | None,
+    signing: SigningIdentity | None,
+    redact: str | None,
+    replace_standard: bool,
+    discard_credentials: bool,
+) -> tuple[RecordLayers, StampOptions] | None:
+    """The record layers and stamp options of ``watch --stamp`` (None without it), checked before watching."""
+    from .plan import RecordLayers, StampOptions, parse_redactions
+
+    if not stamping:
+        if record or records or overrides or output:
+            raise DisclosureError("watch", "--record, --records, --set and --output are for --stamp", "add --stamp")
+        return None
+    if output is None:
+        raise DisclosureError("watch", "--stamp needs --output FOLDER", "the stamped copies go there")
+    options = StampOptions(
+        output, signing=signing, redact=parse_redactions(redact), replace_standard=replace_standard,
+        discard_credentials=discard_credentials,
+    )  # fmt: skip
+    return RecordLayers.load(record, records, overrides or ()), options
 
 
 def _print_verdict(file: FileCheck, report: CheckReport, report_dir: Path | None) -> None:
