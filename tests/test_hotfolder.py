@@ -320,3 +320,36 @@ def test_the_default_settle_time_outlasts_a_copy_that_stops_for_two_seconds(tmp_
         out, _ = child.communicate(timeout=20)
     (report,) = reports.glob("long.wav.*.json")  # no false ERROR for the half copy, then a PASS
     assert json.loads(report.read_text())["files"][0]["verdict"] == "pass", out
+
+
+def _production(path: Path) -> object:
+    return run_cli("inspect", path, "-f", "json").json()["files"][0]["record"].get("production")
+
+
+def test_a_watch_follows_an_edited_folder_record_and_a_folder_moved_in(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stamped"
+    watch = Watch(shows, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.3")
+    try:
+        wait_for(lambda: len(list((out / STATE).glob("*.json"))) == 3 or watch.child.poll() is not None)
+        photo = (out / "photo.jpg").stat().st_ino
+        (shows / "showB" / "aidisclose.toml").write_text('production = "Show C"\n')  # the show is renamed
+        reel = tmp_path / "reel2"
+        reel.mkdir()
+        shutil.copy2(JPEG, reel / "shot.jpg")
+        reel.rename(shows / "reel2")  # a whole folder moved in: no event for its file of its own
+        wait_for(lambda: (out / "reel2" / "shot.jpg").exists() and _production(out / "showB" / "tone.flac") == "Show C")
+        time.sleep(0.5)
+    finally:
+        stdout, stderr = watch.stop()
+    assert watch.child.returncode == 0, stderr
+    assert (out / "photo.jpg").stat().st_ino == photo  # a file outside that folder is left alone
+    assert _production(out / "reel2" / "shot.jpg") == "Example Feature"
+    assert stdout.count(f"stamped {shows / 'showB' / 'tone.flac'} ") == 2, stdout
+
+
+def test_an_output_folder_that_holds_the_watched_folder_is_refused(tmp_path: Path) -> None:
+    inbox = tmp_path / "exports"
+    inbox.mkdir()
+    done = run_cli("watch", inbox, "--stamp", "--record", EXAMPLE_RECORD, "--output", tmp_path)
+    assert done.exit_code == 2 and done.stderr.startswith(f"aidisclose: error: {tmp_path}: is the watched folder")
+    assert list(inbox.iterdir()) == []

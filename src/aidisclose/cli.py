@@ -1048,10 +1048,14 @@ def _watch_stamping(
     from .hotfolder import FOLDER_RECORD, HotFolder
     from .watch import Arrivals, run_watch
 
-    hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir)
     again = threading.Event()
+    try:
+        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     leave_out = (hot.output, *([report_dir] if report_dir is not None else []))
-    arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), lambda _path: again.set())
+    arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), again.set)
 
     def arrived(path: Path) -> None:
         arrival = hot.process(path)

@@ -166,6 +166,10 @@ class HotFolder:
             raise DisclosureError("watch", "say where the stamped files go", "pass --output DIR")
         self.inbox = inbox.resolve()
         self.output = options.output_dir.resolve()
+        if self.inbox.is_relative_to(self.output):  # the mirrored tree would be written into the watched folder
+            raise DisclosureError(
+                options.output_dir, "is the watched folder or holds it", "give --output a folder outside it, or in it"
+            )
         self.options = dataclasses.replace(options, output_dir=self.output, overwrite=False, in_place=False)
         self.layers = layers
         self.policies = policies

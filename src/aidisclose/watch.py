@@ -72,8 +72,9 @@ class Arrivals(FileSystemEventHandler):
     """Collects paths that were created, changed or moved in; ignores hidden, temporary and sidecar files.
 
     ``leave_out`` are folders whose files are never arrivals (an output folder inside the watched one);
-    ``ignore_names`` are file names that are not arrivals either (a hot folder's per-folder records), but
-    whose change is told to ``on_ignored``.
+    ``ignore_names`` are file names that are not arrivals either (a hot folder's per-folder records).
+    ``on_rescan`` is told when the folder should be looked through again: one of those files changed, or
+    a folder was made or moved in (its files may come without events of their own).
     """
 
     def __init__(
@@ -81,12 +82,12 @@ class Arrivals(FileSystemEventHandler):
         root: Path,
         leave_out: tuple[Path, ...] = (),
         ignore_names: frozenset[str] = frozenset(),
-        on_ignored: Callable[[Path], None] | None = None,
+        on_rescan: Callable[[], None] | None = None,
     ) -> None:
         self.root = root
         self.leave_out = tuple(folder.resolve() for folder in leave_out)
         self.ignore_names = ignore_names
-        self.on_ignored = on_ignored
+        self.on_rescan = on_rescan
         self.pending: dict[Path, _Pending] = {}
         self.writing: set[Path] = set()  # modified since they were last closed after writing (inotify)
         self.lock = threading.Lock()
@@ -98,8 +99,8 @@ class Arrivals(FileSystemEventHandler):
         if any(path.is_relative_to(folder) for folder in self.leave_out):
             return False
         if path.name in self.ignore_names:
-            if self.on_ignored is not None:
-                self.on_ignored(path)
+            if self.on_rescan is not None:
+                self.on_rescan()
             return False
         return True
 
@@ -115,6 +116,8 @@ class Arrivals(FileSystemEventHandler):
     def on_created(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
             self.note(self._path(event.src_path))
+        elif self.on_rescan is not None:
+            self.on_rescan()
 
     def on_modified(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
@@ -129,6 +132,8 @@ class Arrivals(FileSystemEventHandler):
                 self.writing.discard(self._path(event.src_path))
 
     def on_moved(self, event: FileSystemEvent) -> None:
+        if event.is_directory and self.on_rescan is not None:
+            self.on_rescan()
         if not event.is_directory:
             path = self._path(event.dest_path)
             with self.lock:
