@@ -184,10 +184,16 @@ def test_a_hot_folder_killed_mid_way_stamps_every_file_once(shows: Path, tmp_pat
 
 def test_a_restart_does_nothing_when_everything_is_done(shows: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
+    hostile = os.fsdecode(b"caf\xe9\n\x1b[31m.jpg")  # not UTF-8, a newline, an escape sequence
+    shutil.copy2(JPEG, shows / hostile)
+    (shows / "bad" / hostile).write_bytes(b"\xff\xd8 not a JPEG")
     hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
     with hot.locked():
         first = [hot.process(path) for path in hot.scan()]
-    assert sorted(a.path.name for a in first if a is not None) == ["broken.jpg", "photo.jpg", "tone.flac"]
+    names = ["broken.jpg", hostile, hostile, "photo.jpg", "tone.flac"]
+    assert sorted(a.path.name for a in first if a is not None) == sorted(names)
+    (reason,) = (out / FAILED / "bad" / f"{hostile}.txt").read_text(errors="surrogateescape").splitlines()
+    assert "\x1b" not in reason and "caf\\udce9 \\x1b[31m.jpg" in reason  # shown as text, on one line
     again = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
     assert list(again.scan()) == []  # the done test reads the states only
     assert all(again.process(a.path) is None for a in first if a is not None)

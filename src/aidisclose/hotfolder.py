@@ -127,6 +127,11 @@ def _read_folder_record(path: Path, depth: int) -> FolderRecord | DisclosureErro
     return values, Origin(str(path), rank=(0, depth), lines=toml_key_lines(toml) if toml else {})
 
 
+def _path_digest(relative: Path) -> str:
+    """A relative path's SHA-256, over its bytes as the file system holds them (any name, UTF-8 or not)."""
+    return hashlib.sha256(os.fsencode(relative.as_posix())).hexdigest()
+
+
 def _unchecked(_temp: Path) -> None:
     """Text aidisclose wrote itself from values it holds: nothing to read back."""
 
@@ -220,8 +225,7 @@ class HotFolder:
     # -- the done test ----------------------------------------------------------------------------------
 
     def _state_path(self, relative: Path) -> Path:
-        digest = hashlib.sha256(relative.as_posix().encode("utf-8", "surrogateescape")).hexdigest()
-        return self.state_dir / f"{digest[:40]}.json"
+        return self.state_dir / f"{_path_digest(relative)[:40]}.json"
 
     def _read_state(self, relative: Path) -> dict[str, Any] | None:
         try:
@@ -231,7 +235,7 @@ class HotFolder:
             return None  # none, or unreadable: the file goes through stamp, which tells what is already done
         if not isinstance(data, dict) or data.get("format") != _STATE_FORMAT:
             return None
-        if data.get("source") != relative.as_posix():
+        if data.get("source_path_sha256") != _path_digest(relative):
             return None  # another path with the same digest prefix: never taken for this one
         return data
 
@@ -266,10 +270,12 @@ class HotFolder:
             return False
         if state.get("record") != self._planned(item)[1]:
             return False
-        kept = state.get("kept")
-        if not isinstance(kept, str):
-            return state.get("outcome") == "skipped"
-        there = _stat(self.output / kept)
+        outcome = state.get("outcome")
+        if outcome == "skipped":
+            return True
+        if outcome not in ("stamped", "failed"):
+            return False
+        there = _stat(self.output / item.relative if outcome == "stamped" else self._failed_paths(item.relative)[0])
         return there is not None and [there.st_size, there.st_mtime_ns] == state.get("kept_size_mtime")
 
     # -- one arrival ------------------------------------------------------------------------------------
@@ -381,7 +387,8 @@ class HotFolder:
         """Write the state of ``item`` (atomically): what makes it done; the problems doing so."""
         state: dict[str, Any] = {
             "format": _STATE_FORMAT,
-            "source": item.relative.as_posix(),
+            "source": item.relative.as_posix(),  # for people; a name that is not UTF-8 is shown escaped
+            "source_path_sha256": _path_digest(item.relative),
             "identity": _identity(info),
             "source_sha256": source_sha256,
             "record": record_key,
@@ -391,7 +398,7 @@ class HotFolder:
         try:
             if kept is not None:
                 there = os.lstat(kept)
-                state["kept"] = kept.relative_to(self.output).as_posix()
+                state["kept"] = kept.relative_to(self.output).as_posix()  # for people: the done test derives it
                 state["kept_size_mtime"] = [there.st_size, there.st_mtime_ns]
                 if outcome == "stamped":
                     state["output_sha256"] = file_sha256(kept)
