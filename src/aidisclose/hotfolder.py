@@ -74,34 +74,36 @@ class _FolderRecords:
     """The ``aidisclose.toml`` files of the watched tree, read again only when one changes."""
 
     root: Path
-    cache: dict[Path, tuple[tuple[int, int, int], FolderRecord | DisclosureError]] = field(default_factory=dict)
+    cache: dict[Path, tuple[object, FolderRecord | DisclosureError]] = field(default_factory=dict)
 
-    def for_file(self, relative: Path) -> list[FolderRecord]:
-        """The records of the folders from the root down to ``relative``'s folder, outermost first."""
+    def for_file(self, relative: Path) -> tuple[list[FolderRecord], tuple[object, ...]]:
+        """The records of the folders from the root down to ``relative``'s folder, outermost first; and what
+        tells them apart from any other set of records (their paths and file identities)."""
         folders = [self.root, *(self.root / Path(*relative.parts[:depth]) for depth in range(1, len(relative.parts)))]
-        found = []
+        found, signature = [], []
         for depth, folder in enumerate(folders, start=1):
-            loaded = self._load(folder / FOLDER_RECORD, depth)
+            key, loaded = self._load(folder / FOLDER_RECORD, depth)
             if isinstance(loaded, DisclosureError):
                 raise loaded
             if loaded is not None:
                 found.append(loaded)
-        return found
+                signature.append((folder, key))
+        return found, tuple(signature)
 
-    def _load(self, path: Path, depth: int) -> FolderRecord | DisclosureError | None:
+    def _load(self, path: Path, depth: int) -> tuple[object, FolderRecord | DisclosureError | None]:
         try:
             info = os.lstat(path)
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
-            return DisclosureError(path, f"cannot read the folder's record: {exc.strerror or exc}")
-        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            return None, DisclosureError(path, f"cannot read the folder's record: {exc.strerror or exc}")
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         cached = self.cache.get(path)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return key, cached[1]
         loaded = _read_folder_record(path, depth)
         self.cache[path] = (key, loaded)
-        return loaded
+        return key, loaded
 
 
 def _read_folder_record(path: Path, depth: int) -> FolderRecord | DisclosureError:
@@ -185,6 +187,7 @@ class HotFolder:
         self.failed_dir = self.output / FAILED
         self.folder_records = _FolderRecords(self.inbox)
         self._told: set[Path] = set()  # skipped entries of a scan, told once a run
+        self._record_keys: dict[tuple[Path, tuple[object, ...]], str] = {}
 
     # -- set-up ---------------------------------------------------------------------------------------
 
@@ -256,10 +259,27 @@ class HotFolder:
     def _planned(self, item: Item) -> tuple[StampJob | DisclosureError, str]:
         """The stamp job for ``item`` (or the DisclosureError refusing it) and its record key."""
         try:
-            job = plan_job(item, self.layers, self.options, self.folder_records.for_file(item.relative))
+            records, _ = self.folder_records.for_file(item.relative)
+            job = plan_job(item, self.layers, self.options, records)
         except DisclosureError as err:
             return err, self._record_key(None, err.one_line())
         return job, self._record_key(job.record, None)
+
+    def _record_key_of(self, item: Item) -> str:
+        """``_planned(item)[1]``, the same for every file of a folder without a row of its own: computed once."""
+        row = item.relative.as_posix()
+        try:
+            _, signature = self.folder_records.for_file(item.relative)
+        except DisclosureError:
+            return self._planned(item)[1]
+        if row in self.layers.rows:
+            return self._planned(item)[1]
+        key = (item.relative.parent, signature)
+        if key not in self._record_keys:
+            if len(self._record_keys) > 10_000:
+                self._record_keys.clear()
+            self._record_keys[key] = self._planned(item)[1]
+        return self._record_keys[key]
 
     def done(self, path: Path) -> bool:
         """Whether ``path`` was already dealt with, as it is now and with the record it would get now."""
@@ -268,7 +288,7 @@ class HotFolder:
         state = self._read_state(item.relative)
         if info is None or state is None or state.get("identity") != _identity(info):
             return False
-        if state.get("record") != self._planned(item)[1]:
+        if state.get("record") != self._record_key_of(item):
             return False
         outcome = state.get("outcome")
         if outcome == "skipped":
