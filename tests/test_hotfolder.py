@@ -359,3 +359,28 @@ def test_an_output_folder_that_holds_the_watched_folder_is_refused(tmp_path: Pat
     done = run_cli("watch", inbox, "--stamp", "--record", EXAMPLE_RECORD, "--output", tmp_path)
     assert done.exit_code == 2 and done.stderr.startswith(f"aidisclose: error: {tmp_path}: is the watched folder")
     assert list(inbox.iterdir()) == []
+
+
+def test_a_watch_killed_while_it_writes_leaves_no_half_output(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "exports", tmp_path / "stamped"
+    inbox.mkdir()
+    _ten_mb_wav(inbox / "long.wav")
+    args = [inbox, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.2"]
+    first = Watch(*args)
+    try:
+        wait_for(lambda: list(out.glob(".long.wav.*.aidisclose-tmp")) or first.child.poll() is not None, seconds=60)
+        first.stop(signal.SIGKILL)  # while the stamped copy is being written
+    finally:
+        if first.child.poll() is None:
+            first.child.kill()
+    assert first.child.returncode == -signal.SIGKILL
+    assert not (out / "long.wav").exists()  # only the temp file, never a half-written output under its name
+    (temp,) = out.glob(".long.wav.*.aidisclose-tmp")
+    second = Watch(*args)
+    try:
+        wait_for(lambda: len(list((out / STATE).glob("*.json"))) == 1 or second.child.poll() is not None, seconds=60)
+    finally:
+        stdout, stderr = second.stop()
+    assert f"stamped {inbox / 'long.wav'} -> {out / 'long.wav'} " in stdout, stderr
+    assert f"removed the temp file {temp.name} of an interrupted run" in stderr  # told as a note
+    assert not temp.exists() and _production(out / "long.wav") == "Example Feature"
