@@ -384,3 +384,22 @@ def test_a_watch_killed_while_it_writes_leaves_no_half_output(tmp_path: Path) ->
     assert f"stamped {inbox / 'long.wav'} -> {out / 'long.wav'} " in stdout, stderr
     assert f"removed the temp file {temp.name} of an interrupted run" in stderr  # told as a note
     assert not temp.exists() and _production(out / "long.wav") == "Example Feature"
+
+
+def test_a_files_row_of_records_and_set_are_laid_over_its_folders_record(shows: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "shots.csv"
+    manifest.write_text("path,production,asset_id\nshowB/tone.flac,Show B (director's cut),B-001\n")
+    layers = RecordLayers.load(EXAMPLE_RECORD, manifest, ["approval_reference=APPROVAL-7"])
+    hot = HotFolder(shows, layers, StampOptions(tmp_path / "out"))
+    for name in ("showB/tone.flac", "photo.jpg"):
+        arrival = hot.process(shows / name)
+        assert arrival is not None and arrival.outcome.result is not None, arrival
+    flac = run_cli("inspect", tmp_path / "out" / "showB" / "tone.flac", "-f", "json").json()["files"][0]["record"]
+    assert (flac["production"], flac["asset_id"]) == ("Show B (director's cut)", "B-001")
+    assert [c["name"] for c in flac["creators"]] == ["B. Artist"] and flac["approval_reference"] == "APPROVAL-7"
+    photo = run_cli("inspect", tmp_path / "out" / "photo.jpg", "-f", "json").json()["files"][0]["record"]
+    assert (photo["production"], photo["asset_id"], photo["approval_reference"]) == (
+        "Example Feature",
+        "SHOT010_V003",
+        "APPROVAL-7",
+    )
