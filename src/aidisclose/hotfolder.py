@@ -42,7 +42,7 @@ from .carriers.base import file_sha256
 from .carriers.c2pa.trust import TrustSettings
 from .check import CheckReport, FileCheck
 from .display import json_dumps, terminal_text
-from .errors import DisclosureError
+from .errors import DisclosureError, unexpected
 from .plan import FolderRecord, RecordLayers, StampJob, StampOptions, plan_job, stamp_job
 from .policy import Policy
 from .record import DisclosureRecord, Origin, record_data_from_text
@@ -301,8 +301,16 @@ class HotFolder:
     # -- one arrival ------------------------------------------------------------------------------------
 
     def process(self, path: Path) -> Arrival | None:
-        """Stamp one settled file into the output folder (or ``_failed``); None when there is nothing to do."""
-        path = Path(os.path.abspath(path))
+        """Stamp one settled file into the output folder (or ``_failed``); None when there is nothing to do.
+
+        Never raises: a watch goes on with the next file whatever happened to this one.
+        """
+        try:
+            return self._process(Path(os.path.abspath(path)))
+        except Exception as exc:  # a bug must not stop the watch; the line says it is one
+            return Arrival(path, Outcome(path, error=unexpected(path, exc)))
+
+    def _process(self, path: Path) -> Arrival | None:
         refused = self._refused(path)
         if refused is not None:
             if path in self._told:
@@ -340,8 +348,7 @@ class HotFolder:
         """Why a path must not be stamped from where it is, before it is read: None when it may."""
         if not path.is_relative_to(self.inbox):
             return DisclosureError(path, f"is not inside the watched folder {self.inbox}").one_line()
-        relative = path.relative_to(self.inbox)
-        if relative.parts[0] == FAILED:
+        if path.relative_to(self.inbox).parts[:1] == (FAILED,):
             return DisclosureError(
                 path, f"a top folder named {FAILED} in the watched folder would mix with the failed files"
             ).one_line()
