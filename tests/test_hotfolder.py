@@ -403,3 +403,23 @@ def test_a_files_row_of_records_and_set_are_laid_over_its_folders_record(shows: 
         "SHOT010_V003",
         "APPROVAL-7",
     )
+
+
+def test_a_fifo_that_lands_is_told_and_never_opened(shows: Path, tmp_path: Path) -> None:
+    os.mkfifo(shows / "pipe.wav")  # opening it to read would wait for a writer forever
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    class Hung(BaseException):  # not an Exception: nothing on the way may take it for a read error
+        pass
+
+    def hung(_number: int, _frame: object) -> None:
+        raise Hung("the FIFO was opened")
+
+    earlier = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a hang fails the test instead of stalling the run
+    try:
+        arrival = hot.process(shows / "pipe.wav")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, earlier)
+    assert arrival is not None and arrival.outcome.skipped and "not a regular file" in arrival.outcome.skipped
+    assert not (tmp_path / "out" / FAILED).exists()

@@ -323,6 +323,8 @@ class HotFolder:
         if info is None:
             return None  # gone again before it could be read
         item = self._item(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the first read: told, never opened
+            return Arrival(path, Outcome(path, skipped=f"{path}: not a regular file (a FIFO, device or socket)"))
         planned, record_key = self._planned(item)
         if isinstance(planned, DisclosureError):
             return self._failed(path, planned.one_line(), (info, record_key, None))
