@@ -334,7 +334,10 @@ def _production(path: Path) -> object:
 
 def test_a_watch_follows_an_edited_folder_record_and_a_folder_moved_in(shows: Path, tmp_path: Path) -> None:
     out = tmp_path / "stamped"
-    watch = Watch(shows, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.3")
+    (shows / "take2.jpg.part").write_bytes(JPEG.read_bytes()[:500])  # an exporter's file, not yet renamed
+    watch = Watch(
+        shows, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.3", "--exclude", "*.part"
+    )
     try:
         wait_for(lambda: len(list((out / STATE).glob("*.json"))) == 3 or watch.child.poll() is not None)
         photo = (out / "photo.jpg").stat().st_ino
@@ -343,6 +346,7 @@ def test_a_watch_follows_an_edited_folder_record_and_a_folder_moved_in(shows: Pa
         reel.mkdir()
         shutil.copy2(JPEG, reel / "shot.jpg")
         reel.rename(shows / "reel2")  # a whole folder moved in: no event for its file of its own
+        (shows / "reel2" / "take3.jpg.part").write_bytes(JPEG.read_bytes()[:500])
         wait_for(lambda: (out / "reel2" / "shot.jpg").exists() and _production(out / "showB" / "tone.flac") == "Show C")
         time.sleep(0.5)
     finally:
@@ -351,6 +355,7 @@ def test_a_watch_follows_an_edited_folder_record_and_a_folder_moved_in(shows: Pa
     assert (out / "photo.jpg").stat().st_ino == photo  # a file outside that folder is left alone
     assert _production(out / "reel2" / "shot.jpg") == "Example Feature"
     assert stdout.count(f"stamped {shows / 'showB' / 'tone.flac'} ") == 2, stdout
+    assert not list(out.rglob("*.part*")) and ".part" not in stdout + stderr  # --exclude: neither stamped nor failed
 
 
 def test_an_output_folder_that_holds_the_watched_folder_is_refused(tmp_path: Path) -> None:
@@ -408,6 +413,7 @@ def test_a_files_row_of_records_and_set_are_laid_over_its_folders_record(shows: 
 def test_a_fifo_that_lands_is_told_and_never_opened(shows: Path, tmp_path: Path) -> None:
     os.mkfifo(shows / "pipe.wav")  # opening it to read would wait for a writer forever
     hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+
     class Hung(BaseException):  # not an Exception: nothing on the way may take it for a read error
         pass
 

@@ -950,6 +950,8 @@ def watch_command(
     replace_standard: ReplaceStandardOption = False,
     discard_credentials: DiscardOption = False,
     rescan: RescanOption = 60.0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Check each file as it lands in FOLDER or changes, once settled; with --stamp, stamp it first. Ctrl-C stops.
 
@@ -959,7 +961,7 @@ def watch_command(
 
       aidisclose watch exports/ --stamp -r show.toml -o stamped/ --sign --sign-config sign.toml
     """
-    from .watch import prepare_report_folder, watch  # watchdog: only this command loads it
+    from .watch import prepare_report_folder  # watchdog: only this command loads it
 
     try:
         if not folder.is_dir():
@@ -969,18 +971,25 @@ def watch_command(
         if report_dir is not None:
             prepare_report_folder(report_dir)
         signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url) if stamping else None
-        hot = _hot_folder_settings(
-            stamping, output, record_path, records, overrides, signing, redact, replace_standard, discard_credentials
-        )
+        hot = _hot_folder_settings(stamping, output, record_path, records, overrides, signing, redact,
+                                   replace_standard, discard_credentials, include, exclude)  # fmt: skip
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     if hot is not None:
         _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir)
         return
-    assert loaded is not None
+    _watch_checking(folder, loaded or [], strict, settings, quiet, report_dir)
+
+
+def _watch_checking(
+    folder: Path, policies: list[Policy], strict: bool, trust: TrustSettings, quiet: float, report_dir: Path | None
+) -> None:
+    """``watch`` without --stamp: each arrival's verdict line and report."""
+    from .watch import watch  # watchdog: only this command loads it
+
     stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
-    watch(folder, loaded, partial(_print_verdict, report_dir=report_dir), strict=strict, trust=settings, quiet=quiet)
+    watch(folder, policies, partial(_print_verdict, report_dir=report_dir), strict=strict, trust=trust, quiet=quiet)
     stderr.print("stopped", highlight=False)
 
 
@@ -994,13 +1003,17 @@ def _hot_folder_settings(
     redact: str | None,
     replace_standard: bool,
     discard_credentials: bool,
-) -> tuple[RecordLayers, StampOptions] | None:
+    include: list[str] | None,
+    exclude: list[str] | None,
+) -> tuple[RecordLayers, StampOptions, WalkOptions] | None:
     """The record layers and stamp options of ``watch --stamp`` (None without it), checked before watching."""
     from .plan import RecordLayers, StampOptions, parse_redactions
 
     if not stamping:
-        if record or records or overrides or output:
-            raise DisclosureError("watch", "--record, --records, --set and --output are for --stamp", "add --stamp")
+        if record or records or overrides or output or include or exclude:
+            raise DisclosureError(
+                "watch", "--record, --records, --set, --output, --include and --exclude are for --stamp", "add --stamp"
+            )
         return None
     if output is None:
         raise DisclosureError("watch", "--stamp needs --output FOLDER", "the stamped copies go there")
@@ -1008,7 +1021,7 @@ def _hot_folder_settings(
         output, signing=signing, redact=parse_redactions(redact), replace_standard=replace_standard,
         discard_credentials=discard_credentials,
     )  # fmt: skip
-    return RecordLayers.load(record, records, overrides or ()), options
+    return RecordLayers.load(record, records, overrides or ()), options, _walk_options(include, exclude, False)
 
 
 def _print_verdict(file: FileCheck, report: CheckReport, report_dir: Path | None) -> None:
@@ -1035,6 +1048,7 @@ def _watch_stamping(
     folder: Path,
     layers: RecordLayers,
     options: StampOptions,
+    walking: WalkOptions,
     policies: list[Policy] | None,
     strict: bool,
     trust: TrustSettings,
@@ -1050,12 +1064,12 @@ def _watch_stamping(
 
     again = threading.Event()
     try:
-        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir)
+        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     leave_out = (hot.output, *([report_dir] if report_dir is not None else []))
-    arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), again.set)
+    arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), again.set, hot.wanted)
 
     def arrived(path: Path) -> None:
         arrival = hot.process(path)

@@ -168,6 +168,7 @@ class HotFolder:
         strict: bool = False,
         trust: TrustSettings | None = None,
         report_dir: Path | None = None,
+        walk_options: WalkOptions | None = None,
     ) -> None:
         if options.output_dir is None:
             raise DisclosureError("watch", "say where the stamped files go", "pass --output DIR")
@@ -183,6 +184,12 @@ class HotFolder:
         self.strict = strict
         self.trust = trust
         self.report_dir = report_dir
+        given = walk_options or WalkOptions()
+        self.walk_options = WalkOptions(
+            include=given.include,
+            exclude=(*given.exclude, FOLDER_RECORD),
+            leave_out=((self.output, "the --output folder: not watched"),),
+        )
         self.state_dir = self.output / STATE
         self.failed_dir = self.output / FAILED
         self.folder_records = _FolderRecords(self.inbox)
@@ -210,12 +217,13 @@ class HotFolder:
         finally:
             os.close(fd)
 
-    def walk_options(self) -> WalkOptions:
-        return WalkOptions(exclude=(FOLDER_RECORD,), leave_out=((self.output, "the --output folder: not watched"),))
+    def wanted(self, path: Path) -> bool:
+        """Whether an arrival at ``path`` passes --include and --exclude, as the walk of ``scan`` does."""
+        return not path.is_relative_to(self.inbox) or self.walk_options.selects(path.relative_to(self.inbox).as_posix())
 
     def scan(self, on_skipped: Callable[[str], None] | None = None) -> Iterator[Path]:
         """The files already in the watched folder that are not done (walked as ``stamp`` walks)."""
-        for item in walk([self.inbox], self.walk_options()):
+        for item in walk([self.inbox], self.walk_options):
             if item.skip or item.error:
                 told = item.skip == HIDDEN or item.path in self._told or item.path.resolve() == self.output
                 if not told and on_skipped is not None:

@@ -74,7 +74,8 @@ class Arrivals(FileSystemEventHandler):
     ``leave_out`` are folders whose files are never arrivals (an output folder inside the watched one);
     ``ignore_names`` are file names that are not arrivals either (a hot folder's per-folder records).
     ``on_rescan`` is told when the folder should be looked through again: one of those files changed, or
-    a folder was made or moved in (its files may come without events of their own).
+    a folder was made or moved in (its files may come without events of their own). ``accept`` leaves
+    out the paths it refuses (--include and --exclude).
     """
 
     def __init__(
@@ -83,11 +84,13 @@ class Arrivals(FileSystemEventHandler):
         leave_out: tuple[Path, ...] = (),
         ignore_names: frozenset[str] = frozenset(),
         on_rescan: Callable[[], None] | None = None,
+        accept: Callable[[Path], bool] | None = None,
     ) -> None:
         self.root = root
         self.leave_out = tuple(folder.resolve() for folder in leave_out)
         self.ignore_names = ignore_names
         self.on_rescan = on_rescan
+        self.accept = accept
         self.pending: dict[Path, _Pending] = {}
         self.writing: set[Path] = set()  # modified since they were last closed after writing (inotify)
         self.lock = threading.Lock()
@@ -102,7 +105,7 @@ class Arrivals(FileSystemEventHandler):
             if self.on_rescan is not None:
                 self.on_rescan()
             return False
-        return True
+        return self.accept is None or self.accept(path)
 
     def note(self, path: Path) -> None:
         """Watch ``path`` until it settles (again, if it was being watched)."""
