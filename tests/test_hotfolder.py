@@ -279,8 +279,7 @@ def test_a_file_open_for_writing_is_told_apart(tmp_path: Path) -> None:
 def _watch_reports(watched: Path, reports: Path, *extra: str) -> subprocess.Popen[str]:
     cmd = [str(AIDISCLOSE), "watch", str(watched), "--report", str(reports), *extra]
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert child.stderr is not None and child.stderr.readline().startswith("watching")
-    time.sleep(1)  # the observer starts after the line
+    assert child.stderr is not None and child.stderr.readline().startswith("watching")  # the observer is up
     return child
 
 

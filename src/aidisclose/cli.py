@@ -988,8 +988,11 @@ def _watch_checking(
     """``watch`` without --stamp: each arrival's verdict line and report."""
     from .watch import watch  # watchdog: only this command loads it
 
-    stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
-    watch(folder, policies, partial(_print_verdict, report_dir=report_dir), strict=strict, trust=trust, quiet=quiet)
+    def started() -> None:
+        stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
+
+    verdict = partial(_print_verdict, report_dir=report_dir)
+    watch(folder, policies, verdict, strict=strict, trust=trust, quiet=quiet, on_started=started)
     stderr.print("stopped", highlight=False)
 
 
@@ -1091,9 +1094,9 @@ def _watch_stamping(
 
     try:
         with hot.locked():
-            stderr.print(f"watching {terminal_text(str(folder))}, stamping into {terminal_text(str(hot.output))}")
+            line = f"watching {terminal_text(str(folder))}, stamping into {terminal_text(str(hot.output))}"
             run_watch(arrivals, arrived, quiet, scan=partial(hot.scan, _print_skipped), rescan=again,
-                      rescan_every=rescan)  # fmt: skip
+                      rescan_every=rescan, on_started=partial(stderr.print, line))  # fmt: skip
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None

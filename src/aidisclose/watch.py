@@ -181,15 +181,19 @@ def watch(
     trust: TrustSettings | None = None,
     quiet: float = DEFAULT_SETTLE,
     stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
-    """Check files arriving in ``folder`` (recursively) until ``stop`` is set, Ctrl-C or SIGTERM."""
+    """Check files arriving in ``folder`` (recursively) until ``stop`` is set, Ctrl-C or SIGTERM.
+
+    ``on_started`` is called once events are being received: a file that lands after it is seen.
+    """
 
     def arrived(path: Path) -> None:
         checked, report = check_arrival(path, policies, strict, trust)
         if checked.verdict is not Verdict.skipped:
             on_checked(checked, report)
 
-    run_watch(Arrivals(folder.resolve()), arrived, quiet, stop)
+    run_watch(Arrivals(folder.resolve()), arrived, quiet, stop, on_started=on_started)
 
 
 def check_arrival(
@@ -209,6 +213,7 @@ def run_watch(
     scan: Callable[[], Iterable[Path]] | None = None,
     rescan: threading.Event | None = None,
     rescan_every: float | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
     """``handle`` each path that settles in ``arrivals.root`` until ``stop`` is set, Ctrl-C or SIGTERM.
 
@@ -224,6 +229,8 @@ def run_watch(
     observer = Observer()
     observer.schedule(arrivals, str(arrivals.root), recursive=True)
     observer.start()
+    if on_started is not None:
+        on_started()
     rescan = rescan or threading.Event()
     if scan is not None:
         rescan.set()
