@@ -428,3 +428,16 @@ def test_a_fifo_that_lands_is_told_and_never_opened(shows: Path, tmp_path: Path)
         signal.signal(signal.SIGALRM, earlier)
     assert arrival is not None and arrival.outcome.skipped and "not a regular file" in arrival.outcome.skipped
     assert not (tmp_path / "out" / FAILED).exists()
+
+
+def test_a_sidecar_format_killed_between_its_media_and_its_sidecar_is_stamped_on_restart(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "exports", tmp_path / "stamped"
+    inbox.mkdir()
+    shutil.copy2(FIXTURES / "video" / "clip.mkv", inbox / "clip.mkv")
+    out.mkdir()
+    shutil.copy2(inbox / "clip.mkv", out / "clip.mkv")  # the media copied, the watch killed before the XMP
+    hot = HotFolder(inbox, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    arrival = hot.process(inbox / "clip.mkv")
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    assert (out / "clip.mkv.xmp").exists() and _production(out / "clip.mkv") == "Example Feature"
+    assert not (out / FAILED).exists()

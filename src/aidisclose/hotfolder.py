@@ -341,7 +341,9 @@ class HotFolder:
         except DisclosureError as err:
             return self._failed(path, err.one_line(), (info, record_key, None))
         outcome = stamp_job(planned, self.options)
-        outcome = self._replacing_our_own(planned.destination, item, outcome, partial(stamp_job, planned))
+        outcome = self._replacing_our_own(
+            planned.destination, item, source_sha256, outcome, partial(stamp_job, planned)
+        )
         if outcome.result is not None:
             # Checked and reported before the state is kept: a watch killed in between reports it again
             # after a restart rather than never.
@@ -371,21 +373,25 @@ class HotFolder:
         self,
         destination: Path,
         item: Item,
+        source_sha256: str,
         outcome: Outcome[StampResult],
         again: Callable[[StampOptions], Outcome[StampResult]],
     ) -> Outcome[StampResult]:
-        """A changed source whose earlier output this watch wrote is stamped over it; anyone else's is kept."""
+        """A changed source whose earlier output this watch wrote is stamped over it; anyone else's is kept.
+
+        Also replaced: a plain copy of the source, as a sidecar format's stamp leaves it when killed
+        between copying the media and writing its NAME.EXT.xmp (nothing of anyone's is lost).
+        """
         exists = DisclosureError(destination, "already exists", "pass --overwrite to replace it").one_line()
         if outcome.error != exists:
             return outcome
         state = self._read_state(item.relative)
-        ours = state is not None and state.get("outcome") == "stamped" and state.get("output_sha256")
-        if ours:
-            try:
-                ours = file_sha256(destination) == state.get("output_sha256")  # type: ignore[union-attr]
-            except DisclosureError:
-                ours = False
-        if ours:
+        earlier = state.get("output_sha256") if state is not None and state.get("outcome") == "stamped" else None
+        try:
+            there = file_sha256(destination)
+        except DisclosureError:
+            there = None
+        if there is not None and there in (earlier, source_sha256):
             return again(dataclasses.replace(self.options, overwrite=True))
         reason = DisclosureError(
             destination,
