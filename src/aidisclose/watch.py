@@ -8,6 +8,7 @@ import fcntl
 import itertools
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -93,6 +94,8 @@ class Arrivals(FileSystemEventHandler):
         self.accept = accept
         self.pending: dict[Path, _Pending] = {}
         self.writing: set[Path] = set()  # modified since they were last closed after writing (inotify)
+        # Only inotify (Linux) reports a close after writing; elsewhere a modified file would never leave the set.
+        self.closes_reported = sys.platform.startswith("linux")
         self.lock = threading.Lock()
 
     def wanted(self, path: Path) -> bool:
@@ -165,7 +168,8 @@ class Arrivals(FileSystemEventHandler):
                 if now - seen.since < quiet:
                     continue
                 is_open = open_for_writing(path)
-                if is_open or (is_open is None and path in self.writing and now - seen.since < OPEN_FALLBACK):
+                unclosed = self.closes_reported and path in self.writing and now - seen.since < OPEN_FALLBACK
+                if is_open or (is_open is None and unclosed):
                     continue  # still open for writing: a copy that paused
                 ready.append(path)
                 del self.pending[path]
