@@ -148,7 +148,8 @@ def test_watch_picks_up_a_file_copied_in_slowly(tmp_path: Path) -> None:
     cmd = [str(AIDISCLOSE), "watch", str(watched), "--report", str(reports), "--settle", "0.5"]
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.5)  # let the watcher start
+        assert child.stderr is not None
+        assert child.stderr.readline().startswith("watching")  # printed once the observer runs
         stamped = stamp(SOURCES[0], load_record(EXAMPLE_RECORD), output_dir=tmp_path / "s").destination
         data = stamped.read_bytes()
         with open(watched / "arriving.jpg", "wb") as handle:  # 1 KB at a time over about a second

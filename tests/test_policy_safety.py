@@ -247,12 +247,13 @@ class Watcher:
     def __init__(self, folder: Path, reports: Path) -> None:
         command = [str(AIDISCLOSE), "watch", str(folder), "--report", str(reports), "--settle", "0.3"]
         self.child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # let the observer start
+        assert self.child.stderr is not None
+        self.started = self.child.stderr.readline()  # printed once the observer runs, however loaded the machine
 
     def stop(self) -> tuple[str, str]:
         self.child.send_signal(signal.SIGTERM)
         out, err = self.child.communicate(timeout=30)
-        return out, err
+        return out, self.started + err
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:

@@ -43,6 +43,12 @@ class WalkOptions:
     #: ``stamp --output`` writes into, when it lies inside a folder being stamped.
     leave_out: tuple[tuple[Path, str], ...] = ()
 
+    def selects(self, relative: str) -> bool:
+        """Whether a file at ``relative`` (a POSIX path under the walked folder) passes --include and --exclude."""
+        if self.include and not _matches(relative, self.include):
+            return False
+        return not (self.exclude and _matches(relative, self.exclude))
+
 
 @dataclass(frozen=True)
 class Item:

@@ -41,7 +41,7 @@ from .safewrite import Verify
 if TYPE_CHECKING:
     from .carriers.c2pa.identity import SigningIdentity
     from .check import CheckReport, FileCheck, Summary
-    from .plan import StampPlan
+    from .plan import RecordLayers, StampOptions, StampPlan
     from .policy import Policy
     from .stamp import StampResult
 
@@ -885,19 +885,56 @@ def credits_command(
     raise typer.Exit(EXIT_ERROR if found.unreadable or nothing else EXIT_OK)
 
 
+WatchReportOption = Annotated[
+    Path | None,
+    typer.Option("--report", metavar="FOLDER", help="Write a JSON report per arrival into this folder."),
+]
+WatchPolicyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        metavar="NAME|FILE",
+        help="Policy name or file; repeatable. Default: genai-production (with --stamp: check only when given, "
+        "or with --report).",
+    ),
+]
+SettleOption = Annotated[
+    float,
+    typer.Option(
+        "--settle",
+        metavar="SECONDS",
+        min=0,
+        help="Seconds a file's size and mtime must stay unchanged before it is read; where Linux can tell, a file "
+        "still open for writing is not read however long it pauses. 3 s outlasts a copy that stalls for 2 s.",
+    ),
+]
+StampFlag = Annotated[
+    bool,
+    typer.Option(
+        "--stamp",
+        help="Hot folder: stamp each arrival into --output (and sign it with --sign), then check it if a policy "
+        "is given. Files already there are done first; a folder's aidisclose.toml is laid over --record for the "
+        "files under it; a file that fails is copied to OUTPUT/_failed with NAME.txt saying why. Nothing in "
+        "FOLDER is written. A restart does only what is not done.",
+    ),
+]
+RescanOption = Annotated[
+    float,
+    typer.Option(
+        "--rescan",
+        metavar="SECONDS",
+        min=1,
+        help="With --stamp: look through FOLDER again this often, for files no event told of (a network share).",
+    ),
+]
+
+
 @app.command("watch", cls=_Command)
 def watch_command(
     folder: Annotated[Path, typer.Argument(help="The folder to watch (with its subfolders).")],
-    policies: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--policy", "-p", metavar="NAME|FILE", help="Policy name or file; repeatable. Default: genai-production."
-        ),
-    ] = None,
-    report_dir: Annotated[
-        Path | None,
-        typer.Option("--report", metavar="FOLDER", help="Write a JSON report per arrival into this folder."),
-    ] = None,
+    policies: WatchPolicyOption = None,
+    report_dir: WatchReportOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     trust: TrustOption = None,
     trust_allowed: TrustAllowedOption = None,
@@ -906,38 +943,171 @@ def watch_command(
     trust_cawg: TrustCawgOption = None,
     trust_settings: TrustSettingsOption = None,
     fetch_ocsp: FetchOcspOption = False,
-    quiet: Annotated[
-        float, typer.Option("--settle", metavar="SECONDS", help="Seconds a file must stop changing before it is read.")
-    ] = 1.0,
+    quiet: SettleOption = 3.0,
+    stamping: StampFlag = False,
+    record_path: RecordOption = None,
+    records: RecordsOption = None,
+    overrides: SetOption = None,
+    output: OutputOption = None,
+    sign_flag: SignOption = False,
+    sign_cert: SignCertOption = None,
+    sign_key: SignKeyOption = None,
+    sign_config: SignConfigOption = None,
+    tsa_url: TsaOption = None,
+    redact: RedactOption = None,
+    replace_standard: ReplaceStandardOption = False,
+    discard_credentials: DiscardOption = False,
+    rescan: RescanOption = 60.0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
 ) -> None:
-    """Check each file as it lands in FOLDER or changes, once it has stopped growing. Ctrl-C stops."""
-    from .watch import prepare_report_folder, watch, write_arrival_report  # watchdog: only this command loads it
+    """Check each file as it lands in FOLDER or changes, once settled; with --stamp, stamp it first. Ctrl-C stops.
+
+    [bold]Examples[/bold]
+
+      aidisclose watch incoming/ --policy genai-production --report reports/
+
+      aidisclose watch exports/ --stamp -r show.toml -o stamped/ --sign --sign-config sign.toml
+    """
+    from .watch import prepare_report_folder  # watchdog: only this command loads it
 
     try:
         if not folder.is_dir():
             raise DisclosureError(folder, "is not a folder")
-        loaded = _policies(policies)
+        loaded = _policies(policies) if not stamping or policies or report_dir is not None else None
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         if report_dir is not None:
             prepare_report_folder(report_dir)
+        signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url) if stamping else None
+        hot = _hot_folder_settings(stamping, output, record_path, records, overrides, signing, redact,
+                                   replace_standard, discard_credentials, include, exclude)  # fmt: skip
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
+    if hot is not None:
+        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir)
+        return
+    _watch_checking(folder, loaded or [], strict, settings, quiet, report_dir)
 
-    def checked(file: FileCheck, report: CheckReport) -> None:
-        style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
-        failing = [r.rule for r in file.results if r.outcome.value == "fail"]
-        detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
-        line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
-        stdout.print(line, markup=True)
-        if report_dir is not None:
-            try:
-                write_arrival_report(report_dir, file, report)
-            except DisclosureError as err:
-                _error(err)  # the next arrival is still checked
 
-    stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
-    watch(folder, loaded, checked, strict=strict, trust=settings, quiet=quiet)
+def _watch_checking(
+    folder: Path, policies: list[Policy], strict: bool, trust: TrustSettings, quiet: float, report_dir: Path | None
+) -> None:
+    """``watch`` without --stamp: each arrival's verdict line and report."""
+    from .watch import watch  # watchdog: only this command loads it
+
+    def started() -> None:
+        stderr.print(f"watching {terminal_text(str(folder))} (Ctrl-C to stop)")
+
+    verdict = partial(_print_verdict, report_dir=report_dir)
+    watch(folder, policies, verdict, strict=strict, trust=trust, quiet=quiet, on_started=started)
+    stderr.print("stopped", highlight=False)
+
+
+def _hot_folder_settings(
+    stamping: bool,
+    output: Path | None,
+    record: Path | None,
+    records: Path | None,
+    overrides: list[str] | None,
+    signing: SigningIdentity | None,
+    redact: str | None,
+    replace_standard: bool,
+    discard_credentials: bool,
+    include: list[str] | None,
+    exclude: list[str] | None,
+) -> tuple[RecordLayers, StampOptions, WalkOptions] | None:
+    """The record layers and stamp options of ``watch --stamp`` (None without it), checked before watching."""
+    from .plan import RecordLayers, StampOptions, parse_redactions
+
+    if not stamping:
+        if record or records or overrides or output or include or exclude:
+            raise DisclosureError(
+                "watch", "--record, --records, --set, --output, --include and --exclude are for --stamp", "add --stamp"
+            )
+        return None
+    if output is None:
+        raise DisclosureError("watch", "--stamp needs --output FOLDER", "the stamped copies go there")
+    options = StampOptions(
+        output, signing=signing, redact=parse_redactions(redact), replace_standard=replace_standard,
+        discard_credentials=discard_credentials,
+    )  # fmt: skip
+    return RecordLayers.load(record, records, overrides or ()), options, _walk_options(include, exclude, False)
+
+
+def _print_verdict(file: FileCheck, report: CheckReport, report_dir: Path | None) -> None:
+    """One arrival's verdict line, and its JSON report in ``report_dir``."""
+    from .watch import write_arrival_report
+
+    _print_verdict_line(file)
+    if report_dir is not None:
+        try:
+            write_arrival_report(report_dir, file, report)
+        except DisclosureError as err:
+            _error(err)  # the next arrival is still checked
+
+
+def _print_verdict_line(file: FileCheck) -> None:
+    style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
+    failing = [r.rule for r in file.results if r.outcome.value == "fail"]
+    detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
+    line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
+    stdout.print(line, markup=True)
+
+
+def _watch_stamping(
+    folder: Path,
+    layers: RecordLayers,
+    options: StampOptions,
+    walking: WalkOptions,
+    policies: list[Policy] | None,
+    strict: bool,
+    trust: TrustSettings,
+    quiet: float,
+    rescan: float,
+    report_dir: Path | None,
+) -> None:
+    """``watch --stamp``: a hot folder, each arrival's lines as it is done."""
+    import threading
+
+    from .hotfolder import FOLDER_RECORD, HotFolder
+    from .watch import Arrivals, run_watch
+
+    again = threading.Event()
+    try:
+        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    leave_out = (hot.output, *([report_dir] if report_dir is not None else []))
+    arrivals = Arrivals(hot.inbox, leave_out, frozenset({FOLDER_RECORD}), again.set, hot.wanted)
+
+    def arrived(path: Path) -> None:
+        arrival = hot.process(path)
+        if arrival is None:
+            return
+        outcome = arrival.outcome
+        if outcome.result is not None:
+            _print_stamped(outcome.result)
+        elif outcome.skipped is not None:
+            _print_skipped(outcome.skipped)
+        else:
+            _error_text(outcome.error or "")
+        if arrival.failed_copy is not None:
+            stdout.print(f"failed {terminal_text(str(path))} -> {terminal_text(str(arrival.failed_copy))}")
+        if arrival.check is not None:
+            _print_verdict_line(arrival.check[0])
+        for problem in arrival.problems:
+            _error_text(terminal_text(problem))
+
+    try:
+        with hot.locked():
+            line = f"watching {terminal_text(str(folder))}, stamping into {terminal_text(str(hot.output))}"
+            run_watch(arrivals, arrived, quiet, scan=partial(hot.scan, _print_skipped), rescan=again,
+                      rescan_every=rescan, on_started=partial(stderr.print, line))  # fmt: skip
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     stderr.print("stopped", highlight=False)
 
 

@@ -11,7 +11,7 @@ the first write of the batch.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,11 @@ def parse_redactions(text: str | None) -> frozenset[str]:
     return redactions
 
 
+#: A record laid over the base record for the files of one folder (a hot folder's ``aidisclose.toml``):
+#: its data and where it came from.
+FolderRecord = tuple[dict[str, Any], Origin]
+
+
 @dataclass(frozen=True)
 class RecordLayers:
     """Where each file's record comes from: a base record, its row of a manifest, then ``--set`` overrides.
@@ -82,11 +87,14 @@ class RecordLayers:
             )
         return cls(base, record, record_origin(record, text) if record else None, rows, records, parsed)
 
-    def record_for(self, item: Item) -> DisclosureRecord:
+    def record_for(self, item: Item, folder_records: Sequence[FolderRecord] = ()) -> DisclosureRecord:
+        """The file's record; ``folder_records`` (outermost first) are laid over the base, before its row."""
         key = item.relative.as_posix()
-        if self.rows_path and not self.base_path and key not in self.rows:
+        if self.rows_path and not self.base_path and not folder_records and key not in self.rows:
             raise DisclosureError(item.path, f"has no entry in {self.rows_path}", "add a row for it, or give --record")
         draft = RecordDraft.start(self.base, self.base_origin)
+        for data, origin in folder_records:
+            draft.lay((), data, origin)
         if key in self.rows:
             self.rows[key].lay_on(draft)
         for override in self.overrides:
@@ -147,6 +155,13 @@ class StampPlan:
     jobs: tuple[StampJob, ...]
     refused: tuple[Outcome[StampResult], ...]  # files refused while planning, each with its one line
     repeated: tuple[Outcome[StampResult], ...] = ()  # a file named again (or by a hard link): stamped once, skipped
+
+
+def plan_job(
+    item: Item, layers: RecordLayers, options: StampOptions, folder_records: Sequence[FolderRecord] = ()
+) -> StampJob:
+    """One file planned on its own, as ``plan_stamp`` plans each (a hot folder's arrival); raises DisclosureError."""
+    return StampJob(item, layers.record_for(item, folder_records), _folder_for(item, options.output_dir))
 
 
 def _folder_for(item: Item, output: Path | None) -> Path | None:

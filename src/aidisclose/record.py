@@ -309,6 +309,11 @@ def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
         raise DisclosureError(path, "no such record file", "create one with `aidisclose init`") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DisclosureError(path, f"cannot read the record: {exc}") from None
+    return record_data_from_text(path, text)
+
+
+def record_data_from_text(path: Path, text: str) -> tuple[dict[str, Any], str | None]:
+    """As ``load_record_data``, for a record's text already read (by a caller that bounds what it reads)."""
     is_json = path.suffix.lower() == ".json" or text.lstrip().startswith("{")
     data = _parse_json(path, text) if is_json else _parse_toml(path, text)
     deep = deepest_path(data)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
 import itertools
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -20,51 +24,156 @@ from .check import CheckReport, FileCheck, Verdict, build_report, check_file
 from .errors import DisclosureError
 from .policy import Policy
 
+#: How long a file's size and modification time must stay the same before it is read (``--settle``).
+#: A copy that stalls (a network share, an exporter between passes) leaves both unchanged for as long as
+#: it stalls: 3 s outlasts a 2 s pause with a second to spare. Where the system can tell that a file is
+#: still open for writing (Linux: a read lease is refused while any process has it open for writing), a
+#: file is not read while it is, however long the pause.
+DEFAULT_SETTLE = 3.0
 
-class _Arrivals(FileSystemEventHandler):
-    """Collects paths that were created, changed or moved in; ignores hidden, temporary and sidecar files."""
+#: Where nothing can be asked whether a file is open (a lease is refused: another user's file, a network
+#: file system), a file modified and not yet closed (inotify) is still read after this long without change:
+#: a close event the kernel dropped must not hold a file back forever.
+OPEN_FALLBACK = 60.0
 
-    def __init__(self, root: Path) -> None:
+
+def open_for_writing(path: Path) -> bool | None:
+    """Whether some process has ``path`` open for writing; None where the system cannot tell.
+
+    A read lease (``F_SETLEASE``, Linux) is refused with EAGAIN while the file is open for writing by
+    any process; it is released at once. Opening the file is not reading it.
+    """
+    lease = getattr(fcntl, "F_SETLEASE", None)
+    if lease is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.fcntl(fd, lease, fcntl.F_RDLCK)
+        except OSError as exc:
+            # EAGAIN: open for writing. EACCES: not our file and no CAP_LEASE; EINVAL: no leases here (NFS).
+            return True if exc.errno == errno.EAGAIN else None
+        fcntl.fcntl(fd, lease, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class _Pending:
+    size: int
+    mtime_ns: int
+    since: float  # when the file was first seen with this size and mtime (monotonic)
+
+
+class Arrivals(FileSystemEventHandler):
+    """Collects paths that were created, changed or moved in; ignores hidden, temporary and sidecar files.
+
+    ``leave_out`` are folders whose files are never arrivals (an output folder inside the watched one);
+    ``ignore_names`` are file names that are not arrivals either (a hot folder's per-folder records).
+    ``on_rescan`` is told when the folder should be looked through again: one of those files changed, or
+    a folder was made or moved in (its files may come without events of their own). ``accept`` leaves
+    out the paths it refuses (--include and --exclude).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        leave_out: tuple[Path, ...] = (),
+        ignore_names: frozenset[str] = frozenset(),
+        on_rescan: Callable[[], None] | None = None,
+        accept: Callable[[Path], bool] | None = None,
+    ) -> None:
         self.root = root
-        self.pending: dict[Path, tuple[int, float, float]] = {}  # path -> (size, mtime, when first seen so)
+        self.leave_out = tuple(folder.resolve() for folder in leave_out)
+        self.ignore_names = ignore_names
+        self.on_rescan = on_rescan
+        self.accept = accept
+        self.pending: dict[Path, _Pending] = {}
+        self.writing: set[Path] = set()  # modified since they were last closed after writing (inotify)
+        # Only inotify (Linux) reports a close after writing; elsewhere a modified file would never leave the set.
+        self.closes_reported = sys.platform.startswith("linux")
         self.lock = threading.Lock()
 
-    def _note(self, raw: str | bytes) -> None:
-        path = Path(raw.decode() if isinstance(raw, bytes) else raw)
+    def wanted(self, path: Path) -> bool:
         relative = path.relative_to(self.root) if path.is_relative_to(self.root) else path
         if any(part.startswith(".") for part in relative.parts) or path.suffix in SIDECAR_SUFFIXES:
-            return
-        with self.lock:
-            self.pending[path] = (-1, -1.0, time.monotonic())
+            return False
+        if any(path.is_relative_to(folder) for folder in self.leave_out):
+            return False
+        if path.name in self.ignore_names:
+            if self.on_rescan is not None:
+                self.on_rescan()
+            return False
+        return self.accept is None or self.accept(path)
+
+    def note(self, path: Path) -> None:
+        """Watch ``path`` until it settles (again, if it was being watched)."""
+        if self.wanted(path):
+            with self.lock:
+                self.pending[path] = _Pending(-1, -1, time.monotonic())
+
+    def _path(self, raw: str | bytes) -> Path:
+        return Path(os.fsdecode(raw))
 
     def on_created(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
-            self._note(event.src_path)
+            self.note(self._path(event.src_path))
+        elif self.on_rescan is not None:
+            self.on_rescan()
 
     def on_modified(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
-            self._note(event.src_path)
+            path = self._path(event.src_path)
+            with self.lock:
+                self.writing.add(path)
+            self.note(path)
+
+    def on_closed(self, event: FileSystemEvent) -> None:  # IN_CLOSE_WRITE: a writer closed it
+        if not event.is_directory:
+            with self.lock:
+                self.writing.discard(self._path(event.src_path))
 
     def on_moved(self, event: FileSystemEvent) -> None:
+        if event.is_directory and self.on_rescan is not None:
+            self.on_rescan()
         if not event.is_directory:
-            self._note(event.dest_path)
+            path = self._path(event.dest_path)
+            with self.lock:
+                self.writing.discard(path)  # moved in whole, after its writer closed it
+            self.note(path)
 
     def settled(self, quiet: float) -> list[Path]:
-        """Paths whose size and mtime have not changed for ``quiet`` seconds (taken off the list)."""
+        """Paths that have settled, taken off the list, in the order they were noted.
+
+        Settled: size and mtime unchanged for ``quiet`` seconds, and no process has the file open for
+        writing (where that can be told; else no write since the last close, or ``OPEN_FALLBACK`` s).
+        """
         ready = []
         now = time.monotonic()
         with self.lock:
-            for path, (size, mtime, since) in list(self.pending.items()):
+            for path, seen in list(self.pending.items()):
                 try:
                     info = path.stat()
                 except OSError:
                     del self.pending[path]  # gone again (a temporary file renamed away)
+                    self.writing.discard(path)
                     continue
-                if (info.st_size, info.st_mtime) != (size, mtime):
-                    self.pending[path] = (info.st_size, info.st_mtime, now)
-                elif now - since >= quiet:
-                    ready.append(path)
-                    del self.pending[path]
+                if (info.st_size, info.st_mtime_ns) != (seen.size, seen.mtime_ns):
+                    self.pending[path] = _Pending(info.st_size, info.st_mtime_ns, now)
+                    continue
+                if now - seen.since < quiet:
+                    continue
+                is_open = open_for_writing(path)
+                unclosed = self.closes_reported and path in self.writing and now - seen.since < OPEN_FALLBACK
+                if is_open or (is_open is None and unclosed):
+                    continue  # still open for writing: a copy that paused
+                ready.append(path)
+                del self.pending[path]
+                self.writing.discard(path)
         return ready
 
 
@@ -74,26 +183,75 @@ def watch(
     on_checked: Callable[[FileCheck, CheckReport], None],
     strict: bool = False,
     trust: TrustSettings | None = None,
-    quiet: float = 1.0,
+    quiet: float = DEFAULT_SETTLE,
     stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
-    """Check files arriving in ``folder`` (recursively) until ``stop`` is set, Ctrl-C or SIGTERM."""
+    """Check files arriving in ``folder`` (recursively) until ``stop`` is set, Ctrl-C or SIGTERM.
+
+    ``on_started`` is called once events are being received: a file that lands after it is seen.
+    """
+
+    def arrived(path: Path) -> None:
+        checked, report = check_arrival(path, policies, strict, trust)
+        if checked.verdict is not Verdict.skipped:
+            on_checked(checked, report)
+
+    run_watch(Arrivals(folder.resolve()), arrived, quiet, stop, on_started=on_started)
+
+
+def check_arrival(
+    path: Path, policies: list[Policy], strict: bool, trust: TrustSettings | None
+) -> tuple[FileCheck, CheckReport]:
+    """One arrival checked, with its report (as ``check`` writes it for one file)."""
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    checked = check_file(path, policies, strict, named=False, trust=trust)
+    return checked, build_report([checked], policies, strict, started, time.perf_counter() - clock)
+
+
+def run_watch(
+    arrivals: Arrivals,
+    handle: Callable[[Path], None],
+    quiet: float = DEFAULT_SETTLE,
+    stop: threading.Event | None = None,
+    scan: Callable[[], Iterable[Path]] | None = None,
+    rescan: threading.Event | None = None,
+    rescan_every: float | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """``handle`` each path that settles in ``arrivals.root`` until ``stop`` is set, Ctrl-C or SIGTERM.
+
+    ``scan`` lists the paths already there that need work: noted once the observer runs (so nothing
+    that lands meanwhile is missed), again whenever ``rescan`` is set and every ``rescan_every`` s.
+    """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         # Services and pipelines stop with SIGTERM: finish the file in hand, then stop as for Ctrl-C.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    arrivals = _Arrivals(folder.resolve())
+        # A lease taken to ask whether a file is open is broken by SIGIO, whose default ends the process.
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
     observer = Observer()
-    observer.schedule(arrivals, str(folder.resolve()), recursive=True)
+    observer.schedule(arrivals, str(arrivals.root), recursive=True)
     observer.start()
+    if on_started is not None:
+        on_started()
+    rescan = rescan or threading.Event()
+    if scan is not None:
+        rescan.set()
+    last_scan = time.monotonic()
     try:
         while not stop.is_set():
+            due = rescan_every is not None and time.monotonic() - last_scan >= rescan_every
+            if scan is not None and (rescan.is_set() or due):
+                rescan.clear()
+                last_scan = time.monotonic()
+                for path in scan():
+                    if path not in arrivals.pending:
+                        arrivals.note(path)
             for path in arrivals.settled(quiet):
-                started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
-                checked = check_file(path, policies, strict, named=False, trust=trust)
-                if checked.verdict is not Verdict.skipped:
-                    report = build_report([checked], policies, strict, started, time.perf_counter() - clock)
-                    on_checked(checked, report)
+                handle(path)
+                if stop.is_set():
+                    break
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
