@@ -301,12 +301,14 @@ def _signed_by(document: bytes, signature: bytes) -> tuple[x509.Certificate, lis
     from cryptography import x509
 
     try:
-        info = cms.ContentInfo.load(signature)
+        info = cms.ContentInfo.load(signature, strict=True)  # bytes after the DER are not part of any signature
         if info["content_type"].native != "signed_data":
             raise _Invalid("the signature file is not a CMS SignedData")
         signed = info["content"]
         if signed["encap_content_info"]["content"].native is not None:
             raise _Invalid("the signature carries its own content; a detached signature over the document is expected")
+        if signed["encap_content_info"]["content_type"].native != "data":
+            raise _Invalid("the signed content type is not data")
         signers = list(signed["signer_infos"])
         if len(signers) != 1:
             raise _Invalid(f"the signature has {len(signers)} signers; one is expected")
@@ -366,6 +368,10 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
     ]
     algorithm = signer_info["signature_algorithm"]
     scheme = algorithm.signature_algo
+    named = _hash_named(algorithm)
+    if named is not None and named != signer_info["digest_algorithm"]["algorithm"].native:
+        name = algorithm["algorithm"].native
+        raise _Invalid(f"the signature algorithm {name} names another digest than the signer's digest algorithm")
     value = signer_info["signature"].native
     key = signer.public_key()
     try:
@@ -381,6 +387,14 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
             raise _Invalid(f"the signature algorithm {scheme} does not match the signer's key")
     except InvalidSignature:
         raise _Invalid("the signature over the signed attributes does not verify with the signer's key") from None
+
+
+def _hash_named(algorithm: Any) -> str | None:
+    """The digest a signature algorithm names (``sha256_ecdsa``: sha256); None if it names none (rsaEncryption)."""
+    try:
+        return str(algorithm.hash_algo)
+    except (ValueError, TypeError):  # asn1crypto: no digest in the name, or PSS without its parameters
+        return None
 
 
 def _ee_policy() -> Any:
