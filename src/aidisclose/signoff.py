@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._version import __version__
-from .carriers.base import file_sha256
 from .check import PolicyInfo, RuleOutcome, Summary, Verdict
 from .errors import DisclosureError
 
@@ -225,7 +224,7 @@ class SignatureCheck:
 @dataclass(frozen=True)
 class FileCheckResult:
     path: str
-    state: str  # ok, changed, missing, outside
+    state: str  # ok, changed, missing, outside, unlisted
     message: str
 
 
@@ -453,12 +452,17 @@ def _check_file(base: Path, relative: str, expected: str) -> FileCheckResult:
     target = _inside(base, relative)
     if target is None:
         return FileCheckResult(relative, "outside", f"{shown}: the path leads outside {base}; not checked")
-    if not target.is_file():
-        return FileCheckResult(relative, "missing", f"{shown}: missing from {terminal_text(str(base))}")
+    real_base = os.path.realpath(base)
+    if os.path.commonpath([real_base, os.path.realpath(target)]) != real_base:
+        return FileCheckResult(relative, "outside", f"{shown}: a symlink leads outside {base}; not followed")
     try:
-        found = file_sha256(target)
-    except DisclosureError as err:
-        return FileCheckResult(relative, "missing", f"{shown}: {err.reason}")
+        found = _regular_sha256(target)
+    except FileNotFoundError:
+        return FileCheckResult(relative, "missing", f"{shown}: missing from {terminal_text(str(base))}")
+    except OSError as exc:
+        return FileCheckResult(relative, "missing", f"{shown}: cannot read it: {exc.strerror or exc}")
+    if found is None:
+        return FileCheckResult(relative, "missing", f"{shown}: not a regular file in {terminal_text(str(base))}")
     if found != expected:
         return FileCheckResult(
             relative, "changed", f"{shown}: changed since the sign-off (sha256 {found}, signed off {expected})"
@@ -466,7 +470,56 @@ def _check_file(base: Path, relative: str, expected: str) -> FileCheckResult:
     return FileCheckResult(relative, "ok", f"{shown}: sha256 as signed off")
 
 
-def _relative_path(approved: ApprovedFile) -> str:
+def _regular_sha256(path: Path) -> str | None:
+    """The sha256 of a regular file, read in blocks; None for anything else (a FIFO is never waited on)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _unlisted(base: Path, listed: set[str], own: set[str]) -> list[FileCheckResult]:
+    """What ``base`` holds that the document does not name: files added after the sign-off, or left out of it.
+
+    An entry the document names covers what is below it (a hidden folder, listed as skipped). Folders are
+    not followed through symlinks; a symlink is an entry of its own. ``own``: the document and its signature.
+    """
+    from .display import terminal_text
+
+    found: list[FileCheckResult] = []
+
+    def cannot_list(error: OSError) -> None:
+        where = os.path.relpath(error.filename, base) if error.filename else "."
+        found.append(FileCheckResult(where, "unlisted", f"{terminal_text(where)}: cannot list it; not checked"))
+
+    def covered(relative: str) -> bool:
+        parts = relative.split("/")
+        return any("/".join(parts[:n]) in listed for n in range(1, len(parts) + 1))
+
+    parents = {"/".join(p.split("/")[:n]) for p in listed for n in range(1, p.count("/") + 1)}  # a link: own result
+    for folder, folders, names in os.walk(base, onerror=cannot_list):
+        links = [n for n in folders if os.path.islink(os.path.join(folder, n))]
+        folders[:] = [n for n in folders if n not in links and not covered(_relative_to(base, folder, n))]
+        for name in sorted(names + links):
+            relative = _relative_to(base, folder, name)
+            if covered(relative) or relative in parents or os.path.realpath(os.path.join(folder, name)) in own:
+                continue
+            message = f"{terminal_text(relative)}: in {terminal_text(str(base))} but not in the sign-off"
+            found.append(FileCheckResult(relative, "unlisted", message))
+    return sorted(found, key=lambda f: f.path)
+
+
+def _relative_to(base: Path, folder: str, name: str) -> str:
+    return os.path.relpath(os.path.join(folder, name), base).replace(os.sep, "/")
+
+
+def _relative_path(approved: ApprovedFile | NotApprovedFile) -> str:
     """The file's relative path as the file system names it: its bytes, when they are not UTF-8."""
     if approved.path_bytes_b64 is None:
         return approved.path
@@ -508,4 +561,7 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         for approved in document.files:
             files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
+        listed = {f.path for f in files} | {_relative_path(n) for n in document.not_approved}
+        own = {os.path.realpath(path), os.path.realpath(sig_path)}
+        files.extend(_unlisted(against, listed, own))
     return Verification(str(path), signature, files, document)
