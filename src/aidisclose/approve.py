@@ -182,6 +182,11 @@ def _approve(item: Item, job: ApproveJob) -> FileApproval:
         return _refused(item, Verdict.error, err.one_line(), _as_error(as_judged, err.one_line()))
     after = check_item(item, job.policies, job.strict, job.trust, job.thumbnails)
     relative, given = _names(item)
+    if after.verdict is not Verdict.passed and after.sha256 is not None:  # never listed as approved
+        rules = ", ".join(_failing_rules(after.results, job.strict)) or after.reason or "unreadable"
+        reason = (f"{item.path}: written, but fails the check after approval ({rules}); the review is in the "
+                  "file: restore it from your copy, or fix it and approve again")  # fmt: skip
+        return FileApproval(str(item.path), relative, given, False, after, reason, before, notes=stamped.notes)
     return FileApproval(
         path=str(item.path),
         relative=relative,
