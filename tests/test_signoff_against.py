@@ -15,7 +15,7 @@ from .conftest import run_cli
 CONTENT = b"approved bytes"
 
 
-def signoff(tmp_path: Path, files: list[str], not_approved: tuple[str, ...] = ()) -> Path:
+def signoff(tmp_path: Path, files: list[str], not_approved: tuple[str, ...] = (), failed: tuple[str, ...] = ()) -> Path:
     """An unsigned sign-off document approving ``files`` (each holding CONTENT), written beside the folder."""
     sha = hashlib.sha256(CONTENT).hexdigest()
     document: dict[str, Any] = {
@@ -23,7 +23,8 @@ def signoff(tmp_path: Path, files: list[str], not_approved: tuple[str, ...] = ()
         "summary": {"files": len(files), "passed": len(files), "failed": 0, "errors": 0, "skipped": 0},
         "files": [{"path": f, "given": ".", "sha256_before": sha, "sha256_after": sha, "verdict": "pass"}
                   for f in files],
-        "not_approved": [{"path": f, "given": ".", "verdict": "skipped", "reason": "hidden"} for f in not_approved],
+        "not_approved": [{"path": f, "given": ".", "verdict": "skipped", "reason": "hidden"} for f in not_approved]
+        + [{"path": f, "given": ".", "verdict": "fail", "reason": "fails the policy (x)"} for f in failed],
     }  # fmt: skip
     path = tmp_path / "signoff.json"
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -92,3 +93,17 @@ def test_the_document_and_its_signature_inside_the_folder_are_not_extra_files(tm
     assert run_cli("signoff", "verify", document, "--against", folder, "--allow-unsigned").exit_code == 1  # bad sig
     (folder / "signoff.json.p7s").unlink()
     assert states(document, folder) == {"a.mov": "ok"}
+
+
+def test_a_file_the_signoff_did_not_approve_still_in_the_folder_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    (folder / "a.mov").write_bytes(CONTENT)
+    (folder / "rejected.mov").write_bytes(b"failed QC")
+    (folder / ".DS_Store").write_bytes(b"skipped, not media")
+    document = signoff(tmp_path, ["a.mov"], not_approved=(".DS_Store",), failed=("rejected.mov", "gone.mov"))
+    found = verify_signoff(document, None, folder)
+    assert {f.path: f.state for f in found.files} == {"a.mov": "ok", "rejected.mov": "not_approved"}
+    assert not found.ok(allow_unsigned=True)
+    (folder / "rejected.mov").unlink()
+    assert verify_signoff(document, None, folder).ok(allow_unsigned=True)

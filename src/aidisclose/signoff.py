@@ -224,7 +224,7 @@ class SignatureCheck:
 @dataclass(frozen=True)
 class FileCheckResult:
     path: str
-    state: str  # ok, changed, missing, outside, unlisted
+    state: str  # ok, changed, missing, outside, not_approved, unlisted
     message: str
 
 
@@ -484,6 +484,21 @@ def _regular_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def _left_in(base: Path, refused: NotApprovedFile) -> FileCheckResult | None:
+    """A file the sign-off did not approve (it failed or could not be read) still in ``base``; None if gone.
+
+    Files skipped as not media (a README, a hidden file, a FIFO) are not deliverables and pass.
+    """
+    from .display import terminal_text
+
+    relative = _relative_path(refused)
+    target = _inside(base, relative)
+    if refused.verdict is Verdict.skipped or target is None or not os.path.lexists(target):
+        return None
+    why = terminal_text(refused.reason)
+    return FileCheckResult(relative, "not_approved", f"{terminal_text(relative)}: not approved by the sign-off: {why}")
+
+
 def _unlisted(base: Path, listed: set[str], own: set[str]) -> list[FileCheckResult]:
     """What ``base`` holds that the document does not name: files added after the sign-off, or left out of it.
 
@@ -561,6 +576,7 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         for approved in document.files:
             files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
+        files.extend(filter(None, (_left_in(against, n) for n in document.not_approved)))
         listed = {f.path for f in files} | {_relative_path(n) for n in document.not_approved}
         own = {os.path.realpath(path), os.path.realpath(sig_path)}
         files.extend(_unlisted(against, listed, own))
