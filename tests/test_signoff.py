@@ -491,3 +491,19 @@ def test_an_unreadable_file_is_left_untouched_listed_and_exits_2(tmp_path: Path)
     assert [f["path"] for f in document["files"]] == ["photo.jpg"]
     [unread] = document["not_approved"]
     assert (unread["path"], unread["verdict"]) == ("shot020.mp4", "error")
+
+
+def test_a_qc_page_of_a_changed_delivery_does_not_show_the_changed_file_as_approved(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    delivery = tmp_path / "delivery"
+    shutil.copytree(approved["delivery"], delivery)
+    wav = delivery / "tone.wav"
+    flip_byte(wav, wav.stat().st_size - 3)  # one sample byte, after the sign-off
+    page = tmp_path / "qc.html"
+    run_cli("check", delivery, "-f", "html", "-o", page, "--signoff", approved["document"], "--trust", keys["ca"])
+    html = page.read_text(encoding="utf-8")
+    row = html[html.index("<tr data-approved='yes' data-in-report='no'>") :]
+    row = row[: row.index("</tr>")]
+    assert "tone.wav" in row and "NOT AS APPROVED" in row and "no file in this report has this sha256" in row
+    assert html.count("data-in-report='no'") == 1 and html.count("data-in-report='yes'") == 4
