@@ -299,3 +299,31 @@ def test_a_signer_certificate_that_is_a_ca_is_not_trusted(pki: Pki) -> None:
 def test_a_digest_in_signed_data_is_checked_with_the_algorithm_named(pki: Pki) -> None:
     recipe = replace(good(pki), digest="sha384", signature_algorithm="sha384_ecdsa")
     assert state(pki, build(recipe))[0] == "trusted"
+
+
+@pytest.mark.parametrize("weak", ["rsa1024", "secp192r1"])
+def test_a_signer_key_too_weak_to_rely_on_is_refused(pki: Pki, weak: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    key: Any = (
+        rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        if weak == "rsa1024"
+        else ec.generate_private_key(ec.SECP192R1())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(_name(weak))
+        .issuer_name(pki.root.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pki.root_key.public_key()), critical=False)
+        .sign(pki.root_key, hashes.SHA256())
+    )  # the root signs it with P-256: the chain itself is sound, only the signer's own key is weak
+    options = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(DOCUMENT).add_signer(leaf, key, hashes.SHA256())
+    signature = builder.sign(DER, options)
+    found, why = state(pki, signature)
+    assert found == "invalid" and "signer's" in why

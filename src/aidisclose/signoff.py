@@ -373,6 +373,7 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
         raise _Invalid(f"the signature algorithm {name} names another digest than the signer's digest algorithm")
     value = signer_info["signature"].native
     key = signer.public_key()
+    _check_key_strength(key)
     try:
         if scheme == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(value, to_verify, ec.ECDSA(digest))
@@ -386,6 +387,16 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
             raise _Invalid(f"the signature algorithm {scheme} does not match the signer's key")
     except InvalidSignature:
         raise _Invalid("the signature over the signed attributes does not verify with the signer's key") from None
+
+
+def _check_key_strength(key: Any) -> None:
+    """The signer's own key (which no chain check looks at): RSA of 2048 bits or more, or P-256/P-384/P-521."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        raise _Invalid(f"the signer's RSA key has {key.key_size} bits; 2048 or more are needed")
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in {"secp256r1", "secp384r1", "secp521r1"}:
+        raise _Invalid(f"the signer's key is on the curve {key.curve.name}, not P-256, P-384 or P-521")
 
 
 def _hash_named(algorithm: Any) -> str | None:
