@@ -107,3 +107,16 @@ def test_a_file_the_signoff_did_not_approve_still_in_the_folder_fails(tmp_path: 
     assert not found.ok(allow_unsigned=True)
     (folder / "rejected.mov").unlink()
     assert verify_signoff(document, None, folder).ok(allow_unsigned=True)
+
+
+def test_the_sidecar_of_a_file_not_approved_goes_with_it_and_one_added_to_an_approved_file_fails(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    for name in ("a.mkv", "dup.mkv", "dup.mkv.xmp"):
+        (folder / name).write_bytes(CONTENT)
+    document = signoff(tmp_path, ["a.mkv"], not_approved=("dup.mkv",))  # skipped (named twice): it passes
+    assert states(document, folder) == {"a.mkv": "ok"}
+    (folder / "a.mkv.xmp").write_bytes(b"<x:xmpmeta/>")  # a sidecar the sign-off never saw changes a.mkv's record
+    assert states(document, folder) == {"a.mkv": "ok", "a.mkv.xmp": "unlisted"}

@@ -582,13 +582,17 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         ) from None
     files: list[FileCheckResult] = []
     if against is not None:
+        from .batch import SIDECAR_SUFFIXES
+
         if not against.is_dir():
             raise DisclosureError(against, "is not a folder", "give the folder the files were approved in")
         for approved in document.files:
             files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
         files.extend(filter(None, (_left_in(against, n) for n in document.not_approved)))
-        listed = {f.path for f in files} | {_relative_path(n) for n in document.not_approved}
+        # a file not approved: its sidecars go with it (an approved file lists its own)
+        refused = {_relative_path(n) for n in document.not_approved}
+        listed = {f.path for f in files} | refused | {r + s for r in refused for s in SIDECAR_SUFFIXES}
         own = {os.path.realpath(path), os.path.realpath(sig_path)}
         files.extend(_unlisted(against, listed, own))
     return Verification(str(path), signature, files, document)
