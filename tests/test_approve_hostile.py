@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from aidisclose import load_record, stamp
 from aidisclose.carriers.c2pa.identity import SigningIdentity, make_test_ca
@@ -32,3 +35,28 @@ def test_a_file_that_fails_the_check_after_approval_is_not_listed_as_approved(tm
     assert "fails the check after approval" in refused["reason"]
     verified = run_cli("signoff", "verify", document, "--trust", qc["ca"], "--against", tmp_path / "d")
     assert "ok still.webp" not in verified.stdout
+
+
+def test_a_file_written_while_it_is_being_approved_is_left_as_that_writer_left_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aidisclose.approve as approve_module
+    from aidisclose.approve import ApproveJob, approve_item
+    from aidisclose.batch import walk
+    from aidisclose.policy import load_policy
+
+    photo = stamp(FIXTURES / "images" / "photo.jpg", load_record(EXAMPLE_RECORD), output_dir=tmp_path / "d").destination
+    rebuild = approve_module.rebuild_record
+
+    def another_writer_meanwhile(stored: Any) -> Any:  # an artist's tool saves the file after it was judged
+        with photo.open("ab") as out:
+            out.write(b"appended after the check")
+        return rebuild(stored)
+
+    monkeypatch.setattr(approve_module, "rebuild_record", another_writer_meanwhile)
+    written = photo.read_bytes() + b"appended after the check"
+    qc = {"by": "R. Lead", "date": "2026-01-01T00:00:00Z"}
+    [item] = walk([photo])
+    approval = approve_item(item, ApproveJob([load_policy("genai-production")], qc, None))
+    assert not approval.approved and "changed while it was being approved" in (approval.reason or "")
+    assert photo.read_bytes() == written  # not stamped over bytes nobody judged
