@@ -120,3 +120,12 @@ def test_the_sidecar_of_a_file_not_approved_goes_with_it_and_one_added_to_an_app
     assert states(document, folder) == {"a.mkv": "ok"}
     (folder / "a.mkv.xmp").write_bytes(b"<x:xmpmeta/>")  # a sidecar the sign-off never saw changes a.mkv's record
     assert states(document, folder) == {"a.mkv": "ok", "a.mkv.xmp": "unlisted"}
+
+
+def test_trust_anchors_too_large_to_be_any_are_refused_unread(tmp_path: Path) -> None:
+    document = signoff(tmp_path, [])
+    huge = tmp_path / "anchors.pem"
+    with huge.open("wb") as out:
+        out.truncate(1 << 30)  # sparse: 1 GB of nothing, never a list of certificates
+    result = run_cli("signoff", "verify", document, "--trust", huge)
+    assert result.exit_code == 2 and "too large to be trust anchors" in result.stderr
