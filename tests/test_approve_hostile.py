@@ -60,3 +60,32 @@ def test_a_file_written_while_it_is_being_approved_is_left_as_that_writer_left_i
     approval = approve_item(item, ApproveJob([load_policy("genai-production")], qc, None))
     assert not approval.approved and "changed while it was being approved" in (approval.reason or "")
     assert photo.read_bytes() == written  # not stamped over bytes nobody judged
+
+
+def test_a_reviewer_key_signoff_verify_would_refuse_is_refused_before_any_file_is_written(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak reviewer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=9))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(pem, pkcs8, serialization.NoEncryption()))
+    photo = stamp(FIXTURES / "images" / "photo.jpg", load_record(EXAMPLE_RECORD), output_dir=tmp_path / "d").destination
+    before = photo.read_bytes()
+    result = run_cli(
+        "approve", photo, "--reviewer", "R. Lead", "--signoff", tmp_path / "s.json",
+        "--sign", "--sign-cert", tmp_path / "cert.pem", "--sign-key", tmp_path / "key.pem",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "1024 bits" in result.stderr
+    assert photo.read_bytes() == before and not (tmp_path / "s.json").exists()

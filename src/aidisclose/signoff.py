@@ -194,6 +194,10 @@ def sign_document(data: bytes, identity: SigningIdentity) -> bytes:
     key = serialization.load_pem_private_key(identity.private_key, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise DisclosureError("--sign-key", "a CMS signature needs an EC or RSA key", "sign with an ES256/PS256 key")
+    try:
+        _check_key_strength(key.public_key())  # what signoff verify would refuse is never signed with
+    except _Invalid as why:
+        raise DisclosureError("--sign-key", str(why), "sign with a P-256 key or RSA of 2048 bits or more") from None
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if chain[0].public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
         raise DisclosureError("--sign-key", "is not the key of the first certificate in --sign-cert")
