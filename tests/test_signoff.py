@@ -163,11 +163,17 @@ def test_openssl_verifies_the_signature_and_refuses_one_changed_byte(
 
 
 def test_signoff_verify_accepts_the_signed_document_and_its_files(
-    approved: dict[str, Any], keys: dict[str, Path]
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
 ) -> None:
     result = run_cli(
         "signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", approved["delivery"]
     )
+    # the delivery still holds the file QC did not approve: it is not what was signed off
+    assert result.exit_code == 1 and "NOT_APPROVED plate.tif: not approved by the sign-off" in result.stdout
+    delivery = tmp_path / "delivery"
+    shutil.copytree(approved["delivery"], delivery)
+    (delivery / "plate.tif").unlink()  # sent back to the artist; the rest ships
+    result = run_cli("signoff", "verify", approved["document"], "--trust", keys["ca"], "--against", delivery)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "trusted" in result.stdout and "aidisclose TEST signer" in result.stdout
     report = run_cli(
@@ -177,7 +183,7 @@ def test_signoff_verify_accepts_the_signed_document_and_its_files(
         "--trust",
         keys["ca"],
         "--against",
-        approved["delivery"],
+        delivery,
         "-f",
         "json",
     ).json()
@@ -292,6 +298,9 @@ def test_an_unsigned_signoff_needs_allow_unsigned_and_credentials_need_sign(
     assert not document.with_name("s.json.p7s").exists()
     unsigned = run_cli("signoff", "verify", document, "--against", delivery)
     assert unsigned.exit_code == 1 and "unsigned" in unsigned.stdout
+    allowed = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned")
+    assert allowed.exit_code == 1 and "NOT_APPROVED overlay.png" in allowed.stdout  # still in the delivery
+    (delivery / "overlay.png").unlink()
     allowed = run_cli("signoff", "verify", document, "--against", delivery, "--allow-unsigned")
     assert allowed.exit_code == 0, allowed.stdout
 
@@ -482,3 +491,19 @@ def test_an_unreadable_file_is_left_untouched_listed_and_exits_2(tmp_path: Path)
     assert [f["path"] for f in document["files"]] == ["photo.jpg"]
     [unread] = document["not_approved"]
     assert (unread["path"], unread["verdict"]) == ("shot020.mp4", "error")
+
+
+def test_a_qc_page_of_a_changed_delivery_does_not_show_the_changed_file_as_approved(
+    approved: dict[str, Any], keys: dict[str, Path], tmp_path: Path
+) -> None:
+    delivery = tmp_path / "delivery"
+    shutil.copytree(approved["delivery"], delivery)
+    wav = delivery / "tone.wav"
+    flip_byte(wav, wav.stat().st_size - 3)  # one sample byte, after the sign-off
+    page = tmp_path / "qc.html"
+    run_cli("check", delivery, "-f", "html", "-o", page, "--signoff", approved["document"], "--trust", keys["ca"])
+    html = page.read_text(encoding="utf-8")
+    row = html[html.index("<tr data-approved='yes' data-in-report='no'>") :]
+    row = row[: row.index("</tr>")]
+    assert "tone.wav" in row and "NOT AS APPROVED" in row and "no file in this report has this sha256" in row
+    assert html.count("data-in-report='no'") == 1 and html.count("data-in-report='yes'") == 4

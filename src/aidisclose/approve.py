@@ -149,7 +149,25 @@ def approve_item(item: Item, job: ApproveJob) -> FileApproval:
         return _refused(item, Verdict.error, unexpected(item.path, exc))
 
 
+def _state_of(path: Path) -> tuple[tuple[int, ...] | None, ...]:
+    """What tells that the file or a sidecar of it was written: inode, size, modification and change times."""
+    sidecars = (detect(path).store.sidecar_of(path), sidecar_manifest_path(path)) if path.is_file() else ()
+    found: list[tuple[int, ...] | None] = []
+    for each in (path, *sidecars):
+        try:
+            info = each.stat() if each is not None else None
+        except OSError:
+            info = None
+        found.append(None if info is None else (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns,
+                                                 info.st_ctime_ns))  # fmt: skip
+    return tuple(found)
+
+
 def _approve(item: Item, job: ApproveJob) -> FileApproval:
+    try:
+        seen = _state_of(item.path)  # the bytes judged are the bytes approved: nothing may write them meanwhile
+    except DisclosureError:
+        seen = ()  # not media: inspecting it says so
     outcome = inspect_item(item, job.trust, technical=False)
     if outcome.skipped is not None:
         return _refused(item, Verdict.skipped, outcome.skipped)
@@ -176,12 +194,20 @@ def _approve(item: Item, job: ApproveJob) -> FileApproval:
     record = DisclosureRecord.model_validate(_with_review(own.to_json_dict(), job))
     signing = job.signing if inspected.c2pa.state is not C2paState.NONE else None
     before = inspected.sha256
+    if _state_of(item.path) != seen:
+        reason = f"{item.path}: changed while it was being approved; left as it was: approve it again"
+        return _refused(item, Verdict.error, reason, _as_error(as_judged, reason))
     try:
         stamped = stamp(item.path, record, in_place=True, signing=signing)
     except DisclosureError as err:  # refused or undone by stamp: the file is as it was
         return _refused(item, Verdict.error, err.one_line(), _as_error(as_judged, err.one_line()))
     after = check_item(item, job.policies, job.strict, job.trust, job.thumbnails)
     relative, given = _names(item)
+    if after.verdict is not Verdict.passed and after.sha256 is not None:  # never listed as approved
+        rules = ", ".join(_failing_rules(after.results, job.strict)) or after.reason or "unreadable"
+        reason = (f"{item.path}: written, but fails the check after approval ({rules}); the review is in the "
+                  "file: restore it from your copy, or fix it and approve again")  # fmt: skip
+        return FileApproval(str(item.path), relative, given, False, after, reason, before, notes=stamped.notes)
     return FileApproval(
         path=str(item.path),
         relative=relative,

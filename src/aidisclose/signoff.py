@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._version import __version__
-from .carriers.base import file_sha256
 from .check import PolicyInfo, RuleOutcome, Summary, Verdict
 from .errors import DisclosureError
 
@@ -195,6 +194,10 @@ def sign_document(data: bytes, identity: SigningIdentity) -> bytes:
     key = serialization.load_pem_private_key(identity.private_key, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise DisclosureError("--sign-key", "a CMS signature needs an EC or RSA key", "sign with an ES256/PS256 key")
+    try:
+        _check_key_strength(key.public_key())  # what signoff verify would refuse is never signed with
+    except _Invalid as why:
+        raise DisclosureError("--sign-key", str(why), "sign with a P-256 key or RSA of 2048 bits or more") from None
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if chain[0].public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
         raise DisclosureError("--sign-key", "is not the key of the first certificate in --sign-cert")
@@ -225,7 +228,7 @@ class SignatureCheck:
 @dataclass(frozen=True)
 class FileCheckResult:
     path: str
-    state: str  # ok, changed, missing, outside
+    state: str  # ok, changed, missing, outside, not_approved, unlisted
     message: str
 
 
@@ -301,12 +304,14 @@ def _signed_by(document: bytes, signature: bytes) -> tuple[x509.Certificate, lis
     from cryptography import x509
 
     try:
-        info = cms.ContentInfo.load(signature)
+        info = cms.ContentInfo.load(signature, strict=True)  # bytes after the DER are not part of any signature
         if info["content_type"].native != "signed_data":
             raise _Invalid("the signature file is not a CMS SignedData")
         signed = info["content"]
         if signed["encap_content_info"]["content"].native is not None:
             raise _Invalid("the signature carries its own content; a detached signature over the document is expected")
+        if signed["encap_content_info"]["content_type"].native != "data":
+            raise _Invalid("the signed content type is not data")
         signers = list(signed["signer_infos"])
         if len(signers) != 1:
             raise _Invalid(f"the signature has {len(signers)} signers; one is expected")
@@ -366,8 +371,13 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
     ]
     algorithm = signer_info["signature_algorithm"]
     scheme = algorithm.signature_algo
+    named = _hash_named(algorithm)
+    if named is not None and named != signer_info["digest_algorithm"]["algorithm"].native:
+        name = algorithm["algorithm"].native
+        raise _Invalid(f"the signature algorithm {name} names another digest than the signer's digest algorithm")
     value = signer_info["signature"].native
     key = signer.public_key()
+    _check_key_strength(key)
     try:
         if scheme == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(value, to_verify, ec.ECDSA(digest))
@@ -381,6 +391,24 @@ def _check_signature_value(signer: x509.Certificate, signer_info: Any, to_verify
             raise _Invalid(f"the signature algorithm {scheme} does not match the signer's key")
     except InvalidSignature:
         raise _Invalid("the signature over the signed attributes does not verify with the signer's key") from None
+
+
+def _check_key_strength(key: Any) -> None:
+    """The signer's own key (which no chain check looks at): RSA of 2048 bits or more, or P-256/P-384/P-521."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        raise _Invalid(f"the signer's RSA key has {key.key_size} bits; 2048 or more are needed")
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in {"secp256r1", "secp384r1", "secp521r1"}:
+        raise _Invalid(f"the signer's key is on the curve {key.curve.name}, not P-256, P-384 or P-521")
+
+
+def _hash_named(algorithm: Any) -> str | None:
+    """The digest a signature algorithm names (``sha256_ecdsa``: sha256); None if it names none (rsaEncryption)."""
+    try:
+        return str(algorithm.hash_algo)
+    except (ValueError, TypeError):  # asn1crypto: no digest in the name, or PSS without its parameters
+        return None
 
 
 def _ee_policy() -> Any:
@@ -439,12 +467,17 @@ def _check_file(base: Path, relative: str, expected: str) -> FileCheckResult:
     target = _inside(base, relative)
     if target is None:
         return FileCheckResult(relative, "outside", f"{shown}: the path leads outside {base}; not checked")
-    if not target.is_file():
-        return FileCheckResult(relative, "missing", f"{shown}: missing from {terminal_text(str(base))}")
+    real_base = os.path.realpath(base)
+    if os.path.commonpath([real_base, os.path.realpath(target)]) != real_base:
+        return FileCheckResult(relative, "outside", f"{shown}: a symlink leads outside {base}; not followed")
     try:
-        found = file_sha256(target)
-    except DisclosureError as err:
-        return FileCheckResult(relative, "missing", f"{shown}: {err.reason}")
+        found = _regular_sha256(target)
+    except FileNotFoundError:
+        return FileCheckResult(relative, "missing", f"{shown}: missing from {terminal_text(str(base))}")
+    except OSError as exc:
+        return FileCheckResult(relative, "missing", f"{shown}: cannot read it: {exc.strerror or exc}")
+    if found is None:
+        return FileCheckResult(relative, "missing", f"{shown}: not a regular file in {terminal_text(str(base))}")
     if found != expected:
         return FileCheckResult(
             relative, "changed", f"{shown}: changed since the sign-off (sha256 {found}, signed off {expected})"
@@ -452,7 +485,71 @@ def _check_file(base: Path, relative: str, expected: str) -> FileCheckResult:
     return FileCheckResult(relative, "ok", f"{shown}: sha256 as signed off")
 
 
-def _relative_path(approved: ApprovedFile) -> str:
+def _regular_sha256(path: Path) -> str | None:
+    """The sha256 of a regular file, read in blocks; None for anything else (a FIFO is never waited on)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _left_in(base: Path, refused: NotApprovedFile) -> FileCheckResult | None:
+    """A file the sign-off did not approve (it failed or could not be read) still in ``base``; None if gone.
+
+    Files skipped as not media (a README, a hidden file, a FIFO) are not deliverables and pass.
+    """
+    from .display import terminal_text
+
+    relative = _relative_path(refused)
+    target = _inside(base, relative)
+    if refused.verdict is Verdict.skipped or target is None or not os.path.lexists(target):
+        return None
+    why = terminal_text(refused.reason)
+    return FileCheckResult(relative, "not_approved", f"{terminal_text(relative)}: not approved by the sign-off: {why}")
+
+
+def _unlisted(base: Path, listed: set[str], own: set[str]) -> list[FileCheckResult]:
+    """What ``base`` holds that the document does not name: files added after the sign-off, or left out of it.
+
+    An entry the document names covers what is below it (a hidden folder, listed as skipped). Folders are
+    not followed through symlinks; a symlink is an entry of its own. ``own``: the document and its signature.
+    """
+    from .display import terminal_text
+
+    found: list[FileCheckResult] = []
+
+    def cannot_list(error: OSError) -> None:
+        where = os.path.relpath(error.filename, base) if error.filename else "."
+        found.append(FileCheckResult(where, "unlisted", f"{terminal_text(where)}: cannot list it; not checked"))
+
+    def covered(relative: str) -> bool:
+        parts = relative.split("/")
+        return any("/".join(parts[:n]) in listed for n in range(1, len(parts) + 1))
+
+    parents = {"/".join(p.split("/")[:n]) for p in listed for n in range(1, p.count("/") + 1)}  # a link: own result
+    for folder, folders, names in os.walk(base, onerror=cannot_list):
+        links = [n for n in folders if os.path.islink(os.path.join(folder, n))]
+        folders[:] = [n for n in folders if n not in links and not covered(_relative_to(base, folder, n))]
+        for name in sorted(names + links):
+            relative = _relative_to(base, folder, name)
+            if covered(relative) or relative in parents or os.path.realpath(os.path.join(folder, name)) in own:
+                continue
+            message = f"{terminal_text(relative)}: in {terminal_text(str(base))} but not in the sign-off"
+            found.append(FileCheckResult(relative, "unlisted", message))
+    return sorted(found, key=lambda f: f.path)
+
+
+def _relative_to(base: Path, folder: str, name: str) -> str:
+    return os.path.relpath(os.path.join(folder, name), base).replace(os.sep, "/")
+
+
+def _relative_path(approved: ApprovedFile | NotApprovedFile) -> str:
     """The file's relative path as the file system names it: its bytes, when they are not UTF-8."""
     if approved.path_bytes_b64 is None:
         return approved.path
@@ -489,9 +586,17 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         ) from None
     files: list[FileCheckResult] = []
     if against is not None:
+        from .batch import SIDECAR_SUFFIXES
+
         if not against.is_dir():
             raise DisclosureError(against, "is not a folder", "give the folder the files were approved in")
         for approved in document.files:
             files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
+        files.extend(filter(None, (_left_in(against, n) for n in document.not_approved)))
+        # a file not approved: its sidecars go with it (an approved file lists its own)
+        refused = {_relative_path(n) for n in document.not_approved}
+        listed = {f.path for f in files} | refused | {r + s for r in refused for s in SIDECAR_SUFFIXES}
+        own = {os.path.realpath(path), os.path.realpath(sig_path)}
+        files.extend(_unlisted(against, listed, own))
     return Verification(str(path), signature, files, document)

@@ -238,6 +238,7 @@ def write_html_stream(
     ``signoff``, asked once the last file is in, gives the QC sign-off the page's foot shows.
     """
     verdicts = []
+    digests: set[str] = set()  # what the page shows approved is shown as approved only if a file here has it
     with ExitStack() as stack:
         rows, cards = _Spools(stack), _Spools(stack)
         for index, file in enumerate(files):
@@ -245,6 +246,8 @@ def write_html_stream(
             rows.write(group, _row(index, file))
             cards.write(group, _card(index, file))
             verdicts.append(file.verdict)
+            if file.sha256 is not None:
+                digests.add(file.sha256)
         s = summary_of(verdicts)
         stream.write(_page_head(head, s, seconds()))
         stream.write(
@@ -254,7 +257,7 @@ def write_html_stream(
         rows.copy_to(stream)
         stream.write("</tbody></table>")
         cards.copy_to(stream)
-        stream.write(_page_foot(s, signoff() if signoff is not None else None))
+        stream.write(_page_foot(s, signoff() if signoff is not None else None, digests))
     return s
 
 
@@ -278,7 +281,7 @@ def _page_head(head: ReportHead, s: Summary, seconds: float) -> str:
     )
 
 
-def _signoff_section(view: SignoffView) -> str:
+def _signoff_section(view: SignoffView, digests: set[str]) -> str:
     """The sign-off as recorded: reviewer, time, signature, a link to the document, the files and their digests."""
     doc = view.document
     facts = [
@@ -291,8 +294,12 @@ def _signoff_section(view: SignoffView) -> str:
     ]
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{_text(v)}</dd>" for k, v in facts)
     approved = "".join(
-        f"<tr data-approved='yes'><td>{_badge(f.verdict.value, 'APPROVED')}</td><td>{_text(f.path)}</td>"
-        f"<td><code>{escape(f.sha256_after)}</code></td></tr>"
+        f"<tr data-approved='yes' data-in-report='yes'><td>{_badge(f.verdict.value, 'APPROVED')}</td>"
+        f"<td>{_text(f.path)}</td><td><code>{escape(f.sha256_after)}</code></td></tr>"
+        if f.sha256_after in digests
+        else f"<tr data-approved='yes' data-in-report='no'><td>{_badge('fail', 'NOT AS APPROVED')}</td>"
+        f"<td>{_text(f.path)}</td><td><code>{escape(f.sha256_after)}</code>: no file in this report has this "
+        "sha256 (changed since the sign-off, or not checked here)</td></tr>"
         for f in doc.files
     )
     refused = "".join(
@@ -302,17 +309,18 @@ def _signoff_section(view: SignoffView) -> str:
     )
     return (
         "<section class='signoff done' id='signoff'><h2>QC sign-off</h2>"
-        f"<p><a href=\"{escape(view.href)}\">sign-off document</a> · {len(doc.files)} file(s) approved, "
+        f'<p><a href="{escape(view.href)}">sign-off document</a> · {len(doc.files)} file(s) approved, '
         f"{len(doc.not_approved)} not approved</p><dl>{rows}</dl>"
         f"<table class='signoff-files'><tr><th></th><th>file</th><th>sha256 after / why not</th></tr>"
         f"{approved}{refused}</table></section>"
     )
 
 
-def _page_foot(s: Summary, signoff: SignoffView | None = None) -> str:
+def _page_foot(s: Summary, signoff: SignoffView | None = None, digests: set[str] | None = None) -> str:
     if signoff is not None:
         return (
-            f"{_signoff_section(signoff)}</main><footer>Every file is identified by its sha256; policies by theirs. "
+            f"{_signoff_section(signoff, digests or set())}</main><footer>Every file is identified by its sha256; "
+            "policies by theirs. "
             f"Files {s.files - s.skipped} checked.</footer></body></html>\n"
         )
     return (

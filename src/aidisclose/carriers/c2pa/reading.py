@@ -118,8 +118,10 @@ def read_trust_anchors(path: Path) -> bytes:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
+    from ...inputs import read_input
+
     try:
-        data = path.read_bytes()
+        data = read_input(path, "trust anchors")  # bounded: /dev/zero or a huge file is one line, not a stall
     except OSError as exc:
         raise DisclosureError(path, f"cannot read the trust anchors: {exc.strerror or exc}") from None
     try:
