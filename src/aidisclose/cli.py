@@ -714,15 +714,19 @@ def inspect_command(
         from .remote import inspect_remote, list_remote
 
         items = list(list_remote(files, storage, options))
-        work = partial(_first, partial(inspect_remote, storage=storage, trust=settings, fetch_remote=fetch_remote))
+        work = partial(inspect_remote, storage=storage, trust=settings, fetch_remote=fetch_remote)
     workers = effective_jobs(jobs, len(items)) if engine is Engine.local else (jobs or 2)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:
             from .engine import run_in_order
 
-            failed = partial(_failed_outcome)
-            for outcome in run_in_order(work, items, engine, workers, _size, scheduler, failed):
+            fetched = stored = 0
+            failed = partial(_failed_outcome, remote=storage is not None)
+            results = run_in_order(work, items, engine, workers, _size, scheduler, failed)
+            for item, done in zip(items, results, strict=True):
+                outcome, read = done if storage is not None else (done, 0)
+                fetched, stored = fetched + read, stored + item.size
                 advance(outcome)
                 if outcome.error:
                     _error(DisclosureError(None, outcome.error))
@@ -731,6 +735,8 @@ def inspect_command(
                 elif outcome.result is not None and output_format is OutputFormat.text:
                     write_inspect_text(outcome.result, stdout)
                 yield outcome
+            if storage is not None:
+                _traffic(fetched, stored)
 
         if output_format is OutputFormat.json:
             read, errors = write_inspect_json(arrived(), sys.stdout)
@@ -740,18 +746,20 @@ def inspect_command(
     raise typer.Exit(EXIT_ERROR if errors or _nothing_done(read, len(items), "read") else EXIT_OK)
 
 
-def _first(work: Callable[[Any], tuple[Any, int]], item: Any) -> Any:
-    """The result of a remote read, without its byte count (which ``check`` reports)."""
-    return work(item)[0]
+def _traffic(fetched: int, stored: int) -> None:
+    """How much was read from object storage: the structures, digests and C2PA validation together."""
+    share = f" ({100 * fetched / stored:.2f}% of the {stored:,} bytes stored)" if stored else ""
+    stderr.print(f"read {fetched:,} bytes from storage{share}")
 
 
 def _size(item: Any) -> int:
     return int(item.size)
 
 
-def _failed_outcome(item: Any, reason: str) -> Outcome[Any]:
+def _failed_outcome(item: Any, reason: str, remote: bool = False) -> Any:
     where = str(getattr(item, "url", None) or item.path)
-    return Outcome(Path(where), error=f"{where}: {reason}")
+    outcome: Outcome[Any] = Outcome(Path(where), error=f"{where}: {reason}")
+    return (outcome, 0) if remote else outcome
 
 
 @app.command("schema", cls=_Command)
@@ -933,8 +941,7 @@ def _checks(
     for item, (file, read) in zip(items, pairs, strict=True):
         fetched, stored = fetched + read, stored + item.size
         yield file
-    share = f" ({100 * fetched / stored:.2f}% of the {stored:,} bytes stored)" if stored else ""
-    stderr.print(f"read {fetched:,} bytes from storage{share}")
+    _traffic(fetched, stored)
 
 
 def _write_check(

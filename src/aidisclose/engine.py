@@ -12,6 +12,7 @@ fails is a row, as it is locally: the work functions never raise.
 from __future__ import annotations
 
 import itertools
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
@@ -23,7 +24,7 @@ from .errors import DisclosureError
 T = TypeVar("T")
 R = TypeVar("R")
 
-BATCH_FILES = 64  # files per Dask task: one hand-over, one scheduler decision for this many files
+BATCH_FILES = 64  # files per Dask task (AIDISCLOSE_DASK_BATCH): one hand-over, one scheduler decision for them
 RESENDS = 3  # a batch whose task failed (its workers kept dying) is sent again this many times
 
 
@@ -40,7 +41,7 @@ def run_in_order(
     size_of: Callable[[T], int] | None = None,
     scheduler: str | None = None,
     failed: Callable[[T, str], R] | None = None,
-    batch_files: int = BATCH_FILES,
+    batch_files: int | None = None,
 ) -> Iterator[R]:
     """``work`` over ``items`` on ``engine``, yielded in input order.
 
@@ -51,7 +52,13 @@ def run_in_order(
     if engine is Engine.local:
         yield from imap_in_order(work, items, jobs, size_of)
         return
-    yield from _dask(work, items, jobs, scheduler, failed, batch_files)
+    yield from _dask(work, items, jobs, scheduler, failed, batch_files or _batch_files())
+
+
+def _batch_files() -> int:
+    """Files per Dask task: ``AIDISCLOSE_DASK_BATCH`` (1 to 100,000), else BATCH_FILES."""
+    text = os.environ.get("AIDISCLOSE_DASK_BATCH", "")
+    return min(100_000, max(1, int(text))) if text.isdigit() else BATCH_FILES
 
 
 def _run_batch(work: Callable[[T], R], batch: list[T]) -> list[R]:

@@ -73,7 +73,7 @@ class Storage:
         return options
 
 
-_FILESYSTEMS: dict[tuple[str, Storage], Any] = {}
+_FILESYSTEMS: dict[tuple[str, Storage, int], Any] = {}
 
 
 def filesystem(url: str, storage: Storage) -> tuple[Any, str]:
@@ -85,10 +85,11 @@ def filesystem(url: str, storage: Storage) -> tuple[Any, str]:
             url, "reading from object storage needs fsspec and s3fs", "pip install 'aidisclose[cloud]'"
         ) from None
     protocol = url.split("://", 1)[0]
-    key = (protocol, storage)
+    key = (protocol, storage, os.getpid())  # a forked worker makes its own: an S3 client is not fork-safe
     try:
         if key not in _FILESYSTEMS:
-            _FILESYSTEMS[key] = fsspec.core.url_to_fs(url, **storage.options(url))[0]
+            options = {**storage.options(url), "skip_instance_cache": True}
+            _FILESYSTEMS[key] = fsspec.core.url_to_fs(url, **options)[0]
         fs = _FILESYSTEMS[key]
         return fs, fs._strip_protocol(url)
     except (ImportError, ValueError) as exc:
