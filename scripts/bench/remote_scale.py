@@ -84,6 +84,63 @@ def _fetched(stderr: str) -> int:
     return int(found.group(1).replace(",", "")) if found else -1
 
 
+def _grown_mp4(source: Path, work: Path, size: int) -> bytes:
+    """``source`` remuxed with its moov after the mdat (ffmpeg's default), stamped, its mdat grown to ``size``."""
+    from aidisclose import load_record, stamp
+
+    plain = work / f"moov-last{source.suffix}"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), "-c", "copy", str(plain)], check=True)
+    record = load_record(ROOT / "fixtures" / "example-record.toml")
+    data = stamp(plain, record, output_dir=work / "stamped").destination.read_bytes()
+    offset = 0
+    while offset + 8 <= len(data):
+        box = int.from_bytes(data[offset : offset + 4], "big")
+        if data[offset + 4 : offset + 8] == b"mdat":
+            grow = size - len(data)
+            end = offset + box  # zeros at the mdat's end move no sample: the chunk offsets stay right
+            head = (box + grow).to_bytes(4, "big")
+            return data[:offset] + head + data[offset + 4 : end] + b"\0" * grow + data[end:]
+        offset += box
+    raise SystemExit(f"{source}: no mdat")
+
+
+def _grown_wav(source: Path, work: Path, size: int) -> bytes:
+    """``source`` stamped, its data chunk grown with silence to make the file ``size`` bytes."""
+    from aidisclose import load_record, stamp
+
+    record = load_record(ROOT / "fixtures" / "example-record.toml")
+    data = stamp(source, record, output_dir=work / "stamped-wav").destination.read_bytes()
+    offset = 12
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if data[offset : offset + 4] == b"data":
+            grow = (size - len(data)) & ~3
+            end = offset + 8 + length
+            body = data[:offset + 4] + (length + grow).to_bytes(4, "little") + data[offset + 8 : end] + b"\0" * grow
+            whole = body + data[end:]
+            return whole[:4] + (len(whole) - 8).to_bytes(4, "little") + whole[8:]
+        offset += 8 + length + (length & 1)
+    raise SystemExit(f"{source}: no data chunk")
+
+
+def upload_large(server: seaweed.SeaweedS3, work: Path, count: int, megabytes: int) -> int:
+    """``count`` objects of ``megabytes`` each (moov-last MP4 and MOV, WAV) under large/; their total size."""
+    fixtures = ROOT / "fixtures"
+    size = megabytes << 20
+    bodies = [
+        (".mp4", _grown_mp4(fixtures / "video" / "clip.mp4", work, size)),
+        (".mov", _grown_mp4(fixtures / "video" / "clip.mov", work, size)),
+        (".wav", _grown_wav(fixtures / "audio" / "tone.wav", work, size)),
+    ]
+    fs = server.filesystem()
+    total = 0
+    for index in range(count):
+        suffix, body = bodies[index % len(bodies)]
+        fs.pipe(f"{BUCKET}/large/take{index:04d}{suffix}", body)
+        total += len(body)
+    return total
+
+
 def upload(server: seaweed.SeaweedS3, folder: Path) -> float:
     fs = server.filesystem()
     started = time.perf_counter()
@@ -108,6 +165,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000, help="objects in the bucket (default 100,000)")
     parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (default 2)")
     parser.add_argument("--work", type=Path, default=None, help="where the corpus and the server's data go")
+    parser.add_argument("--large", type=int, default=60, help="large objects (moov-last videos, WAV) besides")
+    parser.add_argument("--large-mb", type=int, default=32, help="the size of each large object, MiB")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="aidisclose-scale-"))
     corpus = work / "corpus"
@@ -154,6 +213,14 @@ def main() -> None:
             sched, work_rss = peaks[0].stop(), peaks[1].stop()
             fetched = _fetched(stderr)
             rows.append((label, seconds, sched, work_rss, fetched))
+        large = upload_large(server, work, args.large, args.large_mb) if args.large else 0
+        if args.large:
+            seconds, stderr = _cli("check", f"s3://{BUCKET}/large", "--engine", "dask", "--scheduler", address,
+                                   "-f", "json", "-o", os.devnull, "--digest", "none", env=env)  # fmt: skip
+            fetched = _fetched(stderr)
+            print(f"large: {args.large} objects of {args.large_mb} MiB ({large:,} bytes), --digest none: "
+                  f"{seconds:.1f} s, {fetched / args.large:,.0f} bytes read per object = "
+                  f"{100 * fetched / large:.3f}% of the bytes")  # fmt: skip
         for label, extra in (("local disk, --digest none", ["--digest", "none"]), ("local disk, sha256", [])):
             seconds, _ = _cli("check", str(corpus), "-j", str(args.workers), "-f", "json", "-o", os.devnull, *extra,
                               env=env)  # fmt: skip

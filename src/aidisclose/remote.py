@@ -494,6 +494,10 @@ def _walk_psd(r: Ranges) -> None:
     r.read(offset, 8)
 
 
+def _tail(r: Ranges, length: int) -> None:
+    r.read(max(0, r.size - length), length)
+
+
 def _walk_head(r: Ranges) -> None:
     r.read(0, 256 << 10)
 
@@ -508,7 +512,7 @@ def read_structure(r: Ranges) -> None:
             _walk_flac(r, skip)
         else:
             r.read(skip, 64 << 10)  # MPEG audio: the first frames (Xing/VBR header)
-        r.read(r.size - (64 << 10), 64 << 10)  # ID3v1, APEv2, Lyrics at the end
+        _tail(r, 64 << 10)  # ID3v1, APEv2, Lyrics at the end
         return
     if head[:4] == b"fLaC":
         _walk_flac(r, 0)
@@ -524,7 +528,7 @@ def read_structure(r: Ranges) -> None:
         _walk_riff(r, big_endian=True)
     elif head[:4] == b"OggS":
         _walk_ogg(r)
-        r.read(r.size - (64 << 10), 64 << 10)  # the last page: the stream's length
+        _tail(r, 64 << 10)  # the last page: the stream's length
     elif head[:6] == b"8BPS\x00\x01":
         _walk_psd(r)
     elif head[4:8] == b"ftyp" or head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot") or head[
@@ -533,10 +537,10 @@ def read_structure(r: Ranges) -> None:
         _walk_bmff(r)
     elif head[:4] == b"\xff\xfb" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa"):
         r.read(0, 64 << 10)
-        r.read(r.size - (64 << 10), 64 << 10)
+        _tail(r, 64 << 10)
     else:  # Matroska, MXF, EXR, DPX, GIF, a bare JPEG XL codestream, or not media: head and tail
         _walk_head(r)
-        r.read(r.size - (256 << 10), 256 << 10)
+        _tail(r, 256 << 10)
 
 
 # -- one object, read as a local file ------------------------------------------------------------------------
@@ -581,7 +585,9 @@ def mirrored(item: RemoteItem, storage: Storage) -> Iterator[Mirror]:
     fs, key = filesystem(item.url, storage)
     folder = Path(tempfile.mkdtemp(prefix="aidisclose-remote-"))
     try:
-        name = key.rsplit("/", 1)[-1] or "object"
+        name = key.rsplit("/", 1)[-1]
+        if name in ("", ".", ".."):  # a key that names no file: its mirror gets a name of its own
+            name = "object"
         mirror = Mirror(item.url, folder / name, folder, fs, key, storage)
         try:
             size = int(fs.info(key).get("size") or 0) if not item.size else item.size
