@@ -91,6 +91,7 @@ def launch(folder: Path) -> SeaweedS3:
         weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
         f"-master.port={master}", f"-volume.port={volume}", "-filer", f"-filer.port={filer}",
         "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-master.volumeSizeLimitMB=256", "-volume.max=20",
+        "-s3.port.iceberg=0", "-s3.port.lance=0",  # catalogs on fixed ports of their own: not wanted
     ]  # fmt: skip
     with open(folder / "weed.log", "wb") as log:  # the server's own log, kept for a failing test
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

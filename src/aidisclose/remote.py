@@ -570,8 +570,13 @@ class Mirror:
 
     @contextlib.contextmanager
     def stream(self) -> Iterator[IO[bytes]]:
-        """The object itself as a file, for the C2PA SDK's hash validation (read as it goes, counted)."""
-        with self.fs.open(self.key, "rb", block_size=STREAM_BLOCK, cache_type="readahead") as handle:
+        """The object itself as a file, for the C2PA SDK's hash validation (read as it goes, counted).
+
+        The SDK reads the asset more than once (the store, then the hashed ranges): the last few blocks are
+        kept (at most 16 MiB), so a small object is fetched once and a large one about once per pass.
+        """
+        cache = {"cache_type": "blockcache", "cache_options": {"maxblocks": 4}}
+        with self.fs.open(self.key, "rb", block_size=STREAM_BLOCK, **cache) as handle:
             yield CountedStream(handle, "manifest")  # type: ignore[misc]
 
     def public(self, text: str) -> str:
