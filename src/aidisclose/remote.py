@@ -42,6 +42,7 @@ from .errors import DisclosureError
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 BLOCK = 16 << 10  # a structure read fetches whole blocks of this size: headers close together cost one request
+FIRST_READ = 64 << 10  # the first request: a small object whole, and most containers' leading structures
 STREAM_BLOCK = 4 << 20  # the digest and the C2PA SDK read the whole object in blocks of this size
 SIDECAR_LIMIT = 64 << 20  # a sidecar is metadata: anything larger is refused, not fetched
 _MAX_STRUCTURES = 100_000  # boxes, chunks, segments, pages, IFD entries walked in one object
@@ -260,6 +261,13 @@ class Ranges:
             raise DisclosureError(_url(self.fs, self.path), "changed or ended early while it was read")
         for index in range(first, last + 1):
             self.blocks[index] = data[(index - first) * BLOCK : (index - first + 1) * BLOCK]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every byte of the object has been fetched."""
+        return len(self.blocks) * BLOCK >= self.size and all(
+            index in self.blocks for index in range(-(-self.size // BLOCK))
+        )
 
     def lay_into(self, target: Path) -> None:
         """Write what was read into ``target`` at its offsets, the rest a hole of the object's size."""
@@ -504,7 +512,7 @@ def _walk_head(r: Ranges) -> None:
 
 def read_structure(r: Ranges) -> None:
     """Fetch what the readers of the object's format look at, chosen by its first bytes."""
-    head = r.read(0, 64)
+    head = r.read(0, FIRST_READ)[:64]  # one request holds a small object whole, and most headers
     skip = id3v2_size(head)
     if skip:
         r.read(0, skip + 16)
@@ -556,11 +564,17 @@ class Mirror:
     fs: Any = field(repr=False)
     key: str = ""
     storage: Storage = field(default_factory=Storage)
+    #: Every byte of the object was fetched for its structure (a small object): the mirror is the object.
+    complete: bool = False
 
     def sha256(self, _path: Path) -> str | None:
         """The object's SHA-256, streamed from storage (None with ``--digest none``)."""
         if not self.storage.digest:
             return None
+        if self.complete:
+            from .carriers.base import file_sha256
+
+            return file_sha256(self.path)
         digest = hashlib.sha256()
         with self.fs.open(self.key, "rb", block_size=STREAM_BLOCK, cache_type="readahead") as handle:
             stream = CountedStream(handle, "digest")
@@ -575,6 +589,10 @@ class Mirror:
         The SDK reads the asset more than once (the store, then the hashed ranges): the last few blocks are
         kept (at most 16 MiB), so a small object is fetched once and a large one about once per pass.
         """
+        if self.complete:
+            with open(self.path, "rb") as whole:
+                yield whole
+            return
         cache = {"cache_type": "blockcache", "cache_options": {"maxblocks": 4}}
         with self.fs.open(self.key, "rb", block_size=STREAM_BLOCK, **cache) as handle:
             yield CountedStream(handle, "manifest")  # type: ignore[misc]
@@ -604,6 +622,7 @@ def mirrored(item: RemoteItem, storage: Storage) -> Iterator[Mirror]:
         if size:
             read_structure(ranges)
         ranges.lay_into(mirror.path)
+        mirror.complete = ranges.complete
         for sidecar in item.sidecars:
             _fetch_sidecar(fs, sidecar, folder / sidecar.rsplit("/", 1)[-1])
         yield mirror
