@@ -3,7 +3,8 @@
 # the independent witnesses; Chromium, the browser the HTML report is rendered in (driven by Playwright
 # through its executable_path: Playwright's own browser builds are not downloaded); and Node.js with
 # npm, which run @trustnxt/c2pa-ts (a second C2PA implementation, pinned in tests/js/package-lock.json,
-# installed into tests/js/node_modules here, never while the tests run).
+# installed into tests/js/node_modules here, never while the tests run); OpenSSL, the test time-stamp
+# authority and the independent verifier of signed QC sign-offs (`openssl cms -verify`).
 set -euo pipefail
 missing=()
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
@@ -11,6 +12,7 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 js_witness() {
   local here
   here="$(cd "$(dirname "$0")/.." && pwd)/tests/js"

@@ -21,7 +21,7 @@ copy.write_bytes(Path("fixtures/images/plate.tif").read_bytes())
 stamp(copy, validate_record(data), output_dir=work / "delivery")
 PY
 cp fixtures/images/overlay.png "$work/delivery/unstamped.png"
-$bin/aidisclose check "$work/delivery" --format html --output "$work/report.html" || true
+(cd "$work" && "$OLDPWD/$bin/aidisclose" check delivery --format html --output report.html) || true
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$work/profile" --hide-scrollbars \
   --window-size=1100,1500 --screenshot="$PWD/docs/check-report.png" "file://$work/report.html" 2>/dev/null

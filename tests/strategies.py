@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from aidisclose import DisclosureRecord
 from aidisclose.record import (
     AISystem,
+    Approval,
     Consent,
     Creator,
+    DataHandling,
     HumanReview,
     Likeness,
     Prompt,
@@ -20,13 +22,16 @@ from aidisclose.record import (
 )
 from aidisclose.vocab import (
     RETIRED_SOURCE_TYPES,
+    ApprovalCategory,
     ConsentStatus,
     Deliverable,
     DigitalSourceType,
     Genre,
     GrantedBy,
     LikenessKind,
+    OutputStatus,
     ReplicaType,
+    Representation,
     ReviewStatus,
     TrainingDataProvenance,
     TrainingMining,
@@ -57,6 +62,18 @@ consents = st.builds(
     date=opt(dates),
     scope=opt(text),
     granted_by=opt(st.sampled_from(GrantedBy)),
+    separate_from_contract=opt(st.booleans()),
+    intended_use=opt(text),
+    scan_notice_hours=opt(st.integers(min_value=0, max_value=87_600)),
+    project=opt(text),
+    represented_by=opt(st.sampled_from(Representation)),
+)
+data_handling = st.builds(
+    DataHandling,
+    retains_inputs=opt(st.booleans()),
+    trains_on_inputs=opt(st.booleans()),
+    enterprise_secured=opt(st.booleans()),
+    terms_reference=opt(text),
 )
 
 records = st.builds(
@@ -69,7 +86,15 @@ records = st.builds(
     ai_used=opt(st.booleans()),
     digital_source_type=opt(writable_types),
     ai_systems=st.lists(
-        st.builds(AISystem, name=text, version=opt(text), provider=opt(text), purpose=opt(text)), max_size=3
+        st.builds(
+            AISystem,
+            name=text,
+            version=opt(text),
+            provider=opt(text),
+            purpose=opt(text),
+            data_handling=opt(data_handling),
+        ),
+        max_size=3,
     ),
     usage_description=opt(text),
     prompts=st.lists(st.builds(Prompt, text=text, writer=opt(text)), max_size=2),
@@ -79,6 +104,9 @@ records = st.builds(
     copyright=opt(text),
     usage_terms=opt(text),
     training_mining=opt(st.sampled_from(TrainingMining)),
+    output_status=opt(st.sampled_from(OutputStatus)),
+    personal_data=opt(st.booleans()),
+    third_party_ip=opt(st.booleans()),
     training_data=opt(
         st.builds(TrainingData, provenance=opt(st.sampled_from(TrainingDataProvenance)), statement=opt(text))
     ),
@@ -105,6 +133,16 @@ records = st.builds(
         )
     ),
     approval_reference=opt(text),
+    approvals=st.lists(
+        st.builds(
+            Approval,
+            category=st.sampled_from(ApprovalCategory),
+            reference=opt(text),
+            date=opt(dates),
+            approver=opt(text),
+        ),
+        max_size=2,
+    ),
     qc=opt(st.builds(QualityControl, by=opt(text), date=opt(aware))),
     synthetic_content=opt(
         st.builds(

@@ -235,6 +235,22 @@ def test_the_id3v2_version_option_forces_one(version: str, tmp_path: Path) -> No
     assert inspect_file(stamped, technical=False).record.to_json_dict() == load_record(EXAMPLE_RECORD).to_json_dict()
 
 
+@pytest.mark.parametrize("in_place", [True, False])
+def test_a_file_that_carries_the_record_in_the_other_id3_version_is_restamped(in_place: bool, tmp_path: Path) -> None:
+    """Carrying the record is not enough when the version asked for is another: 'unchanged' would be a lie."""
+    source = tmp_path / "a.mp3"
+    shutil.copyfile(MP3, source)
+    assert run_cli("stamp", source, "-r", EXAMPLE_RECORD, "--in-place", "--id3v2-version", "3").exit_code == 0
+    args = ["--in-place"] if in_place else ["-o", tmp_path / "out"]
+    result = run_cli("stamp", source, "-r", EXAMPLE_RECORD, *args, "--id3v2-version", "4")
+    assert result.exit_code == 0, result.stderr
+    assert "unchanged" not in result.stderr + result.stdout
+    stamped = source if in_place else tmp_path / "out" / source.name
+    assert id3_groups(stamped) == {"ID3v2_4"}
+    again = run_cli("stamp", stamped, "-r", EXAMPLE_RECORD, "--in-place", "--id3v2-version", "4")
+    assert "unchanged" in again.stderr + again.stdout  # now it does carry it as asked
+
+
 def test_an_id3v2_version_other_than_3_or_4_is_refused(tmp_path: Path) -> None:
     result = run_cli("stamp", MP3, "-r", EXAMPLE_RECORD, "-o", tmp_path, "--id3v2-version", "2")
     assert result.exit_code == 2

@@ -26,7 +26,7 @@ from aidisclose.cli import app
 from aidisclose.display import csv_cell, terminal_text, xml_text
 from aidisclose.preview import thumbnail
 
-from .conftest import EXAMPLE_RECORD, FIXTURES
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
 
 JPEG = FIXTURES / "images" / "photo.jpg"
 #: A failing file whose name rewrites its own line to read "PASS    shot010.jpg" and sets the window title.
@@ -294,3 +294,69 @@ def test_a_policy_rule_message_is_one_line_of_text(tmp_path: Path) -> None:
     text = shown(run.stdout)
     assert "[red]Need[/red] an id\\x1b[2K\\nPASS    forged line" in text
     assert not any(line.startswith("PASS    forged") for line in text.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["--record", "{big}"], "too large to be a record"),
+        (["--record", "{ok}", "--sign", "--sign-cert", "{big}", "--sign-key", "{big}"], "too large to be a signing"),
+        # a manifest may be far larger than a record: 17 MB of NULs is read, and refused as CSV in one line
+        (["--record", "{ok}", "--records", "{big}"], "is not CSV the manifest can use"),
+    ],
+)
+def test_an_input_file_far_too_large_is_one_line_not_a_full_read(
+    tmp_path: Path, options: list[str], reason: str
+) -> None:
+    big = tmp_path / ("huge.csv" if "--records" in options else "huge.toml")
+    with big.open("wb") as out:  # sparse: 17 MB of zeros costs no disk
+        out.truncate(17 << 20)
+    ok = tmp_path / "ok.toml"
+    ok.write_text('ai_used = false\n')
+    source = tmp_path / "in.jpg"
+    shutil.copyfile(FIXTURES / "images" / "photo.jpg", source)
+    before = source.read_bytes()
+    args = [a.format(big=big, ok=ok) for a in options]
+    result = run_cli("stamp", source, *args, "--output", tmp_path / "out")
+    assert result.exit_code == 2, result.stderr
+    assert reason in result.stderr and big.name in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert source.read_bytes() == before and not (tmp_path / "out" / "in.jpg").exists()
+
+
+def test_a_policy_far_too_large_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "policy.toml"
+    with big.open("wb") as out:
+        out.truncate(17 << 20)
+    result = run_cli("check", FIXTURES / "images" / "photo.jpg", "--policy", big)
+    assert result.exit_code == 2 and "too large to be a policy" in result.stderr
+
+
+def _dpx(path: Path, colour: str) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color={colour}:size=32x32", "-frames:v", "1", "-update", "1",
+         "-y", str(path)],
+        check=True,
+    )
+
+
+def test_a_poster_frame_is_drawn_from_the_named_file_never_from_a_sequence_its_name_spells(tmp_path: Path) -> None:
+    """ffmpeg left to guess reads 'shot%d.dpx' as the sequence shot1.dpx, shot2.dpx...: another file's pixels."""
+    from PIL import Image
+
+    planted, other = tmp_path / "shot%d.dpx", tmp_path / "shot1.dpx"
+    _dpx(planted, "blue")
+    _dpx(other, "red")
+    uri = thumbnail(planted, "dpx")
+    assert uri is not None
+    picture = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")
+    red, green, blue = picture.getpixel((picture.width // 2, picture.height // 2))
+    assert blue > 200 and red < 60, (red, green, blue)
+
+
+def test_every_format_drawn_by_ffmpeg_names_its_demuxer() -> None:
+    from aidisclose.formats import FORMATS, Preview
+    from aidisclose.preview import DEMUXERS
+
+    drawn = {f.format for f in FORMATS if f.preview is Preview.FFMPEG}
+    assert drawn == set(DEMUXERS)

@@ -29,7 +29,10 @@ def test_a_file_named_twice_is_stamped_once(tmp_path: Path) -> None:
     shutil.copyfile(PHOTO, source)
     found = run_cli("stamp", source, source, "-r", EXAMPLE_RECORD, "-o", tmp_path / "out")
     assert found.exit_code == 0
-    assert found.stdout.count("stamped ") == 1
+    lines = found.stdout.splitlines()
+    assert sum(line.startswith("stamped ") for line in lines) == 1
+    assert f"skipped {source}: named more than once; stamped once" in lines  # every name given is accounted for
+    assert "2 file(s): 1 stamped, 1 skipped, 0 failed" in found.stderr
 
 
 def test_a_link_and_its_target_named_together_are_both_stamped(tmp_path: Path) -> None:

@@ -269,3 +269,18 @@ def test_a_set_that_does_not_fit_the_record_is_one_of_its_problems(item: str, re
     first, second = err.value.problems
     assert first.startswith(f"field {item.partition('=')[0]} (--set {item}): ") and first.endswith(reason)
     assert second == "field ai_used (--set ai_used=yes): must be true or false, not 'yes'"
+
+
+@pytest.mark.parametrize("command", [["init"], ["policy", "init", "genai-production"]])
+def test_templates_refuse_a_missing_folder_and_a_dangling_link(tmp_path: Path, command: list[str]) -> None:
+    missing = run_cli(*command, tmp_path / "nowhere" / "out.toml")
+    assert missing.exit_code == 2 and "Traceback" not in missing.stderr
+    assert "does not exist" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+    link = tmp_path / "link.toml"
+    victim = tmp_path / "victim.toml"
+    link.symlink_to(victim)  # dangling: writing through it would create a file the user did not name
+    result = run_cli(*command, link)
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert not victim.exists() and link.is_symlink()
+    assert run_cli(*command, link, "--force").exit_code == 0
+    assert not link.is_symlink() and not victim.exists()  # --force replaces the link, not its target

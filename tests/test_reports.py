@@ -268,7 +268,10 @@ def test_inspect_text_shows_c2pa_actions_and_source_type(tmp_path: Path, identit
 
 # -- --help ----------------------------------------------------------------------------------------
 
-COMMANDS = [["stamp"], ["inspect"], ["check"], ["credits"], ["watch"], ["init"], ["schema"], ["policy", "init"]]
+COMMANDS = [
+    ["stamp"], ["inspect"], ["check"], ["credits"], ["watch"], ["init"], ["schema"], ["policy", "init"], ["approve"],
+    ["signoff", "verify"],
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -30,7 +30,7 @@ PHOTO = FIXTURES / "images" / "photo.jpg"
 
 #: Loaded by no one-file command on a plain JPEG: audio tags, folder watching, pixels, certificates,
 #: the C2PA SDK (no manifest by the pre-scan), the browser for HTML reports, the process pool (one file),
-#: progress bars (not a terminal).
+#: progress bars (not a terminal), QC approval and its CMS signatures.
 NEVER_FOR_ONE_JPEG = (
     "mutagen",
     "c2pa",
@@ -41,6 +41,9 @@ NEVER_FOR_ONE_JPEG = (
     "concurrent.futures.process",
     "rich.progress",
     "rich.table",
+    "asn1crypto",
+    "aidisclose.approve",
+    "aidisclose.signoff",
 )
 #: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
 NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")

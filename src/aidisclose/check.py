@@ -19,12 +19,13 @@ from pydantic_core import PydanticSerializationError
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .carriers.base import file_sha256
-from .carriers.c2pa.reading import C2paState
+from .carriers.c2pa.reading import C2paInfo, C2paState
 from .carriers.c2pa.trust import TrustSettings
 from .inspect import InspectResult, inspect_item, skip_digest
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
 from .rebuild import Conflict, Problem
+from .vocab import source_type_from_uri
 
 
 class Verdict(StrEnum):
@@ -110,6 +111,7 @@ class PolicyInfo(_Model):
     description: str
     sha256: str
     sources: list[str]
+    references: list[str] = Field(default=[], description="The laws and guidance the policy checks")
 
 
 class Summary(_Model):
@@ -169,7 +171,9 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
     }
     if result.c2pa.digital_source_types:
         c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
+    c2pa.update(_provenance_chain(result.c2pa))
     subject["c2pa"] = c2pa
+    subject["not_checked"] = dict(NOT_CHECKED)
     subject["provenance"] = {
         "carriers": prov.carriers,
         "stamped_by_aidisclose": prov.stamped_by_aidisclose,
@@ -178,7 +182,40 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
         "problem_count": len(prov.problems),
         "sidecar": prov.sidecar,
     }
+    if prov.iptc_digital_source_type is not None:
+        subject["provenance"]["iptc_digital_source_type"] = prov.iptc_digital_source_type
     return subject, prov.sources
+
+
+#: What no file's reading can tell, each with the reason: a rule on one is told this, never passes.
+NOT_CHECKED = {
+    "watermark": "not checked: aidisclose reads metadata only, not imperceptible watermarks in the essence "
+    "(EU Code of Practice 1.1.2); check them with the watermark vendor's detector",
+}
+
+
+def _provenance_chain(info: C2paInfo) -> dict[str, Any]:
+    """The C2PA facts of signing time and upstream provenance (EU Code of Practice 1.1.1 and 1.2)."""
+    facts: dict[str, Any] = {}
+    if info.state is C2paState.NONE:
+        return facts
+    if info.timestamp is not None:
+        facts["timestamp"] = info.timestamp  # trusted, validated (TSA not trusted), or its failure codes
+    created = [
+        a["digitalSourceType"]
+        for a in info.actions
+        if a.get("action") == "c2pa.created" and isinstance(a.get("digitalSourceType"), str)
+    ]
+    if created:
+        facts["created_source_type"] = source_type_from_uri(created[0])
+    if info.claim_version is not None:
+        facts["claim_version"] = info.claim_version
+    parents = [i for i in info.ingredients if i.relationship == "parentOf"]
+    facts["ingredient_count"] = len(info.ingredients)
+    facts["ingredient_manifest_count"] = sum(i.state is not C2paState.NONE for i in info.ingredients)
+    facts["has_parent"] = bool(parents)
+    facts["parent_has_manifest"] = any(i.state is not C2paState.NONE for i in parents)
+    return facts
 
 
 def _rejected(result: RuleResult, subject: dict[str, Any], problems: list[Problem]) -> Problem | None:
@@ -216,6 +253,20 @@ def _outcome(result: RuleResult, subject: dict[str, Any], problems: list[Problem
     )
 
 
+def judge(
+    inspected: InspectResult, record: dict[str, Any], policies: list[Policy], strict: bool
+) -> tuple[list[RuleOutcome], Verdict]:
+    """Every rule's outcome for a file read as ``inspected`` whose record (as JSON) is ``record``; the verdict.
+
+    ``record`` is the file's own, or the one it will carry once a change is written (``approve``).
+    """
+    subject, sources = policy_subject(inspected, record)
+    problems = inspected.provenance.problems
+    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
+    failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
+    return results, Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+
+
 def check_file(
     path: Path, policies: list[Policy], strict: bool = False, named: bool = True, trust: TrustSettings | None = None
 ) -> FileCheck:
@@ -225,6 +276,13 @@ def check_file(
     by name and content, is skipped; any other file that cannot be read is an error.
     """
     return _check_item(Item(path, None if named else path.parent), policies, strict, trust)
+
+
+def check_item(
+    item: Item, policies: list[Policy], strict: bool, trust: TrustSettings | None, thumbnails: bool = False
+) -> FileCheck:
+    """One walked item's verdict (a skipped or unreadable one as such), with its picture if ``thumbnails``."""
+    return _check_item(item, policies, strict, trust, thumbnails)
 
 
 def _check_item(
@@ -243,11 +301,19 @@ def _check_item(
         return FileCheck(path=str(item.path), verdict=Verdict.error, reason=outcome.error)
     inspected = outcome.result
     record = inspected.record.to_json_dict()
-    subject, sources = policy_subject(inspected, record)
-    problems = inspected.provenance.problems
-    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
-    failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
-    verdict = Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
+    results, verdict = judge(inspected, record, policies, strict)
+    return file_check_of(item, inspected, record, results, verdict, thumbnails)
+
+
+def file_check_of(
+    item: Item,
+    inspected: InspectResult,
+    record: dict[str, Any],
+    results: list[RuleOutcome],
+    verdict: Verdict,
+    thumbnails: bool = False,
+) -> FileCheck:
+    """The report row of a file read as ``inspected``, judged on ``record`` as ``results`` and ``verdict``."""
     c2pa = inspected.c2pa
     return FileCheck(
         path=str(item.path),
@@ -336,7 +402,14 @@ def summary_of(verdicts: list[Verdict]) -> Summary:
 
 def policy_infos(policies: list[Policy]) -> list[PolicyInfo]:
     return [
-        PolicyInfo(name=p.name, description=p.description, sha256=p.sha256, sources=list(p.sources)) for p in policies
+        PolicyInfo(
+            name=p.name,
+            description=p.description,
+            sha256=p.sha256,
+            sources=list(p.sources),
+            references=list(p.references),
+        )
+        for p in policies
     ]
 
 

@@ -513,7 +513,9 @@ def _run_stamp(plan: StampPlan, jobs: int, output_format: OutputFormat) -> int:
             elif output_format is OutputFormat.text and outcome.result is not None:
                 _print_stamped(outcome.result)
 
-        outcomes = [*plan.refused, *run_plan(plan, jobs, report)]
+        for repeat in plan.repeated if output_format is OutputFormat.text else ():
+            _print_skipped(repeat.skipped or "")
+        outcomes = [*plan.refused, *plan.repeated, *run_plan(plan, jobs, report)]
     _note_untimestamped(outcomes, plan.options.signing)
     if output_format is OutputFormat.json:
         _print_json(_stamp_json(outcomes, skipped_items))
@@ -766,15 +768,23 @@ def _failed_outcome(item: Any, reason: str, remote: bool = False) -> Any:
 def schema_command(
     report: Annotated[bool, typer.Option("--report", help="The schema of `check --format json` instead.")] = False,
     inspect: Annotated[bool, typer.Option("--inspect", help="The schema of `inspect --format json` instead.")] = False,
+    signoff: Annotated[
+        bool, typer.Option("--signoff", help="The schema of the sign-off document `approve` writes instead.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of the disclosure record (or of the check or inspect report)."""
+    """Print the JSON Schema of the disclosure record (or of the check or inspect report, or the sign-off)."""
     from .check import report_json_schema
     from .record import record_json_schema
     from .report.inspect import inspect_json_schema
 
-    if report and inspect:
-        _error(DisclosureError("schema", "--report and --inspect exclude each other", "choose one"))
+    if report + inspect + signoff > 1:
+        _error(DisclosureError("schema", "--report, --inspect and --signoff exclude each other", "choose one"))
         raise typer.Exit(EXIT_ERROR)
+    if signoff:
+        from .signoff import signoff_json_schema
+
+        _print_json(signoff_json_schema())
+        return
     _print_json(report_json_schema() if report else inspect_json_schema() if inspect else record_json_schema())
 
 
@@ -831,6 +841,10 @@ def check_command(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
+    signoff: Annotated[
+        Path | None,
+        typer.Option("--signoff", metavar="OUT.json", help="With --format html: show this sign-off (`approve`)."),
+    ] = None,
     engine: EngineOption = Engine.local,
     scheduler: SchedulerOption = None,
     digest: DigestOption = Digest.sha256,
@@ -856,6 +870,7 @@ def check_command(
         local, storage = _locations(paths, s3_endpoint, digest)
         loaded = _policies(policies)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
+        view = _signoff_view(signoff, output, report_format, settings.anchors) if signoff else None
         stream: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _error(DisclosureError(output, f"cannot write the report: {exc.strerror or exc}"))
@@ -876,13 +891,18 @@ def check_command(
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     run = _Run(engine, scheduler, storage, digest is Digest.sha256)
     try:
-        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color, run)
+        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color, view, run)
     except DisclosureError as err:  # the engine could not start (no Dask, no scheduler)
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         if output:
             stream.close()
+    _check_done(summary, output, report_format, clock)
+    raise typer.Exit(summary.exit_code)
+
+
+def _check_done(summary: Summary, output: Path | None, report_format: ReportFormat, clock: float) -> None:
     if output is not None:
         stderr.print(f"wrote {report_format.value} report to {terminal_text(str(output))}")
     if output is not None or report_format is not ReportFormat.text:
@@ -890,7 +910,23 @@ def check_command(
         _summary({**counts, "skipped": summary.skipped}, summary.files, time.perf_counter() - clock)
     if summary.nothing_checked:
         _nothing_done(0, summary.files, "checked")
-    raise typer.Exit(summary.exit_code)
+
+
+def _signoff_view(signoff: Path, output: Path | None, report_format: ReportFormat, anchors: bytes | None) -> Any:
+    """The sign-off an HTML report shows, its signature checked against the --trust anchors; linked relatively."""
+    import os
+
+    from .report.html import SignoffView, document_href
+    from .signoff import verify_signoff
+
+    if report_format is not ReportFormat.html:
+        raise DisclosureError("--signoff", "is shown in the HTML report only", "add --format html")
+    verification = verify_signoff(signoff, anchors)
+    if verification.parsed is None:
+        raise DisclosureError(signoff, f"its signature does not verify: {verification.signature.message}")
+    base = output.resolve().parent if output is not None else Path.cwd()
+    href = document_href(Path(os.path.relpath(signoff.resolve(), base)).as_posix())
+    return SignoffView(verification.parsed, href, f"{verification.signature.state}: {verification.signature.message}")
 
 
 @dataclass(frozen=True)
@@ -953,6 +989,7 @@ def _write_check(
     report_format: ReportFormat,
     stream: TextIO,
     color: bool,
+    signoff: Any = None,
     run: _Run | None = None,
 ) -> Summary:
     """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary.
@@ -981,7 +1018,12 @@ def _write_check(
         digest = "sha256" if run.digest else "none"
         # written as results come
         head = ReportHead(report_time(started), strict, policy_infos(policies), digest=digest)
-        return STREAMERS[report_format](results, head, stream, color, lambda: time.perf_counter() - clock)
+        write = STREAMERS[report_format]
+        if signoff is not None:  # an HTML report that shows a sign-off (only HTML takes one)
+            from .report.html import write_html_stream
+
+            write = partial(write_html_stream, signoff=lambda: signoff)
+        return write(results, head, stream, color, lambda: time.perf_counter() - clock)
 
 
 @app.command("credits", cls=_Command)
@@ -1118,30 +1160,372 @@ def watch_command(
     stderr.print("stopped", highlight=False)
 
 
+ReviewerOption = Annotated[
+    str, typer.Option("--reviewer", metavar="NAME", help="Who signs off: written as qc.by (and human_review.reviewer).")
+]
+RoleOption = Annotated[
+    str | None, typer.Option("--role", metavar="ROLE", help="The reviewer's role, e.g. 'QC lead'.")
+]
+NotesOption = Annotated[str | None, typer.Option("--notes", metavar="TEXT", help="Notes kept with the review.")]
+SignoffOption = Annotated[
+    Path,
+    typer.Option(
+        "--signoff",
+        metavar="OUT.json",
+        help="Write the sign-off document here (with --sign, and its detached CMS signature OUT.json.p7s).",
+    ),
+]
+ApproveReportOption = Annotated[
+    Path | None,
+    typer.Option("--report", metavar="FOLDER", help="Also write an HTML QC report showing the sign-off (OUT.html)."),
+]
+
+
+@app.command("approve", cls=_Command)
+def approve_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
+    reviewer: ReviewerOption,
+    signoff: SignoffOption,
+    role: RoleOption = None,
+    notes: NotesOption = None,
+    policies: PolicyOption = None,
+    strict: StrictOption = False,
+    sign_flag: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Sign the sign-off document (detached CMS, OUT.json.p7s) with the reviewer's certificate, and "
+            "sign again the C2PA manifest of each approved file that has one (the earlier one kept as ingredient).",
+        ),
+    ] = False,
+    sign_cert: SignCertOption = None,
+    sign_key: SignKeyOption = None,
+    sign_config: SignConfigOption = None,
+    tsa_url: TsaOption = None,
+    report_dir: ApproveReportOption = None,
+    trust: TrustOption = None,
+    trust_settings: TrustSettingsOption = None,
+    jobs: JobsOption = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    follow_symlinks: FollowOption = False,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """QC sign-off: check each file as it will stand approved, and write the review into those that pass.
+
+    A file that passes every policy with the review recorded gets qc {by, role, date} (and an approved
+    human_review where a policy reads one) written in place, every other value kept; one with C2PA
+    credentials is signed again (needs --sign). Failing and unreadable files are left untouched. Each
+    approved file is checked again; OUT.json lists every file with its sha256 before and after.
+    Exit codes as check: 0 every file approved; 1 a policy failure; 2 a file that could not be read or written.
+
+    [bold]Examples[/bold]
+
+      aidisclose approve delivery/ --reviewer "R. Lead" --role "QC lead" --signoff signoff.json
+
+      aidisclose approve delivery/ --reviewer "R. Lead" --signoff signoff.json --sign --sign-config me.toml
+    """
+    from .approve import ApproveJob, Reviewer, asks_for_review, review_time
+
+    try:
+        loaded = _policies(policies)
+        settings = _trust(trust, None, None, None, None, trust_settings)
+        signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url)
+        who, date = Reviewer(reviewer, role, notes), review_time()
+        qc, review = who.validated(date)
+        _check_signoff_target(signoff, signing, report_dir)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    job = ApproveJob(loaded, qc, review if asks_for_review(loaded) else None, signing, strict, settings,
+                     thumbnails=report_dir is not None)  # fmt: skip
+    items = list(walk(paths, _walk_options(include, exclude, follow_symlinks)))
+    raise typer.Exit(_run_approve(items, job, who, date, signoff, report_dir, jobs, output_format))
+
+
+def _check_signoff_target(signoff: Path, signing: SigningIdentity | None, report_dir: Path | None) -> None:
+    """Before any file is approved: the document's folder exists, the key can sign CMS, the report folder is one."""
+    from .signoff import sign_document
+
+    folder = signoff.parent if str(signoff.parent) else Path(".")
+    if not folder.is_dir():
+        raise DisclosureError(signoff, f"cannot be written: {folder} is not a folder", "create it first")
+    if signoff.is_dir():
+        raise DisclosureError(signoff, "is a folder", "give a file name, e.g. signoff.json")
+    if signing is not None:
+        sign_document(b"", signing)  # a key the CMS signature cannot use is refused before any file is written
+    if report_dir is not None:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DisclosureError(report_dir, f"cannot create the report folder: {exc.strerror or exc}") from None
+
+
+def _run_approve(
+    items: list[Item],
+    job: Any,
+    who: Any,
+    date: str,
+    signoff: Path,
+    report_dir: Path | None,
+    jobs: int | None,
+    output_format: OutputFormat,
+) -> int:
+    """Approve ``items``, each file's line as it is done; write the document (signed) and the HTML report."""
+    from dataclasses import replace
+
+    from .approve import FileApproval, iter_approvals, signoff_document
+    from .check import policy_infos
+    from .signoff import write_signoff
+
+    approvals: list[FileApproval] = []
+    clock = time.perf_counter()
+    with _progress(len(items), "approving") as advance:
+
+        def arrived() -> Iterator[FileApproval]:
+            for approval in iter_approvals(items, job, effective_jobs(jobs, len(items))):
+                advance(approval)
+                _print_approval(approval, output_format)
+                approvals.append(replace(approval, check=approval.check.model_copy(update={"thumbnail": None})))
+                yield approval  # its picture goes to the HTML report's spool, not into memory
+
+        def document() -> Any:
+            return signoff_document(approvals, who, date, policy_infos(job.policies), job.strict)
+
+        unwritten: DisclosureError | None = None
+        try:
+            report = _approve_report(arrived(), job, date, signoff, report_dir, document, clock)
+        except DisclosureError as err:  # no page: the files approved until then still get their document
+            unwritten, report = err, None
+        try:
+            made = document()
+            signature = write_signoff(signoff, made, job.signing)
+            if report is not None:
+                report[0].replace(report[1])
+        except (DisclosureError, OSError) as err:
+            _error(err if isinstance(err, DisclosureError) else DisclosureError(err.filename, str(err.strerror)))
+            return EXIT_ERROR
+        finally:
+            if report is not None:
+                report[0].unlink(missing_ok=True)  # the page goes in place only beside the document it shows
+    _approve_done(made, signoff, signature, report[1] if report else None, output_format, time.perf_counter() - clock)
+    if unwritten is not None:
+        _error(unwritten)
+        return EXIT_ERROR
+    if made.summary.nothing_checked:
+        _nothing_done(0, made.summary.files, "checked")
+    return int(made.summary.exit_code)
+
+
+def _print_approval(approval: Any, output_format: OutputFormat) -> None:
+    from .check import Verdict
+
+    if approval.verdict is Verdict.error:
+        _error_text(approval.reason or approval.check.reason or approval.path)
+    if output_format is not OutputFormat.text:
+        return
+    if approval.approved:
+        check = approval.check
+        resigned = "; C2PA signed again" if approval.c2pa_resigned else ""
+        line = (f"approved {terminal_text(approval.path)} ({check.verdict.value} after approval; sha256 "
+                f"{approval.sha256_before} -> {check.sha256}{resigned})")  # fmt: skip
+        stdout.print(line, markup=False, highlight=False)
+        for note in approval.notes:
+            stderr.print(f"  note: {terminal_text(approval.path)}: {terminal_text(note)}", markup=False)
+    elif approval.verdict is Verdict.skipped:
+        _print_skipped(approval.reason or approval.path)
+    elif approval.verdict is not Verdict.error:
+        stdout.print(f"not approved {terminal_text(approval.reason or approval.path)}", markup=False, highlight=False)
+
+
+def _approve_report(
+    approvals: Iterator[Any],
+    job: Any,
+    date: str,
+    signoff: Path,
+    report_dir: Path | None,
+    document: Callable[[], Any],
+    clock: float,
+) -> tuple[Path, Path] | None:
+    """The HTML report of the approvals, into a temporary file beside its place (renamed once the document is)."""
+    import os
+    import tempfile
+
+    from .check import ReportHead, policy_infos
+    from .report.html import SignoffView, document_href, write_html_stream
+    from .signoff import signer_subject
+
+    if report_dir is None:
+        for _ in approvals:
+            pass
+        return None
+    target = report_dir / (signoff.stem + ".html")
+    href = document_href(Path(os.path.relpath(signoff.resolve(), report_dir.resolve())).as_posix())
+    signer = signer_subject(job.signing) if job.signing is not None else None
+    state = f"signed (detached CMS, {signoff.name}.p7s) by {signer}" if signer else "unsigned"
+
+    def view() -> SignoffView:
+        return SignoffView(document(), href, state)
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".aidisclose-tmp", dir=report_dir)
+    except OSError as exc:
+        raise DisclosureError(report_dir, f"cannot write the HTML report here: {exc.strerror or exc}") from None
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            head = ReportHead(date, job.strict, policy_infos(job.policies))
+            write_html_stream((a.check for a in approvals), head, stream, False,
+                              lambda: time.perf_counter() - clock, view)  # fmt: skip
+        os.chmod(temp, 0o644)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        reason = f"cannot write the HTML report: {exc.strerror or exc}; approving stopped"
+        raise DisclosureError(target, reason) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp, target
+
+
+def _approve_done(
+    document: Any, signoff: Path, signature: Path | None, report: Path | None, output: OutputFormat, seconds: float
+) -> None:
+    if output is OutputFormat.json:
+        import json
+
+        from .display import model_json
+
+        files = {"signoff": str(signoff), "signature": str(signature) if signature else None}
+        _print_json({**files, "report": str(report) if report else None, "document": json.loads(model_json(document))})
+    s = document.summary
+    signed = f", signed: {terminal_text(str(signature))}" if signature else ", unsigned"
+    stderr.print(f"wrote sign-off to {terminal_text(str(signoff))}{signed}", markup=False, highlight=False)
+    if report is not None:
+        stderr.print(f"wrote html report to {terminal_text(str(report))}", markup=False, highlight=False)
+    counts = {"approved": len(document.files), "not approved": len(document.not_approved) - s.skipped}
+    _summary({**counts, "skipped": s.skipped}, s.files, seconds)
+
+
+signoff_app = typer.Typer(help="Check QC sign-off documents written by `aidisclose approve`.", no_args_is_help=True,
+                          cls=_Group)  # fmt: skip
+app.add_typer(signoff_app, name="signoff")
+
+
+@signoff_app.command("verify", cls=_Command)
+def signoff_verify(
+    document: Annotated[Path, typer.Argument(help="The sign-off document (OUT.json); its signature is OUT.json.p7s.")],
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust",
+            metavar="FILE",
+            envvar="AIDISCLOSE_TRUST_ANCHORS",
+            help="PEM trust anchors the reviewer's certificate must chain to (without them nothing vouches for it).",
+        ),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", metavar="FOLDER", help="Check every approved file there still has its sha256."),
+    ] = None,
+    allow_unsigned: Annotated[
+        bool, typer.Option("--allow-unsigned", help="An unsigned document is not a failure (its files still are).")
+    ] = False,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Verify a sign-off: its detached CMS signature, the signer's chain to --trust, and with --against its files.
+
+    Exit codes: 0 verified; 1 verification failed (a changed byte of the document or of a file, an
+    untrusted or missing signature); 2 bad input (no such document, not a sign-off document).
+    """
+    from .signoff import verify_signoff
+
+    try:
+        result = verify_signoff(document, _anchors(trust), against)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    ok = result.ok(allow_unsigned)
+    if output_format is OutputFormat.json:
+        _print_json(result.to_json_dict(allow_unsigned))
+    else:
+        sig = result.signature
+        label = "ok" if sig.ok or (allow_unsigned and sig.state == "unsigned") else "FAILED"
+        stdout.print(f"signature {label}: {sig.state}: {terminal_text(sig.message)}", markup=False, highlight=False)
+        for file in result.files:
+            stdout.print(f"{'ok' if file.state == 'ok' else file.state.upper()} {file.message}", markup=False,
+                         highlight=False)  # fmt: skip
+    if not ok:
+        failed = [f.path for f in result.files if f.state != "ok"]
+        named = f"; files: {', '.join(terminal_text(p) for p in failed)}" if failed else ""
+        stderr.print(f"aidisclose: {terminal_text(str(document))}: verification failed ({result.signature.state}"
+                     f"{named})", markup=False, highlight=False)  # fmt: skip
+    raise typer.Exit(EXIT_OK if ok else EXIT_POLICY)
+
+
 policy_app = typer.Typer(help="List, show and copy the built-in policies.", no_args_is_help=True, cls=_Group)
 app.add_typer(policy_app, name="policy")
 
 
 @policy_app.command("list", cls=_Command)
-def policy_list() -> None:
-    """The built-in policies, with their descriptions."""
+def policy_list(output_format: FormatOption = OutputFormat.text) -> None:
+    """The built-in policies, with their descriptions and the laws and guidance each checks."""
     from .policy import builtin_names, load_policy
 
-    for name in builtin_names():
-        policy = load_policy(name)
-        stdout.print(f"{name:18} {len(policy.rules):3} rules  {policy.description}", markup=False, highlight=False)
+    policies = [load_policy(name) for name in builtin_names()]
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_dumps([policy_facts(p) for p in policies], indent=2) + "\n")
+        return
+    for policy in policies:
+        line = f"{policy.name:18} {len(policy.rules):3} rules  {policy.description}"
+        stdout.print(terminal_text(line), markup=False, highlight=False)
+        for reference in policy.references:
+            stdout.print(f"{'':24}source: {terminal_text(reference)}", markup=False, highlight=False)
 
 
 @policy_app.command("show", cls=_Command)
-def policyshow_value(name: Annotated[str, typer.Argument(help="A built-in policy name.")]) -> None:
-    """Print a built-in policy's TOML."""
-    from .policy import builtin_text
+def policyshow_value(
+    name: Annotated[str, typer.Argument(help="A built-in policy name.")],
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Print a built-in policy: what it extends and its sources (the laws and guidance it checks), then its TOML."""
+    from .policy import builtin_text, load_policy
 
     try:
-        sys.stdout.write(builtin_text(name))
+        text, policy = builtin_text(name), load_policy(name)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_dumps(policy_facts(policy), indent=2) + "\n")
+        return
+    sys.stdout.write(policy_header(policy) + text)
+
+
+def policy_facts(policy: Policy) -> dict[str, Any]:
+    """A policy as ``policy list/show --format json`` give it: name, what it extends, sources, rules."""
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "extends": [s.removeprefix("builtin:") for s in policy.sources[:-1]],
+        "references": list(policy.references),
+        "sha256": policy.sha256,
+        "rules": [
+            {"id": r.id, "level": r.level.value, "message": r.message, **({"pillar": r.pillar} if r.pillar else {})}
+            for r in policy.rules
+        ],
+    }
+
+
+def policy_header(policy: Policy) -> str:
+    """TOML comment lines naming a policy, the policies it extends and its sources, for ``policy show``."""
+    lines = [f"# {policy.name}: {policy.description}"]
+    parents = [s.removeprefix("builtin:") for s in policy.sources[:-1]]
+    if parents:
+        lines.append(f"# extends: {' -> '.join(parents)} (whose rules run too)")
+    lines.append("# sources:" if policy.references else "# sources: none given")
+    lines.extend(f"#   - {reference}" for reference in policy.references)
+    return "\n".join(terminal_text(line) for line in lines) + "\n#\n"
 
 
 @policy_app.command("init", cls=_Command)
@@ -1158,11 +1542,18 @@ def policy_init(
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    if path.exists() and not force:
-        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
-        raise typer.Exit(EXIT_ERROR)
-    path.write_text(policy_template(name), encoding="utf-8")
+    _write_new_file(path, policy_template(name), force)
     stderr.print(f"wrote {path}; check with: aidisclose check FILES --policy {path}", markup=False, highlight=False)
+
+
+def _write_new_file(path: Path, text: str, force: bool) -> None:
+    from .safewrite import write_new_file
+
+    try:
+        write_new_file(path, text, replace=force)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def policy_template(name: str) -> str:
@@ -1199,14 +1590,7 @@ def init_command(
     if str(path) == "-":
         sys.stdout.write(RECORD_TEMPLATE)
         return
-    if path.exists() and not force:
-        _error(DisclosureError(path, "already exists", "pass --force to replace it"))
-        raise typer.Exit(EXIT_ERROR)
-    try:
-        path.write_text(RECORD_TEMPLATE, encoding="utf-8")
-    except OSError as exc:
-        _error(DisclosureError(path, f"cannot write: {exc.strerror or exc}"))
-        raise typer.Exit(EXIT_ERROR) from None
+    _write_new_file(path, RECORD_TEMPLATE, force)
     stderr.print(
         f"wrote {path}; edit it, then: aidisclose stamp FILE --record {path} --output out/",
         markup=False,

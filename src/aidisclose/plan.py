@@ -145,6 +145,7 @@ class StampPlan:
     items: tuple[Item, ...]  # everything the walk met, skipped entries included
     jobs: tuple[StampJob, ...]
     refused: tuple[Outcome[StampResult], ...]  # files refused while planning, each with its one line
+    repeated: tuple[Outcome[StampResult], ...] = ()  # a file named again (or by a hard link): stamped once, skipped
 
 
 def _folder_for(item: Item, output: Path | None) -> Path | None:
@@ -179,8 +180,8 @@ def plan_stamp(
             refused.append(Outcome(item.path, error=err.lines()))
     for unused in layers.unused_rows(items):
         refused.append(Outcome(layers.rows_path or Path(), error=unused.lines()))
-    jobs, collisions = _without_collisions(jobs)
-    return StampPlan(options, items, tuple(jobs), tuple(refused + collisions))
+    jobs, collisions, repeated = _without_collisions(jobs)
+    return StampPlan(options, items, tuple(jobs), tuple(refused + collisions), tuple(repeated))
 
 
 def _file_identity(path: Path) -> object:
@@ -192,11 +193,22 @@ def _file_identity(path: Path) -> object:
     return info.st_dev, info.st_ino
 
 
-def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outcome[StampResult]]]:
-    """Files that two or more inputs would be written to are refused, every one of those inputs."""
+def _without_collisions(
+    jobs: list[StampJob],
+) -> tuple[list[StampJob], list[Outcome[StampResult]], list[Outcome[StampResult]]]:
+    """Files that two or more inputs would be written to are refused, every one of those inputs.
+
+    The same file to the same place (named twice, by a hard link, or met in its folder) is one job;
+    each later name of it is returned as skipped, so the summary accounts for every name given.
+    """
     first: dict[tuple[object, object], StampJob] = {}
-    for job in jobs:  # the same file to the same place (named twice, by a hard link, or met in its folder): once
-        first.setdefault((_file_identity(job.item.path), _file_identity(job.destination)), job)
+    repeated = []
+    for job in jobs:
+        kept = first.setdefault((_file_identity(job.item.path), _file_identity(job.destination)), job)
+        if kept is not job:
+            same = "named more than once" if job.item.path == kept.item.path else f"the same file as {kept.item.path}"
+            line = f"{job.item.path}: {same}; stamped once"
+            repeated.append(Outcome[StampResult](job.item.path, skipped=line))
     by_destination: dict[object, list[StampJob]] = {}
     for (_, destination), job in first.items():
         by_destination.setdefault(destination, []).append(job)
@@ -214,7 +226,8 @@ def _without_collisions(jobs: list[StampJob]) -> tuple[list[StampJob], list[Outc
                         ).one_line(),
                     )
                 )
-    return [job for (_, destination), job in first.items() if len(by_destination[destination]) == 1], refused
+    kept_jobs = [job for (_, destination), job in first.items() if len(by_destination[destination]) == 1]
+    return kept_jobs, refused, repeated
 
 
 def stamp_job(job: StampJob, options: StampOptions) -> Outcome[StampResult]:

@@ -47,13 +47,31 @@ def _pixels(path: Path) -> bytes | None:
         return min(jpeg.getvalue(), png.getvalue(), key=len)  # PNG wins for flat art and tiny images
 
 
-def _poster(path: Path) -> bytes | None:
-    if not shutil.which("ffmpeg"):
+#: The one demuxer ffmpeg may use for each format it draws: never its own guess from the bytes, which a
+#: planted playlist (HLS, concat, image2 "%d" sequences) would turn into reading other files on this machine.
+DEMUXERS = {
+    MediaFormat.MOV: "mov",
+    MediaFormat.M4V: "mov",
+    MediaFormat.MP4: "mov",
+    MediaFormat.MATROSKA: "matroska",
+    MediaFormat.MXF: "mxf",
+    MediaFormat.EXR: "exr_pipe",
+    MediaFormat.DPX: "dpx_pipe",
+    MediaFormat.JXL: "jpegxl_pipe",
+    MediaFormat.JXL_CODESTREAM: "jpegxl_pipe",
+    MediaFormat.AVI: "avi",
+}
+
+
+def _poster(path: Path, fmt: MediaFormat) -> bytes | None:
+    if not shutil.which("ffmpeg") or fmt not in DEMUXERS:
         return None
     # As a "file:" URL of the absolute path, only the file protocol allowed: a name such as
-    # "concat:a.mov|b.mov" or "http://..." is a file name, never a protocol ffmpeg opens instead.
+    # "concat:a.mov|b.mov" or "http://..." is a file name, never a protocol ffmpeg opens instead;
+    # and the demuxer is the format's own, never probed.
     source = "file:" + str(path.absolute())
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-i", source, "-frames:v", "1"]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-f", DEMUXERS[fmt]]
+    cmd += ["-i", source, "-frames:v", "1"]
     cmd += ["-vf", f"scale={THUMB}:-2", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "5", "-"]
     run = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_SECONDS, check=False)
     return run.stdout if run.returncode == 0 and run.stdout else None
@@ -66,7 +84,7 @@ def thumbnail(path: Path, fmt: str | None) -> str | None:
         if preview is Preview.PIXELS:
             picture = _pixels(path)
         elif preview is Preview.FFMPEG:
-            picture = _poster(path)
+            picture = _poster(path, MediaFormat(fmt or ""))
         else:
             return None
     except Exception:  # a damaged or hostile file: no picture, never a failed report

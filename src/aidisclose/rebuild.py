@@ -39,6 +39,10 @@ class Problem(_Result):
     reason: str
 
 
+#: Where the IPTC Extension's DigitalSourceType (``Iptc4xmpExt:DigitalSourceType``) is read from, in XMP.
+IPTC_SOURCE_TYPE_LABEL = "xmp:Xmp.iptcExt.DigitalSourceType"
+
+
 class Provenance(_Result):
     carriers: list[str]
     stamped_by_aidisclose: bool
@@ -46,6 +50,9 @@ class Provenance(_Result):
     conflicts: list[Conflict]
     problems: list[Problem]
     sidecar: str | None = None  # the XMP sidecar the values were read from, for formats without a writer
+    #: The IPTC Extension DigitalSourceType property's value, where the file's XMP holds a valid one: the
+    #: standard mark platforms read (Meta's "AI info", Google Images), whichever carrier's value the record took.
+    iptc_digital_source_type: str | None = None
     technical: dict[str, Any] = {}  # MediaInfo facts: container, duration, codecs, sizes, rates
 
 
@@ -103,6 +110,7 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
     sources: dict[str, str] = {}
     conflicts: list[Conflict] = []
     problems: list[Problem] = []
+    iptc_source_type: str | None = None
     for readings in read_fields(stored):
         name = readings.name
         chosen: tuple[str, Any] | None = None
@@ -113,6 +121,8 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
             except ValidationError as exc:
                 problems.append(Problem(field=name, source=style.label, value=reading.value, reason=_reason(exc)))
                 continue
+            if style.label == IPTC_SOURCE_TYPE_LABEL and isinstance(plain, str):
+                iptc_source_type = plain
             if chosen is None:
                 chosen = (style.label, plain)
                 values[name], sources[name] = typed, style.label
@@ -136,5 +146,6 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
         sources=sources,
         conflicts=conflicts,
         problems=problems,
+        iptc_digital_source_type=iptc_source_type,
     )
     return DisclosureRecord.model_validate(values), provenance

@@ -30,16 +30,20 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import DisclosureError
+from .inputs import MANIFEST_LIMIT, read_input_text
 from .tomllines import MAX_NESTING, deepest_path, key_above, key_name, line_for, toml_key_lines, too_deep
 from .vocab import (
     RETIRED_SOURCE_TYPES,
+    ApprovalCategory,
     ConsentStatus,
     Deliverable,
     DigitalSourceType,
     Genre,
     GrantedBy,
     LikenessKind,
+    OutputStatus,
     ReplicaType,
+    Representation,
     ReviewStatus,
     TrainingDataProvenance,
     TrainingMining,
@@ -101,6 +105,9 @@ def _not_a_flag(value: Any) -> Any:
     return value
 
 
+#: A whole number of hours (at most ten years), never a yes/no taken for one.
+NoticeHours = Annotated[int, Strict(), Field(ge=0, le=87_600)]
+
 #: A moment: date, time and UTC offset (TOML ``2026-10-01T10:00:00Z``, or that text in JSON).
 Moment = Annotated[AwareDatetime, BeforeValidator(_with_time)]
 #: A calendar day, without a time (TOML ``2026-09-01``, or that text in JSON).
@@ -111,11 +118,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
+class DataHandling(_Model):
+    """What an AI system did with the production's data (Netflix partner guidance, Aug 2025: tools must not
+    store, reuse or train on production inputs or outputs, and run enterprise-secured where possible)."""
+
+    retains_inputs: Flag | None = Field(
+        None, description="The tool stores or reuses the production's inputs or outputs beyond the session."
+    )
+    trains_on_inputs: Flag | None = Field(None, description="The tool trains on the production's inputs or outputs.")
+    enterprise_secured: Flag | None = Field(
+        None, description="Used under an enterprise agreement or secured environment that safeguards the inputs."
+    )
+    terms_reference: Text | None = Field(None, description="The agreement or terms that say so.")
+
+
 class AISystem(_Model):
     name: Text = Field(description="Name of the AI system or model, as its provider calls it.")
     version: Text | None = None
     provider: Text | None = Field(None, description="Company or group that provides the system.")
     purpose: Text | None = Field(None, description="What the system was used for in this asset.")
+    data_handling: DataHandling | None = None
 
 
 class Prompt(_Model):
@@ -139,6 +161,20 @@ class Consent(_Model):
     date: Day | None = None
     scope: Text | None = Field(None, description="What the consent covers (project, uses, term).")
     granted_by: GrantedBy | None = None
+    # SAG-AFTRA TV/Theatrical (2023, 2026) and Interactive Media (2025) digital-replica terms; CA AB 2602.
+    separate_from_contract: Flag | None = Field(
+        None, description="Signed separately, not buried in the standard terms of the engagement contract."
+    )
+    intended_use: Text | None = Field(
+        None, description="The reasonably specific description of the intended use the performer consented to."
+    )
+    scan_notice_hours: NoticeHours | None = Field(
+        None, description="Hours between the notice of a scan (or replica session) and the scan itself."
+    )
+    project: Text | None = Field(None, description="The project this consent is for (consent is per project).")
+    represented_by: Representation | None = Field(
+        None, description="Who represented the performer in granting it: union, counsel or none."
+    )
 
 
 class Likeness(_Model):
@@ -147,6 +183,15 @@ class Likeness(_Model):
     replica_type: ReplicaType | None = None
     deceased: Flag = False
     consent: Consent | None = None
+
+
+class Approval(_Model):
+    """A written approval for one of the cases studio guidance says need one before proceeding."""
+
+    category: ApprovalCategory
+    reference: Text | None = Field(None, description="The approval's reference (letter, ticket, e-mail).")
+    date: Day | None = Field(None, description="The day it was given.")
+    approver: Text | None = Field(None, description="Who approved (personal data).")
 
 
 class HumanReview(_Model):
@@ -159,6 +204,7 @@ class HumanReview(_Model):
 
 class QualityControl(_Model):
     by: Text | None = None
+    role: Text | None = Field(None, description="The QC reviewer's role, e.g. 'QC lead'.")
     date: Moment | None = None
 
 
@@ -201,6 +247,15 @@ class DisclosureRecord(_Model):
     copyright: Text | None = None
     usage_terms: Text | None = None
     training_mining: TrainingMining | None = None
+    output_status: OutputStatus | None = Field(
+        None, description="Whether the generated material is temporary (to be replaced) or final."
+    )
+    personal_data: Flag | None = Field(
+        None, description="The AI inputs or output include personal data (e.g. cast or crew information)."
+    )
+    third_party_ip: Flag | None = Field(
+        None, description="The AI inputs or output use or reference third-party IP (works, characters, brands)."
+    )
     # consent
     training_data: TrainingData | None = None
     rights_holders: list[Text] = Field(default_factory=list)
@@ -208,6 +263,7 @@ class DisclosureRecord(_Model):
     # oversight
     human_review: HumanReview | None = None
     approval_reference: Text | None = None
+    approvals: list[Approval] = Field(default_factory=list)
     qc: QualityControl | None = None
     # transparency
     synthetic_content: SyntheticContent | None = None
@@ -248,7 +304,7 @@ def load_record(path: str | Path, overrides: list[str] | None = None) -> Disclos
 def load_record_data(path: Path) -> tuple[dict[str, Any], str | None]:
     """The record file's data, not yet validated, and its TOML text (None for JSON) for line numbers."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_text(path, "a record")
     except FileNotFoundError:
         raise DisclosureError(path, "no such record file", "create one with `aidisclose init`") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -572,7 +628,7 @@ def load_records_manifest(path: Path) -> dict[str, ManifestRow]:
     one file). A UTF-8 byte order mark, as spreadsheets write, is accepted.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_input_text(path, "a records manifest", "utf-8-sig", MANIFEST_LIMIT)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise DisclosureError(path, f"cannot read the records manifest: {reason}") from None
@@ -600,6 +656,13 @@ def _json_rows(path: Path, text: str) -> list[ManifestRow]:
 
 def _csv_rows(path: Path, text: str) -> list[ManifestRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _rows_of(path, reader)
+    except csv.Error as exc:  # a cell over the csv module's limit, a NUL, an unclosed quote
+        raise DisclosureError(path, f"line {reader.line_num} is not CSV the manifest can use: {exc}") from None
+
+
+def _rows_of(path: Path, reader: Any) -> list[ManifestRow]:
     header = [name.strip() for name in next(reader, [])]
     if "path" not in header:
         raise DisclosureError(path, "a records CSV needs a 'path' column", "plus one column per field, e.g. ai_used")
@@ -703,6 +766,9 @@ ai_credit_line = "Sky plate created with ExampleGen"
 copyright = "(c) 2026 Example Studio"
 usage_terms = "Internal review only until release"
 training_mining = "not-allowed"  # allowed | not-allowed | constrained
+output_status = "final"          # temporary (a stand-in, to be replaced) | final (stays in the deliverable)
+personal_data = false            # the AI inputs or output include personal data (cast, crew, ...)
+third_party_ip = false           # the AI inputs or output use or reference third-party IP
 
 # --- consent ----------------------------------------------------------------
 rights_holders = ["Example Studio"]
@@ -719,6 +785,12 @@ name = "ExampleGen"
 version = "4.2"
 provider = "Example AI Inc."
 purpose = "sky plate generation"
+# What the tool did with the production's data (studio guidance: no storing, reusing or training on it).
+[ai_systems.data_handling]
+retains_inputs = false
+trains_on_inputs = false
+enterprise_secured = true
+terms_reference = "Enterprise agreement EA-2026-03"
 
 # Prompts are personal data when they name people; leave them out if unsure.
 # [[prompts]]
@@ -745,6 +817,20 @@ statement = "Model trained on licensed stock imagery"
 # date = 2026-09-01
 # scope = "This production only"
 # granted_by = "self"            # self | estate | representative | union
+# separate_from_contract = true  # signed apart from the engagement contract's standard terms
+# intended_use = "Background crowd extension in scenes 12-14 of Example Feature"
+# scan_notice_hours = 72         # notice given this many hours before the scan (SAG-AFTRA: at least 48)
+# project = "Example Feature"    # consent is per project
+# represented_by = "union"       # union | counsel | none (California AB 2602)
+
+# One [[approvals]] table per written approval. Studio guidance asks for one before
+# proceeding when the output is a final deliverable or uses talent likeness,
+# personal data or third-party IP.
+[[approvals]]
+category = "final-deliverable"   # final-deliverable | talent-likeness | personal-data | third-party-ip
+reference = "APPROVAL-2026-0042"
+date = 2026-09-28
+approver = "Studio production executive"
 
 [human_review]
 status = "approved"              # approved | rejected | pending
@@ -752,8 +838,9 @@ reviewer = "QC Lead"
 role = "VFX supervisor"
 date = 2026-10-02T09:00:00Z
 
-[qc]
+[qc]                             # written by `aidisclose approve`
 by = "QC Lead"
+role = "QC lead"
 date = 2026-10-02T09:30:00Z
 
 # --- synthetic-content transparency -----------------------------------------

@@ -62,11 +62,15 @@ def replace_atomically(
     destination: Path,
     produce: Callable[[Path], object],
     verify: Callable[[Path], None],
-    mode_from: Path,
+    mode_from: Path | None,
+    keep: bool = True,
 ) -> int:
     """Make ``destination`` from ``produce(temp)`` once ``verify(temp)`` passes.
 
-    Returns the size of the new file.
+    ``mode_from`` gives the new file its permissions (None: the umask's).
+    ``keep=False`` is for a ``verify`` that links the temp file into place
+    itself: the temp file is then removed instead of renamed. Returns the
+    size of the new file.
     """
     folder = destination.parent
     # A signal between making the temp file and the ``try`` below would leave it behind: held off until then.
@@ -88,14 +92,54 @@ def replace_atomically(
         produce(temp)
         _fsync_path(temp)
         verify(temp)
-        shutil.copymode(mode_from, temp)
+        if mode_from is not None:
+            shutil.copymode(mode_from, temp)
+        else:  # a new file: what the umask allows, as open() would give it (a link shares the inode)
+            umask = os.umask(0o022)
+            os.umask(umask)
+            temp.chmod(0o666 & ~umask)
         size = temp.stat().st_size
-        os.replace(temp, destination)
+        if keep:
+            os.replace(temp, destination)
+        else:
+            temp.unlink()
         _fsync_path(folder, directory=True)
         return size
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_new_file(path: Path, text: str, replace: bool) -> None:
+    """Write a small text file the user asked for (a template, a policy) atomically.
+
+    Without ``replace`` an existing file is refused; the check and the write are
+    one step (a hard link of the finished temp file), so a file that appears in
+    between is never overwritten. A missing folder is a one-line refusal.
+    """
+    if not path.parent.is_dir():
+        raise DisclosureError(path, f"cannot be written: the folder {path.parent} does not exist", "create it first")
+    if not replace and (path.exists() or path.is_symlink()):
+        raise DisclosureError(path, "already exists", "pass --force to replace it")
+
+    def produce(temp: Path) -> None:
+        temp.write_text(text, encoding="utf-8")
+
+    def settle(temp: Path) -> None:
+        if replace:
+            return
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise DisclosureError(path, "already exists", "pass --force to replace it") from None
+
+    try:
+        if replace:
+            replace_atomically(path, produce, lambda _temp: None, mode_from=None)
+        else:
+            replace_atomically(path, produce, settle, mode_from=None, keep=False)
+    except OSError as exc:
+        raise DisclosureError(path, f"cannot be written: {exc.strerror or exc}; nothing was changed") from None
 
 
 def _alive(pid: int) -> bool:

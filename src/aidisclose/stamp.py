@@ -202,6 +202,7 @@ def _stamp_locked(
     """``stamp`` once the file it writes is locked: recover it from a killed run, then write it."""
     overwrite, verify, signing, dry_run = options.overwrite, options.verify, options.signing, options.dry_run
     replace_standard = options.replace_standard
+    settings = WriteSettings(id3v2_version=options.id3v2_version)
     if in_place and not dry_run:
         notes += recover(source)  # a run killed mid-edit: the old bytes back before anything is read
     elif not in_place:
@@ -212,20 +213,22 @@ def _stamp_locked(
     check_writable(record, source)
     if target_dir is not None and (target_dir / source.name).exists() and not overwrite:
         done = target_dir / source.name
-        if carries(done, record, signing is not None, replace_standard) and _same_essence(info.store, source, done):
+        if carries(done, record, signing is not None, replace_standard, settings) and _same_essence(
+            info.store, source, done
+        ):
             return _unchanged(source, done, info)
-    if in_place and carries(source, record, signing is not None, replace_standard):
+    if in_place and carries(source, record, signing is not None, replace_standard, settings):
         return _unchanged(source, source, info)
     earlier = read_manifest(source, info.manifest_place)
     credentials = signing is not None or earlier.state is not C2paState.NONE
-    if target_dir is not None and carries(source, record, credentials, replace_standard):
+    if target_dir is not None and carries(source, record, credentials, replace_standard, settings):
         destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
         return _copied(source, destination, info, dry_run)
     destination = _destination(source, target_dir, in_place, overwrite, create=not dry_run)
     notes += _credentials_kept(source, destination, info, earlier, signing, options.discard_credentials)
     if destination != source and not dry_run:
         notes += recover(destination)
-    store = info.store.configured(WriteSettings(id3v2_version=options.id3v2_version))
+    store = info.store.configured(settings)
     carriers = store.writable_carriers(source)
     if carriers != store.carriers:
         notes.append(
@@ -295,8 +298,15 @@ def _stamp_locked(
 _OWNED_LABELS = {style.label for field in FIELD_MAP for style in field.styles if style.owned}
 
 
-def carries(path: Path, record: DisclosureRecord, signed: bool = False, replace_standard: bool = False) -> bool:
-    """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it).
+def carries(
+    path: Path,
+    record: DisclosureRecord,
+    signed: bool = False,
+    replace_standard: bool = False,
+    settings: WriteSettings | None = None,
+) -> bool:
+    """Whether ``path`` already holds exactly ``record`` (and, if ``signed``, a valid manifest over it),
+    laid out as ``settings`` ask (an ID3 tag of another version does not count).
 
     Reads only the carriers (O(metadata)). Values from standard properties the record leaves out
     (written by other tools) do not count, nor, unless ``replace_standard``, standard values that
@@ -305,6 +315,8 @@ def carries(path: Path, record: DisclosureRecord, signed: bool = False, replace_
     """
     try:
         info = detect(path)
+        if settings is not None and not info.store.configured(settings).written_as_asked(path):
+            return False
         found, provenance = rebuild_record(info.store.read(path))
     except DisclosureError:
         return False

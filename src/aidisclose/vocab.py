@@ -168,3 +168,28 @@ class ReviewStatus(StrEnum):
     approved = "approved"
     rejected = "rejected"
     pending = "pending"
+
+
+class ApprovalCategory(StrEnum):
+    """What a written approval covers: the four cases Netflix's partner guidance "Using Generative AI in
+    Content Production" (Aug 2025) says need written approval before proceeding."""
+
+    final_deliverable = "final-deliverable"
+    talent_likeness = "talent-likeness"
+    personal_data = "personal-data"
+    third_party_ip = "third-party-ip"
+
+
+class OutputStatus(StrEnum):
+    """Whether the generated material is a temporary stand-in or meant to stay in the final deliverable."""
+
+    temporary = "temporary"
+    final = "final"
+
+
+class Representation(StrEnum):
+    """Who represented the performer when the digital-replica consent was given (California AB 2602)."""
+
+    union = "union"
+    counsel = "counsel"
+    none = "none"

@@ -113,6 +113,10 @@ class MetadataStore:
         """This store as ``settings`` ask it to write (a store they do not concern returns itself)."""
         return self
 
+    def written_as_asked(self, path: Path) -> bool:
+        """Whether the file's own layout is what this store, as configured, writes (the ID3 version asked for)."""
+        return True
+
     def writable_carriers(self, path: Path) -> tuple[Carrier, ...]:
         """The carriers a stamp of this very file writes (a store may leave one out for a file's layout)."""
         return self.carriers

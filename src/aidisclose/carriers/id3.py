@@ -120,6 +120,12 @@ class Id3Store(MetadataStore):
     def configured(self, settings: WriteSettings) -> Id3Store:
         return type(self)(settings.id3v2_version)
 
+    def written_as_asked(self, path: Path) -> bool:
+        if self.v2_version is None:
+            return True
+        tags = self._tags(path)
+        return tags is not None and tags.version[:2] == (2, self.v2_version)
+
     def _tags(self, path: Path) -> ID3 | None:
         _check_tag_size(path)
         return _load_tags(path)

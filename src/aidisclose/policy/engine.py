@@ -1,11 +1,15 @@
 """The policy engine: rules as data (TOML), evaluated against a rebuilt record and its provenance.
 
+A policy's ``[policy]`` table gives its ``name``, ``description``, the policy it ``extends`` and
+``references``: the laws and guidance its rules check, which ``policy show`` prints and JSON reports carry.
+
 A rule is ``id``, ``level`` (error, warning, info, or off), ``message``, an
 optional ``when``, an optional ``requires`` and a ``test``. Conditions and
 tests are expressions, each a small table (MediaConch's model; yamllint's levels):
 
 - ``{field = "a.b", exists = true}``, ``equals = V`` (or ``"@other.field"``), ``one_of = [..]``,
-  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N``;
+  ``matches = "regex"``, ``not_matches = "regex"`` (RE2 syntax), ``count_gte = N`` (a list's length),
+  ``at_least = N`` (a number: a missing or non-numeric value fails);
 - dates: ``before``, ``after``, ``on_or_before``, ``on_or_after`` = an ISO date
   or ``"@other.field"``;
 - lists: ``{field = "likeness", all = EXPR}`` / ``any = EXPR``, where EXPR's
@@ -43,23 +47,41 @@ import re2
 from pydantic import BaseModel
 
 from ..errors import DisclosureError
+from ..inputs import read_input_text
 from ..record import DisclosureRecord, field_type
 from ..tomllines import MAX_NESTING, key_above, key_name, line_for, toml_key_lines, too_deep
 
 _MISSING: Any = object()
-_COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte")
+_COMPARISONS = ("exists", "equals", "one_of", "matches", "not_matches", "count_gte", "at_least")
 _DATES = ("before", "after", "on_or_before", "on_or_after")
 _LISTS = ("all", "any")
 _LEAF_TESTS = (*_COMPARISONS, *_DATES)
 _GROUPS = ("and", "or", "not")
 _RULE_KEYS = {"id", "level", "message", "when", "requires", "test", "pillar", "description"}
 _TEXT_KEYS = ("id", "message", "pillar", "description")
-_POLICY_KEYS = {"name", "description", "extends"}
+_POLICY_KEYS = {"name", "description", "extends", "references"}
 _MAX_EXTENDS = 16  # policies in one ``extends`` chain; a studio's needs two or three
+#: A policy's ``references`` (the laws and guidance it checks): how many, how long each may be.
+_MAX_REFERENCES, _MAX_REFERENCE_CHARS = 32, 400
 
 #: What rules read besides the record's fields (see ``check.policy_subject``): ``None`` is any key.
 _FACTS: dict[str, Any] = {
-    "c2pa": {"state": {}, "codes": {}, "digital_source_type": {}, "ingredients_invalid": {}},
+    "c2pa": {
+        "state": {},
+        "codes": {},
+        "digital_source_type": {},
+        "ingredients_invalid": {},
+        # what signed, time-stamped and kept upstream provenance needs (EU Code of Practice 1.1.1, 1.2)
+        "timestamp": {},
+        "created_source_type": {},
+        "claim_version": {},
+        "ingredient_count": {},
+        "ingredient_manifest_count": {},
+        "has_parent": {},
+        "parent_has_manifest": {},
+    },
+    # what aidisclose cannot read from a file at all, each with the reason; a rule on one never passes
+    "not_checked": {"watermark": {}},
     "provenance": {
         "carriers": {},
         "stamped_by_aidisclose": {},
@@ -67,6 +89,7 @@ _FACTS: dict[str, Any] = {
         "conflict_count": {},
         "problem_count": {},
         "sidecar": {},
+        "iptc_digital_source_type": {},  # the IPTC DigitalSourceType property in XMP, what platforms read
     },
 }
 
@@ -224,6 +247,15 @@ def _compile_leaf(op: str, target: Any, path: str) -> Check:
             return Evaluation(found >= target, expected, found, path)
 
         return count
+    if op == "at_least":
+        expected = f"a number of at least {target}"
+
+        def at_least(data: Any, ctx: Context) -> Evaluation:
+            value = resolve(data, ctx)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            return Evaluation(number and value >= target, expected, _show(value), path)
+
+        return at_least
     return _compile_dates(op, target, path, resolve)
 
 
@@ -342,6 +374,8 @@ class Policy:
     rules: tuple[Rule, ...]
     sha256: str
     sources: tuple[str, ...] = field(default=())
+    #: The laws and guidance the policy checks (its own first, then those of the policies it extends).
+    references: tuple[str, ...] = field(default=())
 
 
 class RuleResult(NamedTuple):
@@ -385,7 +419,7 @@ def load_policy(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Policy
     else:
         path = Path(name_or_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_input_text(path, "a policy")
         except FileNotFoundError:
             raise DisclosureError(
                 path, "is not a built-in policy or a file", f"built-in policies: {', '.join(builtin_names())}"
@@ -453,7 +487,22 @@ def parse_policy(text: str, source: str, base_dir: Path | None = None, seen: tup
         rules=tuple(r for r in rules.values() if r.level is not Level.off),
         sha256=digest,
         sources=(*(base.sources if base else ()), source),
+        references=tuple(dict.fromkeys((*_references(meta, fail), *(base.references if base else ())))),
     )
+
+
+def _references(meta: dict[str, Any], fail: Any) -> list[str]:
+    """``[policy] references``: a short list of short texts, each naming a law or guidance and where to read it."""
+    found = meta.get("references", [])
+    where = ("policy", "references")
+    if not isinstance(found, list) or not all(isinstance(r, str) and r.strip() for r in found):
+        raise fail(where, "[policy] references must be a list of texts, each naming a law or guidance (and its URL)")
+    if len(found) > _MAX_REFERENCES:
+        raise fail(where, f"[policy] references lists {len(found)} texts; at most {_MAX_REFERENCES}")
+    long = next((n for n, r in enumerate(found, 1) if len(r) > _MAX_REFERENCE_CHARS), None)
+    if long is not None:
+        raise fail(where, f"[policy] references: text #{long} is longer than {_MAX_REFERENCE_CHARS} characters")
+    return [r.strip() for r in found]
 
 
 def _parts(data: dict[str, Any], fail: Any) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
@@ -470,8 +519,10 @@ def _parts(data: dict[str, Any], fail: Any) -> tuple[dict[str, Any], list[Any], 
         raise fail(("levels",), '\'levels\' must be a table: [levels] with lines like "rule.id" = "off"')
     extra = sorted(set(meta) - _POLICY_KEYS)
     if extra:
-        raise fail(("policy", extra[0]), f"[policy]: unknown key {extra[0]!r}; expected name, description, extends")
-    for key in sorted(_POLICY_KEYS & set(meta)):
+        raise fail(
+            ("policy", extra[0]), f"[policy]: unknown key {extra[0]!r}; expected name, description, extends, references"
+        )
+    for key in sorted((_POLICY_KEYS - {"references"}) & set(meta)):
         if not isinstance(meta[key], str):
             raise fail(("policy", key), f"[policy] {key} must be text, not {meta[key]!r}")
     return meta, rules, levels
@@ -573,6 +624,8 @@ def check_expression(expr: Any, scope: tuple[str | int, ...] = (), depth: int = 
         return "'one_of' takes a list"
     if op == "count_gte" and not isinstance(target, int):
         return "'count_gte' takes a whole number"
+    if op == "at_least" and (not isinstance(target, int | float) or isinstance(target, bool)):
+        return "'at_least' takes a number"
     return None
 
 

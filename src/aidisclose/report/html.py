@@ -13,12 +13,17 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from html import escape
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
+from urllib.parse import quote
 
 from ..check import CheckReport, FileCheck, ReportHead, RuleOutcome, Summary, Verdict, summary_of
 from ..display import show_value, terminal_text
 from ..policy import Outcome
+
+if TYPE_CHECKING:
+    from ..signoff import SignoffDocument
 
 #: Record fields a QC reviewer looks at first, in this order.
 _KEY_FIELDS = [
@@ -55,6 +60,9 @@ th{color:#556;font-weight:600} code{font-size:12px;word-break:break-all}
 .notes{margin:6px 0;padding-left:18px} .notes li{margin:2px 0}
 .signoff{background:#fff;border:2px solid #1d2330;border-radius:8px;padding:16px;margin:24px 0}
 .signoff .line{display:inline-block;min-width:260px;border-bottom:1px solid #1d2330;margin:0 18px 0 6px}
+.signoff.done{border-color:#1f8a4c} .signoff dl{display:grid;grid-template-columns:160px 1fr;gap:2px 12px}
+.signoff dt{color:#556;font-weight:600} .signoff dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
+.signoff-files tr>*:nth-child(1){width:130px} .signoff-files tr>*:nth-child(2){width:40%}
 """
 
 _KIND = {Outcome.passed: "pass", Outcome.failed: "fail", Outcome.warned: "warn", Outcome.not_applicable: "na"}
@@ -202,10 +210,33 @@ def write_html(report: CheckReport, stream: TextIO, color: bool) -> None:
     write_html_stream(report.files, ReportHead.of(report), stream, color, lambda: report.duration_s)
 
 
+@dataclass(frozen=True)
+class SignoffView:
+    """A QC sign-off to show in place of the blank box: the document, where it is, and its signature's state."""
+
+    document: SignoffDocument
+    href: str  # the document's path relative to the page (a path, never a URL)
+    signature: str  # in words: unsigned, or who signed it and who vouches for them
+
+
+def document_href(relative_path: str) -> str:
+    """A link to a file by its relative path: every character a URL could read as a scheme or query quoted."""
+    quoted = quote(relative_path.replace("\\", "/"), safe="/")
+    return quoted if quoted.startswith(("./", "../")) else "./" + quoted.lstrip("/")
+
+
 def write_html_stream(
-    files: Iterable[FileCheck], head: ReportHead, stream: TextIO, color: bool, seconds: Callable[[], float]
+    files: Iterable[FileCheck],
+    head: ReportHead,
+    stream: TextIO,
+    color: bool,
+    seconds: Callable[[], float],
+    signoff: Callable[[], SignoffView | None] | None = None,
 ) -> Summary:
-    """The page, each file's row and card spooled as it comes; only the verdicts stay in memory."""
+    """The page, each file's row and card spooled as it comes; only the verdicts stay in memory.
+
+    ``signoff``, asked once the last file is in, gives the QC sign-off the page's foot shows.
+    """
     verdicts = []
     with ExitStack() as stack:
         rows, cards = _Spools(stack), _Spools(stack)
@@ -223,12 +254,17 @@ def write_html_stream(
         rows.copy_to(stream)
         stream.write("</tbody></table>")
         cards.copy_to(stream)
-        stream.write(_page_foot(s))
+        stream.write(_page_foot(s, signoff() if signoff is not None else None))
     return s
 
 
 def _page_head(head: ReportHead, s: Summary, seconds: float) -> str:
-    policies = "".join(f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code></p>" for p in head.policies)
+    policies = "".join(
+        f"<p>Policy <b>{escape(p.name)}</b> sha256 <code>{p.sha256}</code>"
+        + "".join(f"<br><small>source: {_text(r)}</small>" for r in p.references)
+        + "</p>"
+        for p in head.policies
+    )
     verdict = "pass" if s.exit_code == 0 else "fail"  # nothing checked at all is not a pass either
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -242,7 +278,43 @@ def _page_head(head: ReportHead, s: Summary, seconds: float) -> str:
     )
 
 
-def _page_foot(s: Summary) -> str:
+def _signoff_section(view: SignoffView) -> str:
+    """The sign-off as recorded: reviewer, time, signature, a link to the document, the files and their digests."""
+    doc = view.document
+    facts = [
+        ("Reviewer", doc.reviewer),
+        ("Role", doc.role or ""),
+        ("Signed off", doc.signed_off_at),
+        ("Notes", doc.notes or ""),
+        ("Signature", view.signature),
+        ("Policies", "; ".join(f"{p.name} (sha256 {p.sha256})" for p in doc.policies)),
+    ]
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{_text(v)}</dd>" for k, v in facts)
+    approved = "".join(
+        f"<tr data-approved='yes'><td>{_badge(f.verdict.value, 'APPROVED')}</td><td>{_text(f.path)}</td>"
+        f"<td><code>{escape(f.sha256_after)}</code></td></tr>"
+        for f in doc.files
+    )
+    refused = "".join(
+        f"<tr data-approved='no'><td>{_badge(f.verdict.value, 'NOT APPROVED')}</td><td>{_text(f.path)}</td>"
+        f"<td>{_text(f.reason)}</td></tr>"
+        for f in doc.not_approved
+    )
+    return (
+        "<section class='signoff done' id='signoff'><h2>QC sign-off</h2>"
+        f"<p><a href=\"{escape(view.href)}\">sign-off document</a> · {len(doc.files)} file(s) approved, "
+        f"{len(doc.not_approved)} not approved</p><dl>{rows}</dl>"
+        f"<table class='signoff-files'><tr><th></th><th>file</th><th>sha256 after / why not</th></tr>"
+        f"{approved}{refused}</table></section>"
+    )
+
+
+def _page_foot(s: Summary, signoff: SignoffView | None = None) -> str:
+    if signoff is not None:
+        return (
+            f"{_signoff_section(signoff)}</main><footer>Every file is identified by its sha256; policies by theirs. "
+            f"Files {s.files - s.skipped} checked.</footer></body></html>\n"
+        )
     return (
         "<section class='signoff'><h2>QC sign-off</h2>"
         f"<p>I have reviewed the {s.files} file(s) above against the policies named in this report.</p>"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ...errors import DisclosureError
+from ...inputs import read_input, read_input_text
 from .sdk import sdk
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class SigningIdentity:
 
 def _read(path: Path, what: str) -> bytes:
     try:
-        return path.read_bytes()
+        return read_input(path, f"a signing {what}")
     except OSError as exc:
         raise DisclosureError(path, f"cannot read the signing {what}: {exc.strerror or exc}") from None
 
@@ -161,7 +162,7 @@ def _read_config(config: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(config.read_text(encoding="utf-8"))
+        return tomllib.loads(read_input_text(config, "a signing config"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc
         raise DisclosureError(config, f"cannot read the signing config: {reason}") from None

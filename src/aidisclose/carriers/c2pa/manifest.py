@@ -63,6 +63,8 @@ def redacted(record: dict[str, Any], redact: frozenset[str]) -> dict[str, Any]:
         for key, person in (("human_review", "reviewer"), ("qc", "by")):
             if isinstance(data.get(key), dict):
                 data[key].pop(person, None)
+        for approval in data.get("approvals", []):
+            approval.pop("approver", None)
     return data
 
 

@@ -89,6 +89,7 @@ class C2paInfo(BaseModel):
     codes: list[str] = []  # the active manifest's failure codes (``validation.failure``)
     message: str | None = None
     active_manifest: str | None = None
+    claim_version: int | None = None  # the active manifest's claim: 1, or 2 (``c2pa.claim.v2``, C2PA 2.x)
     validation: Validation = Validation()
     signer: dict[str, str] = {}
     trusted_by: str | None = None  # the anchor (or allowed-list entry) that made the signer trusted
@@ -355,6 +356,7 @@ def _info(reader: Any, trust: TrustSettings, sidecar: str | None, store: bytes |
         codes=validation.failure,
         message=message,
         active_manifest=label if active else None,
+        claim_version=_claim_version(active),
         validation=validation,
         signer=_signer(active),
         trusted_by=own.signer if signer_trusted else None,
@@ -370,6 +372,11 @@ def _info(reader: Any, trust: TrustSettings, sidecar: str | None, store: bytes |
         record=record,
         sidecar=sidecar,
     )
+
+
+def _claim_version(manifest: dict[str, Any]) -> int | None:
+    version = manifest.get("claim_version")
+    return version if isinstance(version, int) and not isinstance(version, bool) and 0 < version < 100 else None
 
 
 def _actions(manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:

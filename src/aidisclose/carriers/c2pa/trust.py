@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DisclosureError
+from ...inputs import read_input, read_input_text
 
 #: C2PA 2.2 §14.5.1: the claim-signing extended key usage.
 CLAIM_SIGNING_EKU = "1.3.6.1.4.1.62558.2.1"
@@ -340,7 +341,7 @@ def trust_files(settings: Path) -> dict[str, Path]:
     import tomllib
 
     try:
-        data = tomllib.loads(settings.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_input_text(settings, "a trust settings file"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc
         raise DisclosureError(settings, f"cannot read the trust settings: {reason}") from None
@@ -397,6 +398,6 @@ def read_trust_config(path: Path | None) -> bytes | None:
 
 def _read(path: Path, what: str) -> bytes:
     try:
-        return path.read_bytes()
+        return read_input(path, what)
     except OSError as exc:
         raise DisclosureError(path, f"cannot read {what}: {exc.strerror or exc}") from None
