@@ -202,7 +202,7 @@ S3EndpointOption = Annotated[
 
 def _locations(paths: list[str], endpoint: str | None, digest: Digest) -> tuple[list[Path], Storage | None]:
     """Local paths, or (all of them URLs, ``s3://bucket/prefix``) the storage they are in."""
-    from .remote import is_url
+    from .engine import is_url
 
     urls = [p for p in paths if is_url(p)]
     if urls and len(urls) != len(paths):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
@@ -21,11 +22,18 @@ from typing import Any, TypeVar
 from .batch import imap_in_order
 from .errors import DisclosureError
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 BATCH_FILES = 64  # files per Dask task (AIDISCLOSE_DASK_BATCH): one hand-over, one scheduler decision for them
 RESENDS = 3  # a batch whose task failed (its workers kept dying) is sent again this many times
+
+
+def is_url(text: str | os.PathLike[str]) -> bool:
+    """Whether ``text`` names an object in storage (``s3://...``, any fsspec URL), not a local path."""
+    return bool(_URL.match(os.fspath(text)))
 
 
 class Engine(StrEnum):

@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -38,19 +37,14 @@ from typing import IO, Any
 from .batch import HIDDEN, SIDECAR_SUFFIXES, Item, Outcome, WalkOptions, _matches
 from .bounded import limits
 from .containers.id3 import id3v2_size
+from .engine import is_url as is_url
 from .errors import DisclosureError
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 BLOCK = 16 << 10  # a structure read fetches whole blocks of this size: headers close together cost one request
 FIRST_READ = 64 << 10  # the first request: a small object whole, and most containers' leading structures
 STREAM_BLOCK = 4 << 20  # the digest and the C2PA SDK read the whole object in blocks of this size
 SIDECAR_LIMIT = 64 << 20  # a sidecar is metadata: anything larger is refused, not fetched
 _MAX_STRUCTURES = 100_000  # boxes, chunks, segments, pages, IFD entries walked in one object
-
-
-def is_url(text: str | os.PathLike[str]) -> bool:
-    """Whether ``text`` names an object in storage (``s3://...``), not a local path."""
-    return bool(_URL.match(os.fspath(text)))
 
 
 class RemoteError(DisclosureError):
