@@ -82,6 +82,14 @@ def test_a_structure_larger_than_the_parse_budget_is_refused(memory: Any, monkey
     assert TRAFFIC.structure - before < 1 << 20
 
 
+def test_an_object_that_cannot_be_read_is_named_by_its_url(memory: Any) -> None:
+    from aidisclose.remote import inspect_remote
+
+    outcome, _ = inspect_remote(RemoteItem("memory://aidisclose-test/missing.jpg"), Storage())
+    assert str(outcome.path) == "memory://aidisclose-test/missing.jpg" and outcome.result is None
+    assert outcome.error is not None and "memory://aidisclose-test/missing.jpg" in outcome.error
+
+
 def test_listing_follows_the_local_walk(memory: Any, tmp_path: Path) -> None:
     from aidisclose.batch import walk
 

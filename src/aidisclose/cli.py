@@ -760,7 +760,7 @@ def _size(item: Any) -> int:
 
 def _failed_outcome(item: Any, reason: str, remote: bool = False) -> Any:
     where = str(getattr(item, "url", None) or item.path)
-    outcome: Outcome[Any] = Outcome(Path(where), error=f"{where}: {reason}")
+    outcome: Outcome[Any] = Outcome(where if getattr(item, "url", None) else Path(where), error=f"{where}: {reason}")
     return (outcome, 0) if remote else outcome
 
 

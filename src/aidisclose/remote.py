@@ -655,23 +655,23 @@ def inspect_remote(item: RemoteItem, storage: Storage, **options: Any) -> tuple[
             if result is not None:
                 result = InspectResult.model_validate_json(_public_json(result.model_dump_json(), mirror))
             done: Outcome[Any] = Outcome(
-                Path(item.url),
+                item.url,
                 result,
                 mirror.public(outcome.error) if outcome.error else None,
                 mirror.public(outcome.skipped) if outcome.skipped else None,
             )
     except DisclosureError as err:
-        done = Outcome(Path(item.url), error=err.one_line())
+        done = Outcome(item.url, error=err.one_line())
     except Exception as exc:  # storage that fails in a way of its own: a row, never the end of the batch
-        done = Outcome(Path(item.url), error=f"{item.url}: cannot read the object: {type(exc).__name__}: {exc}")
+        done = Outcome(item.url, error=f"{item.url}: cannot read the object: {type(exc).__name__}: {exc}")
     return done, TRAFFIC.total - before
 
 
 def _early(item: RemoteItem) -> Outcome[Any] | None:
     if item.error:
-        return Outcome(Path(item.url), error=DisclosureError(item.url, item.error).one_line())
+        return Outcome(item.url, error=DisclosureError(item.url, item.error).one_line())
     if item.skip:
-        return Outcome(Path(item.url), skipped=f"{item.url}: {item.skip}")
+        return Outcome(item.url, skipped=f"{item.url}: {item.skip}")
     return None
 
 
