@@ -92,6 +92,7 @@ def launch(folder: Path) -> SeaweedS3:
         f"-master.port={master}", f"-volume.port={volume}", "-filer", f"-filer.port={filer}",
         "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-master.volumeSizeLimitMB=256", "-volume.max=20",
         "-s3.port.iceberg=0", "-s3.port.lance=0",  # catalogs on fixed ports of their own: not wanted
+        "-master.telemetry=false",  # it would report usage to a server on the internet
     ]  # fmt: skip
     with open(folder / "weed.log", "wb") as log:  # the server's own log, kept for a failing test
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
