@@ -48,6 +48,11 @@ NEVER_FOR_ONE_JPEG = (
     "uvicorn",
     "jinja2",
     "aidisclose.web",
+    # object storage and the Dask engine: only for an s3:// path or --engine dask
+    "fsspec",
+    "s3fs",
+    "distributed",
+    "aidisclose.remote",
 )
 #: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
 NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")

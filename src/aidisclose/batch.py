@@ -76,7 +76,7 @@ class Item:
 class Outcome(Generic[R]):
     """One item of a batch: its result, or the one line saying why it failed or was skipped."""
 
-    path: Path
+    path: Path | str  # a str for an object in storage: a URL is no Path (``s3://`` would lose a slash)
     result: R | None = None
     error: str | None = None  # one line; exceptions do not cross process boundaries well
     skipped: str | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -17,9 +18,10 @@ from pydantic_core import PydanticSerializationError
 
 from ._version import __version__
 from .batch import Item, WalkOptions, imap_in_order, item_size, walk
+from .carriers.base import file_sha256
 from .carriers.c2pa.reading import C2paInfo, C2paState
 from .carriers.c2pa.trust import TrustSettings
-from .inspect import InspectResult, inspect_item
+from .inspect import InspectResult, inspect_item, skip_digest
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
 from .rebuild import Conflict, Problem, Provenance
@@ -143,6 +145,11 @@ class CheckReport(_Model):
     started_at: str
     duration_s: float
     strict: bool
+    digest: str = Field(
+        default="sha256",
+        description="How each file was identified: sha256, or none when --digest none skipped the full read "
+        "(each file's sha256 is then null: nothing was checked against the bytes)",
+    )
     policies: list[PolicyInfo]
     summary: Summary
     files: list[FileCheck]
@@ -301,9 +308,15 @@ def check_item(
 
 
 def _check_item(
-    item: Item, policies: list[Policy], strict: bool, trust: TrustSettings | None, thumbnails: bool = False
+    item: Item,
+    policies: list[Policy],
+    strict: bool,
+    trust: TrustSettings | None,
+    thumbnails: bool = False,
+    sha256_of: Callable[[Path], str | None] = file_sha256,
+    manifest_stream: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> FileCheck:
-    outcome = inspect_item(item, trust, technical=False)
+    outcome = inspect_item(item, trust, technical=False, sha256_of=sha256_of, manifest_stream=manifest_stream)
     if outcome.skipped is not None:
         return FileCheck(path=str(item.path), verdict=Verdict.skipped, reason=outcome.skipped)
     if outcome.result is None:
@@ -352,12 +365,17 @@ def iter_checks(
     trust: TrustSettings | None = None,
     jobs: int = 1,
     thumbnails: bool = False,
+    digest: bool = True,
 ) -> Iterator[FileCheck]:
     """Each file's result, in walk order, as soon as it (and every file before it) is done.
 
-    ``thumbnails`` makes each file's picture for the HTML report in the process that reads it.
+    ``thumbnails`` makes each file's picture for the HTML report in the process that reads it;
+    without ``digest`` no file is read whole for its SHA-256 (``--digest none``).
     """
-    work = partial(_check_item, policies=policies, strict=strict, trust=trust, thumbnails=thumbnails)
+    sha256_of = file_sha256 if digest else skip_digest
+    work = partial(
+        _check_item, policies=policies, strict=strict, trust=trust, thumbnails=thumbnails, sha256_of=sha256_of
+    )
     return imap_in_order(work, items, jobs, item_size)
 
 
@@ -370,6 +388,7 @@ def check_paths(
     jobs: int = 1,
     walk_options: WalkOptions | None = None,
     items: list[Item] | None = None,
+    digest: bool = True,
 ) -> CheckReport:
     """Check files and folders (walked recursively) against ``policies`` (default: genai-production).
 
@@ -382,11 +401,11 @@ def check_paths(
     clock = time.perf_counter()
     todo = items if items is not None else list(walk(paths, walk_options or WalkOptions()))
     files = []
-    for checked in iter_checks(todo, policies, strict, trust, jobs if len(todo) > 1 else 1):
+    for checked in iter_checks(todo, policies, strict, trust, jobs if len(todo) > 1 else 1, digest=digest):
         files.append(checked)
         if on_file:
             on_file(checked)
-    return build_report(files, policies, strict, started, time.perf_counter() - clock)
+    return build_report(files, policies, strict, started, time.perf_counter() - clock, digest)
 
 
 def summarise(files: Iterable[FileCheck]) -> Summary:
@@ -424,10 +443,11 @@ class ReportHead:
     strict: bool
     policies: list[PolicyInfo]
     tool_version: str = __version__
+    digest: str = "sha256"
 
     @classmethod
     def of(cls, report: CheckReport) -> ReportHead:
-        return cls(report.started_at, report.strict, report.policies, report.tool_version)
+        return cls(report.started_at, report.strict, report.policies, report.tool_version, report.digest)
 
 
 def report_time(started: dt.datetime) -> str:
@@ -435,13 +455,19 @@ def report_time(started: dt.datetime) -> str:
 
 
 def build_report(
-    files: list[FileCheck], policies: list[Policy], strict: bool, started: dt.datetime, seconds: float
+    files: list[FileCheck],
+    policies: list[Policy],
+    strict: bool,
+    started: dt.datetime,
+    seconds: float,
+    digest: bool = True,
 ) -> CheckReport:
     """The report for ``files``: counts, policies with their hashes, the run's start and length."""
     return CheckReport(
         started_at=report_time(started),
         duration_s=round(seconds, 3),
         strict=strict,
+        digest="sha256" if digest else "none",
         policies=policy_infos(policies),
         summary=summarise(files),
         files=files,

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from inspect import cleandoc
@@ -20,7 +21,7 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from ._version import __version__
-from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, imap_in_order, item_size, walk
+from .batch import Item, Outcome, WalkOptions, effective_jobs, exit_on_signals, item_size, walk
 from .carriers.c2pa.trust import (
     CLAIM_SIGNING_EKU,
     TRUST_KEYS,
@@ -30,6 +31,7 @@ from .carriers.c2pa.trust import (
     trust_files,
 )
 from .display import TerminalConsole, json_dumps, terminal_text
+from .engine import Engine
 from .errors import DisclosureError
 from .formats import SUPPORTED
 from .policy import DEFAULT_POLICY
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from .check import CheckReport, FileCheck, Summary
     from .plan import RecordLayers, StampOptions, StampPlan
     from .policy import Policy
+    from .remote import Storage
     from .stamp import StampResult
 
 EXIT_OK = 0
@@ -159,6 +162,58 @@ ExcludeOption = Annotated[
 FollowOption = Annotated[
     bool, typer.Option("--follow-symlinks", help="Follow symlinks in folders (link loops are detected).")
 ]
+
+
+class Digest(StrEnum):
+    sha256 = "sha256"
+    none = "none"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="local: this machine's processes; dask: a Dask cluster (--scheduler, or a LocalCluster of --jobs "
+        "workers). Needs aidisclose[cloud].",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", metavar="tcp://HOST:PORT", help="A running Dask scheduler, for --engine dask."),
+]
+DigestOption = Annotated[
+    Digest,
+    typer.Option(
+        "--digest",
+        help="sha256 reads every file whole for its digest; none skips that read (metadata only; the report "
+        "says so and no sha256 is given).",
+    ),
+]
+S3EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--s3-endpoint",
+        metavar="URL",
+        envvar="AWS_ENDPOINT_URL",
+        help="The S3 endpoint for s3:// paths (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).",
+    ),
+]
+
+
+def _locations(paths: list[str], endpoint: str | None, digest: Digest) -> tuple[list[Path], Storage | None]:
+    """Local paths, or (all of them URLs, ``s3://bucket/prefix``) the storage they are in."""
+    from .engine import is_url
+
+    urls = [p for p in paths if is_url(p)]
+    if urls and len(urls) != len(paths):
+        raise DisclosureError(
+            urls[0], "object-storage URLs and local paths cannot be mixed in one run", "run each on its own"
+        )
+    if urls:
+        from .remote import Storage
+
+        return [], Storage(endpoint, digest is Digest.sha256)
+    return [Path(p) for p in paths], None
 
 
 def _walk_options(include: list[str] | None, exclude: list[str] | None, follow: bool) -> WalkOptions:
@@ -622,7 +677,10 @@ def _trust(
 
 @app.command("inspect", cls=_Command)
 def inspect_command(
-    files: Annotated[list[Path], typer.Argument(help="Files and folders to read.", show_default=False)],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Files and folders to read, or object-storage URLs (s3://...).", show_default=False),
+    ],
     trust: TrustOption = None,
     trust_allowed: TrustAllowedOption = None,
     trust_config: TrustConfigOption = None,
@@ -636,6 +694,10 @@ def inspect_command(
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
     output_format: FormatOption = OutputFormat.text,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    digest: DigestOption = Digest.sha256,
+    s3_endpoint: S3EndpointOption = None,
 ) -> None:
     """Rebuild the disclosure record from each file and show where every value came from.
 
@@ -646,16 +708,35 @@ def inspect_command(
     from .report.inspect import write_inspect_json, write_inspect_text
 
     try:
+        local, storage = _locations(files, s3_endpoint, digest)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    items = list(walk(files, _walk_options(include, exclude, follow_symlinks)))
-    work = partial(inspect_item, trust=settings, fetch_remote=fetch_remote)
+    options = _walk_options(include, exclude, follow_symlinks)
+    items: list[Any] = list(walk(local, options))
+    work: Callable[[Any], Any] = partial(inspect_item, trust=settings, fetch_remote=fetch_remote)
+    if digest is Digest.none:
+        from .inspect import skip_digest
+
+        work = partial(inspect_item, trust=settings, fetch_remote=fetch_remote, sha256_of=skip_digest)
+    if storage is not None:
+        from .remote import inspect_remote, list_remote
+
+        items = list(list_remote(files, storage, options))
+        work = partial(inspect_remote, storage=storage, trust=settings, fetch_remote=fetch_remote)
+    workers = effective_jobs(jobs, len(items)) if engine is Engine.local else (jobs or 2)
     with _progress(len(items), "reading") as advance:
 
         def arrived() -> Iterator[Outcome[Any]]:
-            for outcome in imap_in_order(work, items, effective_jobs(jobs, len(items)), item_size):
+            from .engine import run_in_order
+
+            fetched = stored = 0
+            failed = partial(_failed_outcome, remote=storage is not None)
+            results = run_in_order(work, items, engine, workers, _size, scheduler, failed)
+            for item, done in zip(items, results, strict=True):
+                outcome, read = done if storage is not None else (done, 0)
+                fetched, stored = fetched + read, stored + item.size
                 advance(outcome)
                 if outcome.error:
                     _error(DisclosureError(None, outcome.error))
@@ -664,6 +745,8 @@ def inspect_command(
                 elif outcome.result is not None and output_format is OutputFormat.text:
                     write_inspect_text(outcome.result, stdout)
                 yield outcome
+            if storage is not None:
+                _traffic(fetched, stored)
 
         if output_format is OutputFormat.json:
             read, errors = write_inspect_json(arrived(), sys.stdout)
@@ -671,6 +754,22 @@ def inspect_command(
             outcomes = [(o.result is not None, o.error is not None) for o in arrived()]
             read, errors = sum(r for r, _ in outcomes), sum(e for _, e in outcomes)
     raise typer.Exit(EXIT_ERROR if errors or _nothing_done(read, len(items), "read") else EXIT_OK)
+
+
+def _traffic(fetched: int, stored: int) -> None:
+    """How much was read from object storage: the structures, digests and C2PA validation together."""
+    share = f" ({100 * fetched / stored:.2f}% of the {stored:,} bytes stored)" if stored else ""
+    stderr.print(f"read {fetched:,} bytes from storage{share}")
+
+
+def _size(item: Any) -> int:
+    return int(item.size)
+
+
+def _failed_outcome(item: Any, reason: str, remote: bool = False) -> Any:
+    where = str(getattr(item, "url", None) or item.path)
+    outcome: Outcome[Any] = Outcome(where if getattr(item, "url", None) else Path(where), error=f"{where}: {reason}")
+    return (outcome, 0) if remote else outcome
 
 
 @app.command("schema", cls=_Command)
@@ -728,7 +827,13 @@ def _policies(names: list[str] | None) -> list[Policy]:
 
 @app.command("check", cls=_Command)
 def check_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).", show_default=False)],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files and folders (walked recursively), or object-storage URLs (s3://bucket/prefix).",
+            show_default=False,
+        ),
+    ],
     policies: PolicyOption = None,
     strict: StrictOption = False,
     report_format: ReportFormatOption = ReportFormat.text,
@@ -748,6 +853,10 @@ def check_command(
         Path | None,
         typer.Option("--signoff", metavar="OUT.json", help="With --format html: show this sign-off (`approve`)."),
     ] = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    digest: DigestOption = Digest.sha256,
+    s3_endpoint: S3EndpointOption = None,
 ) -> None:
     """Check files against policies: a verdict per file, then the failing rules with expected vs found.
 
@@ -762,8 +871,11 @@ def check_command(
       aidisclose check delivery/ --format junit --output aidisclose.xml
 
       aidisclose check delivery/ --format html --output qc-report.html
+
+      aidisclose check s3://deliveries/ep101/ --engine dask --format junit --output aidisclose.xml
     """
     try:
+        local, storage = _locations(paths, s3_endpoint, digest)
         loaded = _policies(policies)
         settings = _trust(trust, trust_allowed, trust_config, trust_tsa, trust_cawg, trust_settings, fetch_ocsp)
         view = _signoff_view(signoff, output, report_format, settings.anchors) if signoff else None
@@ -775,11 +887,22 @@ def check_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     # The same walk as check_paths: a path that does not exist is an error row of the report.
-    items = list(walk(paths, _walk_options(include, exclude, follow_symlinks)))
+    options = _walk_options(include, exclude, follow_symlinks)
+    items: list[Any]
+    if storage is not None:
+        from .remote import list_remote
+
+        items = list(list_remote(paths, storage, options))
+    else:
+        items = list(walk(local, options))
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
+    run = _Run(engine, scheduler, storage, digest is Digest.sha256)
     try:
-        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color, view)
+        summary = _write_check(items, loaded, strict, settings, jobs, report_format, stream, color, view, run)
+    except DisclosureError as err:  # the engine could not start (no Dask, no scheduler)
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     finally:
         if output:
             stream.close()
@@ -814,8 +937,59 @@ def _signoff_view(signoff: Path, output: Path | None, report_format: ReportForma
     return SignoffView(verification.parsed, href, f"{verification.signature.state}: {verification.signature.message}")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Where a batch runs and what it reads: the engine, the storage of remote items, the digest."""
+
+    engine: Engine = Engine.local
+    scheduler: str | None = None
+    storage: Storage | None = None
+    digest: bool = True
+
+
+def _failed_row(item: Any, reason: str) -> Any:
+    """The row of a file whose batch the cluster could not run."""
+    from .check import FileCheck, Verdict
+
+    where = str(getattr(item, "url", None) or item.path)
+    return FileCheck(path=where, verdict=Verdict.error, reason=f"{where}: {reason}")
+
+
+def _checks(
+    items: list[Any], policies: list[Policy], strict: bool, trust: TrustSettings, jobs: int, thumbnails: bool, run: _Run
+) -> Iterator[FileCheck]:
+    """Each item's FileCheck in order, from the engine and storage ``run`` names."""
+    from .check import _check_item, iter_checks
+    from .engine import run_in_order
+
+    if run.storage is None and run.engine is Engine.local:
+        yield from iter_checks(items, policies, strict, trust, jobs, thumbnails, run.digest)
+        return
+    if run.storage is None:
+        from .carriers.base import file_sha256
+        from .inspect import skip_digest
+
+        sha256_of: Callable[[Path], str | None] = file_sha256 if run.digest else skip_digest
+        work: Callable[[Any], Any] = partial(
+            _check_item, policies=policies, strict=strict, trust=trust, thumbnails=thumbnails, sha256_of=sha256_of
+        )
+        yield from run_in_order(work, items, run.engine, jobs, item_size, run.scheduler, _failed_row)
+        return
+    from .remote import check_remote, remote_size
+
+    remote = partial(check_remote, storage=run.storage, policies=policies, strict=strict, trust=trust)
+    fetched = stored = 0
+    pairs = run_in_order(
+        remote, items, run.engine, jobs, remote_size, run.scheduler, lambda item, why: (_failed_row(item, why), 0)
+    )
+    for item, (file, read) in zip(items, pairs, strict=True):
+        fetched, stored = fetched + read, stored + item.size
+        yield file
+    _traffic(fetched, stored)
+
+
 def _write_check(
-    items: list[Item],
+    items: list[Any],
     policies: list[Policy],
     strict: bool,
     trust: TrustSettings,
@@ -824,13 +998,16 @@ def _write_check(
     stream: TextIO,
     color: bool,
     signoff: Any = None,
+    run: _Run | None = None,
 ) -> Summary:
     """Check ``items`` into a report on ``stream``, streamed where the format allows; its summary.
 
     ``jobs`` processes as asked, at most one per file: checking one file starts no pool.
     """
-    from .check import ReportHead, Verdict, iter_checks, policy_infos, report_time
+    from .check import ReportHead, Verdict, policy_infos, report_time
     from .report import STREAMERS
+
+    run = run or _Run()
 
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     with _progress(len(items), "checking") as advance:
@@ -842,9 +1019,13 @@ def _write_check(
                     _error(DisclosureError(None, file.reason or file.path))
                 yield file
 
-        thumbnails = report_format in WITH_THUMBNAILS
-        results = arrived(iter_checks(items, policies, strict, trust, effective_jobs(jobs, len(items)), thumbnails))
-        head = ReportHead(report_time(started), strict, policy_infos(policies))  # written as results come
+        # A remote object's mirror holds no pixels: its report shows it by name.
+        thumbnails = report_format in WITH_THUMBNAILS and run.storage is None
+        workers = effective_jobs(jobs, len(items)) if run.engine is Engine.local else (jobs or 2)
+        results = arrived(_checks(items, policies, strict, trust, workers, thumbnails, run))
+        digest = "sha256" if run.digest else "none"
+        # written as results come
+        head = ReportHead(report_time(started), strict, policy_infos(policies), digest=digest)
         write = STREAMERS[report_format]
         if signoff is not None:  # an HTML report that shows a sign-off (only HTML takes one)
             from .report.html import write_html_stream
@@ -855,7 +1036,9 @@ def _write_check(
 
 @app.command("credits", cls=_Command)
 def credits_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of a delivery.", show_default=False)],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files and folders of a delivery, or object-storage URLs.", show_default=False)
+    ],
     credits_format: Annotated[
         CreditsFormat, typer.Option("--format", "-f", help="text for end credits; csv or json for tools.")
     ] = CreditsFormat.text,
@@ -863,6 +1046,9 @@ def credits_command(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     follow_symlinks: FollowOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    s3_endpoint: S3EndpointOption = None,
 ) -> None:
     """Gather the AI credit lines and AI systems of a delivery into an end-credits list.
 
@@ -872,7 +1058,20 @@ def credits_command(
     from .credits import collect_credits, credits_csv, credits_text
     from .display import model_json
 
-    found = collect_credits(paths, _walk_options(include, exclude, follow_symlinks), effective_jobs(jobs))
+    try:
+        local, storage = _locations(paths, s3_endpoint, Digest.none)  # credits need no digest
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+    options = _walk_options(include, exclude, follow_symlinks)
+    outcomes: Iterator[Outcome[Any]] | None = None
+    if storage is not None or engine is Engine.dask:
+        outcomes = _read_for_credits(paths, local, storage, options, engine, scheduler, jobs)
+    try:
+        found = collect_credits(local, options, effective_jobs(jobs), outcomes)
+    except DisclosureError as err:  # the engine could not start
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
     for problem in found.unreadable:
         _error(DisclosureError(None, problem))
     if credits_format is CreditsFormat.json:
@@ -883,6 +1082,34 @@ def credits_command(
         sys.stdout.write(credits_text(found))
     nothing = not found.unreadable and _nothing_done(found.files, found.files + len(found.skipped), "read")
     raise typer.Exit(EXIT_ERROR if found.unreadable or nothing else EXIT_OK)
+
+
+def _read_for_credits(
+    urls: list[str],
+    local: list[Path],
+    storage: Storage | None,
+    options: WalkOptions,
+    engine: Engine,
+    scheduler: str | None,
+    jobs: int | None,
+) -> Iterator[Outcome[Any]]:
+    """Each file read (no digest, no MediaInfo) on ``engine``, from storage or from ``local`` paths."""
+    from .engine import run_in_order
+    from .inspect import inspect_item, skip_digest
+
+    workers = effective_jobs(jobs) if engine is Engine.local else (jobs or 2)
+    if storage is None:
+        items = list(walk(local, options))
+        work = partial(inspect_item, technical=False, sha256_of=skip_digest)
+        yield from run_in_order(work, items, engine, workers, item_size, scheduler, _failed_outcome)
+        return
+    from .remote import inspect_remote, list_remote, remote_size
+
+    remote = list(list_remote(urls, storage, options))
+    read = partial(inspect_remote, storage=storage, technical=False)
+    failed = partial(_failed_outcome, remote=True)
+    for outcome, _ in run_in_order(read, remote, engine, workers, remote_size, scheduler, failed):
+        yield outcome
 
 
 WatchReportOption = Annotated[

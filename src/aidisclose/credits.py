@@ -58,18 +58,26 @@ class _System:
     files: list[str] = field(default_factory=list)
 
 
-def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, jobs: int = 1) -> Credits:
+def collect_credits(
+    paths: Iterable[Path],
+    options: WalkOptions | None = None,
+    jobs: int = 1,
+    outcomes: Iterable[Outcome[InspectResult]] | None = None,
+) -> Credits:
     """Read every file (in parallel) and merge what it credits; the same credit from many files is listed once.
 
     Only files that declare AI use (``ai_used``) are credited: a photographer's credit line in a file
-    that says nothing of AI is not an AI credit.
+    that says nothing of AI is not an AI credit. ``outcomes`` are files already read (say, objects in
+    storage on a Dask cluster), in place of walking ``paths``.
     """
     lines: dict[str, tuple[str, list[str]]] = {}
     systems: dict[tuple[str, str], _System] = {}
     with_ai = read = 0
     unreadable: list[str] = []
     skipped: list[str] = []
-    for outcome in imap_in_order(_inspect_for_credits, walk(paths, options), jobs, item_size):
+    if outcomes is None:
+        outcomes = imap_in_order(_inspect_for_credits, walk(paths, options), jobs, item_size)
+    for outcome in outcomes:
         if outcome.error:
             unreadable.append(outcome.error)
         if outcome.skipped:
@@ -77,7 +85,7 @@ def collect_credits(paths: Iterable[Path], options: WalkOptions | None = None, j
         if outcome.result is None:
             continue
         read += 1
-        record, path = outcome.result.record, str(outcome.path)
+        record, path = outcome.result.record, outcome.result.path  # a URL stays a URL
         if record.ai_used is not True:
             continue
         with_ai += 1

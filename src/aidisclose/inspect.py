@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._version import __version__
 from .batch import Item, Outcome, attempt
@@ -28,7 +30,7 @@ class InspectResult(BaseModel):
     path: str
     format: str
     size: int
-    sha256: str
+    sha256: str | None = Field(description="SHA-256 of the whole file; null when --digest none skipped it")
     record: DisclosureRecord
     provenance: Provenance
     c2pa: C2paInfo = C2paInfo()
@@ -47,6 +49,8 @@ def inspect_file(
     trust_anchors: bytes | None = None,
     fetch_remote: bool = False,
     trust: TrustSettings | None = None,
+    sha256_of: Callable[[Path], str | None] = file_sha256,
+    manifest_stream: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> InspectResult:
     """Read every carrier of ``path`` (never writing to it) and rebuild its record.
 
@@ -54,7 +58,9 @@ def inspect_file(
     provenance; ``trust`` (anchors, allowed list, EKU configuration, TSA and CAWG
     anchors) lets a C2PA signer be reported as trusted, ``trust_anchors`` (PEM)
     being short for ``TrustSettings(anchors=...)``; a remote manifest is fetched
-    only with ``fetch_remote``.
+    only with ``fetch_remote``. ``sha256_of`` takes the file's digest (``skip_digest`` takes none);
+    ``manifest_stream`` opens the bytes the C2PA SDK validates, where they are not ``path``'s own
+    (an object in storage, read through its mirror).
     """
     if trust is None and trust_anchors:
         trust = TrustSettings(anchors=trust_anchors)
@@ -68,7 +74,7 @@ def inspect_file(
         extra["sidecar"] = str(sidecar)
     if technical:
         extra["technical"] = technical_facts(path)
-    c2pa = read_manifest(path, info.manifest_place, trust, fetch_remote)
+    c2pa = read_manifest(path, info.manifest_place, trust, fetch_remote, manifest_stream)
     if c2pa.state is not C2paState.NONE:
         c2pa = _explain(c2pa, record, provenance)
         extra["conflicts"] = [*provenance.conflicts, *_manifest_conflicts(c2pa, record, provenance)]
@@ -78,7 +84,7 @@ def inspect_file(
         path=str(path),
         format=info.format.value,
         size=path.stat().st_size,
-        sha256=file_sha256(path),
+        sha256=sha256_of(path),
         record=record,
         provenance=provenance.model_copy(update=extra),
         c2pa=c2pa,
@@ -178,9 +184,26 @@ def _explain(c2pa: C2paInfo, record: DisclosureRecord, provenance: Provenance) -
     return c2pa.model_copy(update={"message": message})
 
 
+def skip_digest(path: Path) -> None:
+    """For ``--digest none``: the whole file is not read for its digest (the report says so)."""
+    return None
+
+
 def inspect_item(
-    item: Item, trust: TrustSettings | None = None, technical: bool = True, fetch_remote: bool = False
+    item: Item,
+    trust: TrustSettings | None = None,
+    technical: bool = True,
+    fetch_remote: bool = False,
+    sha256_of: Callable[[Path], str | None] = file_sha256,
+    manifest_stream: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> Outcome[InspectResult]:
     """One file of a batch, for process pools: never raises."""
-    work = partial(inspect_file, technical=technical, trust=trust, fetch_remote=fetch_remote)
+    work = partial(
+        inspect_file,
+        technical=technical,
+        trust=trust,
+        fetch_remote=fetch_remote,
+        sha256_of=sha256_of,
+        manifest_stream=manifest_stream,
+    )
     return attempt(work, item)

@@ -165,7 +165,7 @@ def _card(index: int, file: FileCheck) -> str:
             f'<section class="file compact" id="f{index}" data-verdict="{verdict}"><div class="thumb"></div>'
             f"<div>{title}<p class='meta'>{escape(terminal_text(file.reason))}</p></div></section>"
         )
-    meta = f'<p class="meta">{escape(file.format or "")}, {file.size} bytes, sha256 <code>{file.sha256}</code></p>'
+    meta = f'<p class="meta">{escape(file.format or "")}, {file.size} bytes, sha256 <code>{_digest(file)}</code></p>'
     notes, failing = _notes(file), _failing(file)
     if file.verdict is Verdict.passed and not failing and not file.conflicts and not file.problems:
         inner = _record(file) + _details(file, (Outcome.passed, Outcome.not_applicable), "passed or not applicable")
@@ -173,7 +173,7 @@ def _card(index: int, file: FileCheck) -> str:
         return (
             f'<section class="file compact" id="f{index}" data-verdict="{verdict}">{_picture(file)}<div>{title}'
             f"<details><summary class='meta'>{line} · record, sha256 and rules</summary>"
-            f"<p class='meta'>sha256 <code>{file.sha256}</code></p>{notes}{inner}</details></div></section>"
+            f"<p class='meta'>sha256 <code>{_digest(file)}</code></p>{notes}{inner}</details></div></section>"
         )
     out = [f'<section class="file" id="f{index}" data-verdict="{verdict}">{_picture(file)}<div>{title}{meta}']
     out.append(notes)
@@ -333,3 +333,7 @@ def _page_foot(s: Summary, signoff: SignoffView | None = None, digests: set[str]
         f"</main><footer>Every file is identified by its sha256; policies by theirs. "
         f"Files {s.files - s.skipped} checked.</footer></body></html>\n"
     )
+
+
+def _digest(file: FileCheck) -> str:
+    return file.sha256 or "not computed (--digest none)"

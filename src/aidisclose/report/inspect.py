@@ -171,7 +171,7 @@ def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     if prov.sidecar:
         carriers += f" (from the sidecar {terminal_text(prov.sidecar)})"
     console.print(f"  carriers: {carriers}")
-    console.print(f"  sha256: {result.sha256}")
+    console.print(f"  sha256: {result.sha256 or 'not computed (--digest none)'}")
     facts = technical_line(prov.technical)
     if facts:
         console.print(f"  media: {terminal_text(facts)}")

@@ -29,7 +29,7 @@ def write_json_stream(
 ) -> Summary:
     """The JSON report written file by file (the summary and duration come last)."""
     opening = {"report_version": 1, "tool": "aidisclose", "tool_version": head.tool_version,
-               "started_at": head.started_at, "strict": head.strict,
+               "started_at": head.started_at, "strict": head.strict, "digest": head.digest,
                "policies": [p.model_dump(mode="json") for p in head.policies]}  # fmt: skip
     stream.write(json_dumps(opening, indent=2)[:-2] + ',\n  "files": [')
     verdicts = []
@@ -146,7 +146,8 @@ def write_junit_stream(
 def _junit_suite(file: FileCheck, head: ReportHead, policies: str) -> ET.Element:
     suite = ET.Element("testsuite", name=file.path, timestamp=head.started_at)
     props = ET.SubElement(suite, "properties")
-    for name, text in (("sha256", file.sha256 or ""), ("tool_version", head.tool_version), ("policies", policies)):
+    digest = file.sha256 or ("not computed (--digest none)" if head.digest == "none" else "")
+    for name, text in (("sha256", digest), ("tool_version", head.tool_version), ("policies", policies)):
         ET.SubElement(props, "property", name=name, value=text)
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     if file.verdict in (Verdict.error, Verdict.skipped):

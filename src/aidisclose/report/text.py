@@ -41,6 +41,8 @@ def write_text_stream(
         f"aidisclose {head.tool_version}, {head.started_at}, {seconds():.2f} s",
         markup=True,
     )
+    if head.digest == "none":
+        console.print("digest: none (--digest none): no file was read whole; no sha256 was taken")
     if s.nothing_checked:
         console.print("[bold red]NOT A PASS[/]: no media file was checked")
     return s
@@ -52,7 +54,7 @@ def _file(console: TerminalConsole, file: FileCheck) -> None:
     if file.reason:
         console.print(f"        {terminal_text(file.reason)}")
         return
-    console.print(f"        sha256 {file.sha256}", style="dim")
+    console.print(f"        sha256 {file.sha256 or 'not computed (--digest none)'}", style="dim")
     for result in file.results:
         if result.outcome not in (Outcome.failed, Outcome.warned):
             continue

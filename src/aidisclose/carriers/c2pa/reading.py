@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -149,29 +151,43 @@ def sdk_context(trust: TrustSettings | None, fetch_remote: bool = False) -> Any:
 
 
 def read_manifest(
-    path: Path, place: ManifestPlace, trust: TrustSettings | None = None, fetch_remote: bool = False
+    path: Path,
+    place: ManifestPlace,
+    trust: TrustSettings | None = None,
+    fetch_remote: bool = False,
+    stream_of: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> C2paInfo:
     """The validation state and contents of the file's manifest store (embedded or sidecar).
 
     A manifest the file only points at on the web is fetched only with ``fetch_remote``; otherwise
-    its state is ``remote``, with the URL.
+    its state is ``remote``, with the URL. ``stream_of`` opens the bytes the SDK validates when they
+    are not ``path``'s (an object in storage: ``path`` is then its mirror, for the pre-scan).
     """
-    return read_manifest_with(path, place, sidecar_manifest_path(path), trust, fetch_remote)
+    return read_manifest_with(path, place, sidecar_manifest_path(path), trust, fetch_remote, stream_of)
 
 
 def read_manifest_with(
-    path: Path, place: ManifestPlace, sidecar: Path, trust: TrustSettings | None = None, fetch_remote: bool = False
+    path: Path,
+    place: ManifestPlace,
+    sidecar: Path,
+    trust: TrustSettings | None = None,
+    fetch_remote: bool = False,
+    stream_of: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> C2paInfo:
     """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
     trust = trust or TrustSettings()
     try:
         if sidecar.exists():
             store = sidecar.read_bytes()
-            with open(path, "rb") as stream:
+            with stream_of() if stream_of else open(path, "rb") as stream:
                 reader = sdk().Reader(place.mime, stream, manifest_data=store, context=sdk_context(trust, fetch_remote))
                 return _info(reader, trust, str(sidecar), store)
         if not place.embedded or (place.may_hold is not None and not place.may_hold(path)):
             return C2paInfo()
+        if stream_of is not None:
+            with stream_of() as stream:
+                reader = sdk().Reader.try_create(place.mime, stream, context=sdk_context(trust, fetch_remote))
+                return C2paInfo() if reader is None else _info(reader, trust, None, None)
         reader = sdk().Reader.try_create(str(path), context=sdk_context(trust, fetch_remote))
         if reader is None:
             return C2paInfo()
