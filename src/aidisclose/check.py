@@ -277,7 +277,10 @@ def judge(
     """
     subject, sources = policy_subject(inspected, record)
     problems = inspected.provenance.problems
-    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
+    rejected = {p.field for p in problems}
+    results = [
+        _outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources, rejected)
+    ]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     return results, Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
 
