@@ -137,6 +137,7 @@ def test_platform_readiness_flags_a_file_no_platform_would_label(tmp_path: Path)
 
 def test_platform_readiness_counts_a_signed_claim_v2_manifest_for_youtube(generated_signed: Path) -> None:
     found = outcomes(generated_signed, "platform-ready")
+    assert found.pop("platform.no-ai-mark-without-ai-use")[0] == "n/a"  # for files saying no AI was used
     assert all(outcome == "pass" for outcome, *_ in found.values()), found
 
 

@@ -545,6 +545,19 @@ FACT_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] 
      Outcome.failed, "invalid"),
 ]  # fmt: skip
 
+# A file saying no AI was used while a mark in it (the IPTC property platforms read, here) says AI.
+NO_AI_DECLARED = {"ai_used": False, "digital_source_type": "digitalCapture"}
+FACT_CASES += [
+    (profile, rule, {"changes": NO_AI_DECLARED},
+     {"changes": NO_AI_DECLARED, "provenance": {"iptc_digital_source_type": "trainedAlgorithmicMedia"}},
+     Outcome.failed, "trainedAlgorithmicMedia")
+    for profile, rule in [
+        ("eu-ai-act-art50", "eu.no-ai-mark-without-ai-use"), ("eu-cop-2026", "eu.no-ai-mark-without-ai-use"),
+        ("ca-sb942", "sb942.no-ai-mark-without-ai-use"), ("platform-ready", "platform.no-ai-mark-without-ai-use"),
+        ("studio-genai-partner", "studio.no-ai-mark-without-ai-use"),
+    ]
+]  # fmt: skip
+
 # Rules that report what aidisclose cannot check: never a pass, only warned (AI files) or n/a (the rest).
 # Rules that report what aidisclose cannot check: they never pass, whatever the file holds.
 NEVER_PASSING = [("eu-cop-2026", "cop.watermark-not-checked"), ("china-gb45438", "gb45438.explicit-label-not-checked")]

@@ -166,3 +166,62 @@ def test_approval_days_are_compared_with_the_moments_own_day(
 ) -> None:
     assert _studio_outcome(rule, {}) is Outcome.passed
     assert _studio_outcome(rule, changes) is outcome
+
+
+# -- a file saying no AI was used while its own marks say AI ------------------------------------------
+
+NO_AI_RULES = {
+    "eu-ai-act-art50": "eu.no-ai-mark-without-ai-use",
+    "eu-cop-2026": "eu.no-ai-mark-without-ai-use",
+    "ca-sb942": "sb942.no-ai-mark-without-ai-use",
+    "platform-ready": "platform.no-ai-mark-without-ai-use",
+    "studio-genai-partner": "studio.no-ai-mark-without-ai-use",
+}
+
+
+def test_a_file_declared_without_ai_whose_iptc_mark_says_ai_fails_every_ai_profile(tmp_path: Path) -> None:
+    path = stamped(tmp_path, STUDIO_RECORD)
+    # our namespace now says no AI and a camera capture; the IPTC property platforms read still says AI
+    tampered(path, {own_key("ai_used"): "False", own_key("digital_source_type"): DIGITAL_CAPTURE})
+    for policy, rule in NO_AI_RULES.items():
+        verdict, found = results(path, policy)
+        assert verdict is Verdict.failed, policy
+        assert found[rule][:2] == ("fail", "compositeWithTrainedAlgorithmicMedia"), (policy, found[rule])
+
+
+def test_a_file_declared_without_ai_and_marked_so_passes_the_consistency_rule() -> None:
+    from .test_policy_rules import subject
+
+    data = subject({"ai_used": False, "digital_source_type": "digitalCapture"})
+    for policy, rule in NO_AI_RULES.items():
+        (result,) = [r for r in run_policy(load_policy(policy), data, {}) if r.rule == rule]
+        assert result.outcome is Outcome.passed, policy
+    data = subject({"ai_used": False, "digital_source_type": "digitalCapture"}, c2pa={"state": "invalid",
+                   "codes": [], "digital_source_type": "trainedAlgorithmicMedia"})  # fmt: skip
+    (result,) = [r for r in run_policy(load_policy("ca-sb942"), data, {}) if r.rule == NO_AI_RULES["ca-sb942"]]
+    assert result.outcome is Outcome.failed  # even a broken manifest saying AI contradicts "no AI"
+
+
+# -- "synthetic performer" is no exemption for a real person's revoked consent --------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome"),
+    [
+        ({"likeness.0.replica_type": "synthetic-performer", "likeness.0.consent.status": "pending"}, Outcome.passed),
+        ({"likeness.0.replica_type": "synthetic-performer", "likeness.0.consent.status": "revoked"}, Outcome.failed),
+        ({"likeness.0.replica_type": "synthetic-performer", "likeness.0.consent.status": "denied"}, Outcome.failed),
+        (
+            {
+                "likeness.0.replica_type": "synthetic-performer",
+                "likeness.0.deceased": True,
+                "likeness.0.consent.status": "pending",
+            },
+            Outcome.failed,
+        ),
+    ],
+)
+def test_a_synthetic_performer_is_exempt_from_consent_only_when_no_one_withheld_it(
+    changes: dict[str, Any], outcome: Outcome
+) -> None:
+    assert _studio_outcome("union.consent-granted", changes) is outcome
