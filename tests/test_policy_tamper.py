@@ -15,12 +15,12 @@ from typing import Any
 import pyexiv2
 import pytest
 
-from aidisclose import load_record, stamp
+from aidisclose import inspect_file, load_record, stamp
 from aidisclose.carriers.xmp import own_key
-from aidisclose.check import Verdict, check_file
+from aidisclose.check import Verdict, check_file, policy_subject
 from aidisclose.policy import Outcome, load_policy, parse_policy, run_policy
 
-from .conftest import FIXTURES
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
 from .test_studio_guidance import STUDIO_RECORD
 
 PHOTO = FIXTURES / "images" / "photo.jpg"
@@ -225,3 +225,30 @@ def test_a_synthetic_performer_is_exempt_from_consent_only_when_no_one_withheld_
     changes: dict[str, Any], outcome: Outcome
 ) -> None:
     assert _studio_outcome("union.consent-granted", changes) is outcome
+
+
+# -- a mark in a sidecar is not uploaded with the file ------------------------------------------------
+
+MKV = FIXTURES / "video" / "clip.mkv"
+
+
+def test_platform_readiness_does_not_count_marks_in_sidecars_the_platform_never_sees(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    out = tmp_path / "out"
+    result = run_cli("stamp", MKV, "-r", EXAMPLE_RECORD, "-o", out, "--sign-cert", keys["chain"],
+                     "--sign-key", keys["key"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    path = out / MKV.name
+    assert (out / f"{MKV.name}.xmp").exists() and (out / f"{MKV.name}.c2pa").exists()
+    info = inspect_file(path, technical=False)
+    facts, _ = policy_subject(info, info.record.to_json_dict())
+    assert facts["provenance"]["sidecar"].endswith(".xmp") and facts["c2pa"]["sidecar"].endswith(".c2pa")
+    checked = check_file(path, [load_policy("platform-ready")])
+    assert checked.c2pa is not None and checked.c2pa.state == "valid"  # a good manifest, beside the file
+    found = {r.rule: r.outcome.value for r in checked.results}
+    assert checked.verdict is Verdict.failed and found["platform.labelled-somewhere"] == "fail"
+    assert found["platform.youtube-c2pa"] == found["platform.meta-ai-info"] == "warn"
+    photo = check_file(stamp(PHOTO, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "jpeg").destination,
+                       [load_policy("platform-ready")])  # fmt: skip
+    assert photo.verdict is Verdict.passed  # the same marks inside the file

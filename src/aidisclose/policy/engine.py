@@ -79,6 +79,7 @@ _FACTS: dict[str, Any] = {
         "ingredient_manifest_count": {},
         "has_parent": {},
         "parent_has_manifest": {},
+        "sidecar": {},  # the manifest store's sidecar file, when it is not embedded
     },
     # what aidisclose cannot read from a file at all, each with the reason; a rule on one never passes
     "not_checked": {"watermark": {}, "explicit_label": {}},
