@@ -201,6 +201,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
 # studio-genai-partner: the example record plus what the studio guidance and the union terms ask for.
 STUDIO_OK: dict[str, Any] = {
     "output_status": "final",
+    "personal_data": False,
+    "third_party_ip": False,
     "approvals": [
         {"category": "final-deliverable", "reference": "APPR-7", "date": "2026-09-28", "approver": "Exec"},
         {"category": "talent-likeness", "reference": "APPR-3", "date": "2026-09-01", "approver": "Legal"},
@@ -306,6 +308,8 @@ STUDIO_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]
         False,
     ),
     (STUDIO, "studio.output-status-declared", studio(), studio({"output_status": DELETE}), Outcome.failed, "missing"),
+    (STUDIO, "studio.personal-data-declared", studio(), studio({"personal_data": DELETE}), Outcome.failed, "missing"),
+    (STUDIO, "studio.third-party-ip-declared", studio(), studio({"third_party_ip": DELETE}), Outcome.failed, "missing"),
     (
         STUDIO,
         "studio.temporary-output-not-delivered",
