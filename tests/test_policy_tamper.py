@@ -252,3 +252,16 @@ def test_platform_readiness_does_not_count_marks_in_sidecars_the_platform_never_
     photo = check_file(stamp(PHOTO, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "jpeg").destination,
                        [load_policy("platform-ready")])  # fmt: skip
     assert photo.verdict is Verdict.passed  # the same marks inside the file
+
+
+def test_a_field_read_through_an_at_path_counts_as_read_when_it_was_rejected() -> None:
+    data = copy.deepcopy(STUDIO_RECORD)
+    data["likeness"][0]["replica_type"] = "synthetic-performer"  # exempt from the per-project test...
+    del data["production"]  # ...which compares with the production, here a value the record rejected
+    policy = load_policy("studio-genai-partner")
+    found = {r.rule: r for r in run_policy(policy, data, {}, rejected={"production"})}
+    assert (found["union.consent-per-project"].outcome, found["union.consent-per-project"].field) == (
+        Outcome.failed,
+        "production",
+    )
+    assert {r.rule: r.outcome for r in run_policy(policy, data, {})}["union.consent-per-project"] is Outcome.passed

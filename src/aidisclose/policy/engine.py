@@ -365,11 +365,10 @@ def fields_read(expr: dict[str, Any], in_list: bool = False) -> list[str]:
         return [f for part in expr["and" if "and" in expr else "or"] for f in fields_read(part, in_list)]
     if "not" in expr:
         return fields_read(expr["not"], in_list)
-    found = [
-        path.removeprefix("@").split(".", 1)[0]
-        for path in (expr["field"], *(v for k, v in expr.items() if k != "field"))
-        if isinstance(path, str) and (path.startswith("@") or (path is expr["field"] and not in_list))
-    ]
+    own = expr["field"]
+    others = [v for k, v in expr.items() if k != "field" and isinstance(v, str) and v.startswith("@")]
+    paths = [*([own] if own.startswith("@") or not in_list else []), *others]
+    found = [path.removeprefix("@").split(".", 1)[0] for path in paths]
     inner = next((expr[op] for op in _LISTS if op in expr), None)
     return found + (fields_read(inner, in_list=True) if isinstance(inner, dict) else [])
 
