@@ -201,6 +201,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] = [
 # studio-genai-partner: the example record plus what the studio guidance and the union terms ask for.
 STUDIO_OK: dict[str, Any] = {
     "output_status": "final",
+    "personal_data": False,
+    "third_party_ip": False,
     "approvals": [
         {"category": "final-deliverable", "reference": "APPR-7", "date": "2026-09-28", "approver": "Exec"},
         {"category": "talent-likeness", "reference": "APPR-3", "date": "2026-09-01", "approver": "Legal"},
@@ -306,6 +308,8 @@ STUDIO_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]
         False,
     ),
     (STUDIO, "studio.output-status-declared", studio(), studio({"output_status": DELETE}), Outcome.failed, "missing"),
+    (STUDIO, "studio.personal-data-declared", studio(), studio({"personal_data": DELETE}), Outcome.failed, "missing"),
+    (STUDIO, "studio.third-party-ip-declared", studio(), studio({"third_party_ip": DELETE}), Outcome.failed, "missing"),
     (
         STUDIO,
         "studio.temporary-output-not-delivered",
@@ -543,6 +547,19 @@ FACT_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], Outcome, Any]] 
     ("platform-ready", "platform.labelled-somewhere", {"provenance": NO_IPTC, "c2pa": SIGNED},
      {"provenance": {"iptc_digital_source_type": "digitalCapture"}, "c2pa": {**SIGNED, "state": "invalid"}},
      Outcome.failed, "invalid"),
+]  # fmt: skip
+
+# A file saying no AI was used while a mark in it (the IPTC property platforms read, here) says AI.
+NO_AI_DECLARED = {"ai_used": False, "digital_source_type": "digitalCapture"}
+FACT_CASES += [
+    (profile, rule, {"changes": NO_AI_DECLARED},
+     {"changes": NO_AI_DECLARED, "provenance": {"iptc_digital_source_type": "trainedAlgorithmicMedia"}},
+     Outcome.failed, "trainedAlgorithmicMedia")
+    for profile, rule in [
+        ("eu-ai-act-art50", "eu.no-ai-mark-without-ai-use"), ("eu-cop-2026", "eu.no-ai-mark-without-ai-use"),
+        ("ca-sb942", "sb942.no-ai-mark-without-ai-use"), ("platform-ready", "platform.no-ai-mark-without-ai-use"),
+        ("studio-genai-partner", "studio.no-ai-mark-without-ai-use"),
+    ]
 ]  # fmt: skip
 
 # Rules that report what aidisclose cannot check: never a pass, only warned (AI files) or n/a (the rest).

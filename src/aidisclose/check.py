@@ -171,6 +171,8 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
     }
     if result.c2pa.digital_source_types:
         c2pa["digital_source_type"] = result.c2pa.digital_source_types[-1]
+    if result.c2pa.sidecar is not None:
+        c2pa["sidecar"] = result.c2pa.sidecar  # the manifest is in NAME.EXT.c2pa beside the file, not in it
     c2pa.update(_provenance_chain(result.c2pa))
     subject["c2pa"] = c2pa
     subject["not_checked"] = dict(NOT_CHECKED)
@@ -180,9 +182,10 @@ def policy_subject(result: InspectResult, record: dict[str, Any]) -> tuple[dict[
         "sources": prov.sources,
         "conflict_count": len(prov.conflicts),
         "problem_count": len(prov.problems),
-        "sidecar": prov.sidecar,
         "china_label": china_label_facts(prov),
     }
+    if prov.sidecar is not None:  # absent, not null, when the file carries its own metadata: `exists` reads it
+        subject["provenance"]["sidecar"] = prov.sidecar
     if prov.iptc_digital_source_type is not None:
         subject["provenance"]["iptc_digital_source_type"] = prov.iptc_digital_source_type
     return subject, prov.sources
@@ -284,7 +287,10 @@ def judge(
     """
     subject, sources = policy_subject(inspected, record)
     problems = inspected.provenance.problems
-    results = [_outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources)]
+    rejected = {p.field for p in problems}
+    results = [
+        _outcome(r, subject, problems) for policy in policies for r in run_policy(policy, subject, sources, rejected)
+    ]
     failing = {Outcome.failed, Outcome.warned} if strict else {Outcome.failed}
     return results, Verdict.failed if any(r.outcome in failing for r in results) else Verdict.passed
 

@@ -36,7 +36,7 @@ import hashlib
 import json
 import operator
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -79,6 +79,7 @@ _FACTS: dict[str, Any] = {
         "ingredient_manifest_count": {},
         "has_parent": {},
         "parent_has_manifest": {},
+        "sidecar": {},  # the manifest store's sidecar file, when it is not embedded
     },
     # what aidisclose cannot read from a file at all, each with the reason; a rule on one never passes
     "not_checked": {"watermark": {}, "explicit_label": {}},
@@ -168,6 +169,26 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _is_day(value: str) -> bool:
+    """A calendar day alone (``2026-09-01``, ``20260901``), without a time."""
+    return not any(sep in value.strip() for sep in "Tt ")
+
+
+def _comparable(left: str, right: str) -> tuple[Any, Any] | None:
+    """``left`` and ``right`` as values one can compare, or None.
+
+    Two moments compare as moments. A day (an approval's, a consent's) compared with a moment compares
+    with the moment's own calendar day, in the offset it was written with: an approval dated 2 September
+    is after a generation at 20:00 on 1 September in California (04:00 UTC on the 2nd), never before it.
+    """
+    first, second = _as_datetime(left), _as_datetime(right)
+    if first is None or second is None:
+        return None
+    if _is_day(left) or _is_day(right):
+        return first.date(), second.date()
+    return first, second
 
 
 def _show(value: Any) -> Any:
@@ -313,7 +334,7 @@ def _compile_list(op: str, path: str, inner: Check) -> Check:
     return every if op == "all" else some
 
 
-_DATE_TESTS: dict[str, Callable[[dt.datetime, dt.datetime], bool]] = {
+_DATE_TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "before": operator.lt,
     "after": operator.gt,
     "on_or_before": operator.le,
@@ -330,12 +351,26 @@ def _compile_dates(op: str, target: Any, path: str, resolve: Resolve) -> Check:
     def compare_dates(data: Any, ctx: Context) -> Evaluation:
         value = resolve(data, ctx)
         other = other_of(ctx.root, ctx) if other_of else target
-        left, right = _as_datetime(value), _as_datetime(other if isinstance(other, str) else None)
-        if left is None or right is None:
+        pair = _comparable(value, other) if isinstance(value, str) and isinstance(other, str) else None
+        if pair is None:
             return Evaluation(False, f"{label} ({_show(other)})", _show(value), path)
-        return Evaluation(test(left, right), f"{label} ({other})", value, path)
+        return Evaluation(test(*pair), f"{label} ({other})", value, path)
 
     return compare_dates
+
+
+def fields_read(expr: dict[str, Any], in_list: bool = False) -> list[str]:
+    """The top-level fields ``expr`` (a checked expression) reads; within a list's items only ``@`` paths count."""
+    if "and" in expr or "or" in expr:
+        return [f for part in expr["and" if "and" in expr else "or"] for f in fields_read(part, in_list)]
+    if "not" in expr:
+        return fields_read(expr["not"], in_list)
+    own = expr["field"]
+    others = [v for k, v in expr.items() if k != "field" and isinstance(v, str) and v.startswith("@")]
+    paths = [*([own] if own.startswith("@") or not in_list else []), *others]
+    found = [path.removeprefix("@").split(".", 1)[0] for path in paths]
+    inner = next((expr[op] for op in _LISTS if op in expr), None)
+    return found + (fields_read(inner, in_list=True) if isinstance(inner, dict) else [])
 
 
 def compile_regex(pattern: str) -> Any:
@@ -368,10 +403,14 @@ class Rule:
     requires: tuple[str, ...] = ()  # ids of earlier rules that must pass before this one is checked
     check_test: Check = field(init=False, repr=False, compare=False)
     check_when: Check | None = field(init=False, repr=False, compare=False)
+    #: The record's top-level fields the rule's condition and test read, in the order they first appear.
+    reads: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "check_test", compile_expression(self.test))
         object.__setattr__(self, "check_when", compile_expression(self.when) if self.when is not None else None)
+        read = fields_read(self.when) if self.when is not None else []
+        object.__setattr__(self, "reads", tuple(dict.fromkeys([*read, *fields_read(self.test)])))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Functions do not pickle: a rule sent to a worker process travels as its data and is compiled there.
@@ -683,14 +722,28 @@ def _names_under(prefix: tuple[str | int, ...]) -> list[str] | None:
 # -- running ------------------------------------------------------------------------
 
 
-def run_policy(policy: Policy, subject: dict[str, Any], sources: dict[str, str]) -> list[RuleResult]:
-    """Every rule's result for one file. ``subject`` is the record as JSON plus ``provenance``."""
+def run_policy(
+    policy: Policy, subject: dict[str, Any], sources: dict[str, str], rejected: Collection[str] = ()
+) -> list[RuleResult]:
+    """Every rule's result for one file. ``subject`` is the record as JSON plus ``provenance``.
+
+    ``rejected`` names the record's fields the file holds only values of that the record rejects (so the
+    subject lacks them). A rule reading one cannot tell what the file says: it fails (or warns, at its level)
+    rather than pass or be n/a on a field that only looks absent: a likeness whose consent was tampered into
+    an invalid value must not make every consent rule n/a.
+    """
     ctx = Context(subject)
     results = []
     unmet: set[str] = set()  # rules that did not pass, or were not checked because one they require did not
+    unreadable = {name for name in rejected if name not in subject}
     for rule in policy.rules:
         blocked = [r for r in rule.requires if r in unmet]
         result = _run_rule(policy, rule, subject, ctx, sources, blocked)
+        unread = next((name for name in rule.reads if name in unreadable), None)
+        if unread is not None and not blocked and result.outcome in (Outcome.passed, Outcome.not_applicable):
+            outcome = Outcome.failed if rule.level is Level.error else Outcome.warned
+            expected = f"a valid {unread}: the file holds one the record rejects, so this rule cannot be checked"
+            result = _result(policy, rule, outcome, expected, "invalid", unread, sources)
         if blocked or result.outcome in (Outcome.failed, Outcome.warned):
             unmet.add(rule.id)
         results.append(result)
