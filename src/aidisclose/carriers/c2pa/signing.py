@@ -124,7 +124,11 @@ def _sign_here(
         # and gives the parent ingredient a second copy of the same picture.
         # Nor does it verify what it wrote: every caller validates the file it keeps, once it is
         # on disk, by reading it back (``stamp``), which a verify here would only repeat.
-        settings = {"builder": {"thumbnail": {"enabled": False}}, "verify": {"verify_after_sign": False}}
+        settings = {
+            "builder": {"thumbnail": {"enabled": False}},
+            "verify": {"verify_after_sign": False},
+            "core": {"merkle_tree_chunk_size_in_kb": MERKLE_CHUNK_KB},
+        }
         context = sdk().Context.from_dict(settings)
         with sdk().Builder.from_json(json.dumps(manifest), context=context) as builder:
             if thumbnail is not None:
@@ -156,6 +160,11 @@ def _sign_here(
         raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
     return store
 
+
+#: An MP4/MOV's mdat is hashed as a Merkle tree of 1 MiB chunks (the ``merkle`` maps of a C2PA BMFF hash):
+#: the SDK then signs and validates it a chunk at a time (about 30 MB for a file of any size) instead of
+#: in 256 MB buffers (about 520 MB). The setting concerns BMFF only.
+MERKLE_CHUNK_KB = 1024
 
 THUMBNAIL_ID = "aidisclose-thumbnail.jpg"
 THUMBNAIL_EDGE = 1024  # the longest edge, as c2pa-rs makes them; smaller images keep their size
