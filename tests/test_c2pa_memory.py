@@ -32,6 +32,17 @@ def _big_wav(path: Path) -> Path:
     return path
 
 
+def _big_mp4(path: Path) -> Path:
+    """The bundled clip with ``BIG`` more bytes at the end of its mdat (a sparse hole: zeros)."""
+    data = (FIXTURES / "video" / "clip.mp4").read_bytes()
+    at = data.rindex(b"mdat") - 4  # the clip's last box
+    size = struct.unpack(">I", data[at : at + 4])[0]
+    with open(path, "wb") as out:
+        out.write(data[:at] + struct.pack(">I", size + BIG) + data[at + 4 :])
+        out.truncate(out.tell() + BIG)
+    return path
+
+
 def _cli(megabytes: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from aidisclose.cli import main; main()", *map(str, args)],
@@ -77,3 +88,18 @@ def test_reading_a_manifest_over_the_memory_limit_is_an_error_row(tmp_path: Path
     report: dict[str, Any] = json.loads(result.stdout)
     assert [e["path"] for e in report["errors"]] == [str(big)]
     assert [(f["path"], f["c2pa"]["state"]) for f in report["files"]] == [(str(small), "valid")]
+
+
+def test_an_mp4_is_signed_with_its_media_hashed_a_chunk_at_a_time(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The SDK holds one chunk of a Merkle-hashed mdat at a time, not 256 MB buffers (see ``MERKLE_CHUNK_KB``)."""
+    import c2pa
+
+    big = _big_mp4(tmp_path / "big.mp4")
+    assert run_cli("stamp", big, "--in-place", *_sign_args(keys)).exit_code == 0
+    reader = c2pa.Reader.try_create(str(big))
+    assert reader is not None
+    report = json.loads(reader.json())
+    assertions = report["manifests"][report["active_manifest"]]["assertions"]
+    (bmff,) = [a["data"] for a in assertions if a["label"].startswith("c2pa.hash.bmff")]
+    assert [m["count"] for m in bmff["merkle"]] == [13]  # 48 MB and the clip's samples in 4 MiB chunks
+    assert json.loads(run_cli("inspect", big, "-f", "json").stdout)["files"][0]["c2pa"]["state"] == "valid"

@@ -161,10 +161,11 @@ def _sign_here(
     return store
 
 
-#: An MP4/MOV's mdat is hashed as a Merkle tree of 1 MiB chunks (the ``merkle`` maps of a C2PA BMFF hash):
-#: the SDK then signs and validates it a chunk at a time (about 30 MB for a file of any size) instead of
-#: in 256 MB buffers (about 520 MB). The setting concerns BMFF only.
-MERKLE_CHUNK_KB = 1024
+#: An MP4/MOV's mdat is hashed as a Merkle tree of 4 MiB chunks (the ``merkle`` maps of a C2PA BMFF hash):
+#: the SDK then signs and validates it a chunk at a time (about 35 MB resident for a file of any size)
+#: instead of in 256 MB buffers (about 520 MB). The manifest keeps a 32-byte hash a chunk (about 8 KB
+#: per GB of media). The setting concerns BMFF only.
+MERKLE_CHUNK_KB = 4096
 
 THUMBNAIL_ID = "aidisclose-thumbnail.jpg"
 THUMBNAIL_EDGE = 1024  # the longest edge, as c2pa-rs makes them; smaller images keep their size
