@@ -56,6 +56,8 @@ NEVER_FOR_ONE_JPEG = (
 )
 #: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
 NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")
+#: A plain JPEG's technical facts come from its frame header: MediaInfo is not loaded, nor its helper forked.
+NOT_FOR_INSPECT_JPEG = (*NOT_FOR_INSPECT, "pymediainfo")
 #: ``--version`` reads no file: not exiv2, not the record's models, not pydantic at all.
 NOT_FOR_VERSION = (*NOT_FOR_INSPECT, "pyexiv2", "aidisclose.record", "aidisclose.inspect", "pydantic")
 
@@ -85,12 +87,12 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
     ("args", "absent", "present"),
     [
         (("--version",), NOT_FOR_VERSION, ()),
-        (("inspect", str(PHOTO), "-f", "json"), NOT_FOR_INSPECT, ("pyexiv2",)),
+        (("inspect", str(PHOTO), "-f", "json"), NOT_FOR_INSPECT_JPEG, ("pyexiv2",)),
         (("check", str(PHOTO), "-f", "json"), NEVER_FOR_ONE_JPEG, ("pyexiv2", "re2")),
         (
             ("inspect", str(FIXTURES / "audio" / "tone.mp3"), "-f", "json"),
             tuple(n for n in NOT_FOR_INSPECT if n != "mutagen"),
-            ("mutagen",),
+            ("mutagen", "pymediainfo"),
         ),
     ],
     ids=["version", "inspect-jpeg", "check-jpeg", "inspect-mp3"],
@@ -101,3 +103,24 @@ def test_a_one_file_command_loads_only_what_it_needs(
     modules = loaded_modules(tmp_path, *args)
     assert _loaded(modules, present) == list(present), "the file was not read: the listing proves nothing"
     assert _loaded(modules, absent) == [], f"aidisclose {' '.join(args)} loaded modules it does not need"
+
+
+@pytest.mark.parametrize(
+    "name", ["photo.jpg", "CA_ct.jpg", "IMG_0003.jpg", "PhotoMechanic.jpg", "Reagan.jpg", "cloud.jpg"]
+)
+def test_a_jpeg_frame_header_gives_the_technical_facts_mediainfo_gives(name: str) -> None:
+    from aidisclose.technical import jpeg_frame_facts, technical_facts
+
+    path = PHOTO if name == "photo.jpg" else FIXTURES / "foreign" / name
+    fast = jpeg_frame_facts(path)
+    assert fast is not None and fast == technical_facts(path)  # no format named: MediaInfo's own reading
+
+
+def test_a_jpeg_without_a_plain_frame_header_is_left_to_mediainfo(tmp_path: Path) -> None:
+    from aidisclose.technical import jpeg_frame_facts
+
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(PHOTO.read_bytes()[:40])  # ends before the frame header
+    assert jpeg_frame_facts(cut) is None
+    (tmp_path / "zero.jpg").write_bytes(b"\xff\xd8\xff\xc0\x00\x11\x08\x00\x00\x00\x40")  # height 0: a DNL
+    assert jpeg_frame_facts(tmp_path / "zero.jpg") is None

@@ -73,7 +73,7 @@ def inspect_file(
     if sidecar is not None and sidecar.exists():
         extra["sidecar"] = str(sidecar)
     if technical:
-        extra["technical"] = technical_facts(path)
+        extra["technical"] = technical_facts(path, info.format.value)
     c2pa = read_manifest(path, info.manifest_place, trust, fetch_remote, manifest_stream)
     if c2pa.state is not C2paState.NONE:
         c2pa = _explain(c2pa, record, provenance)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+from .bounded import start_helper
 from .carriers.base import (
     CarrierChanges,
     CarrierValues,
@@ -599,24 +601,66 @@ def _stamp_signed(
     write_unsigned: Callable[[Path], object],
     check_record: Callable[[Path], None] | None = None,
 ) -> int:
-    """``write_unsigned(temp)`` (the carriers written, or the media copied), then signed, checked and renamed."""
-    check_essence = _essence_checker(source, store, store.essence_digest(source))
+    """``write_unsigned(temp)`` (the carriers written, or the media copied), then signed, checked and renamed.
 
-    def produce(temp: Path) -> None:
-        unsigned = temp.with_name(temp.name + ".unsigned")
+    The SDK signs and validates in the bounded helper process; the essence is hashed here meanwhile,
+    in a thread (hashing and reading release the GIL), the source's while the SDK signs and the new
+    file's while the SDK validates it, so on two cores the hashing costs no time of its own.
+    """
+    start_helper()  # forked before any thread starts
+    with _Digest(store, source) as before:
+
+        def produce(temp: Path) -> None:
+            unsigned = temp.with_name(temp.name + ".unsigned")
+            try:
+                write_unsigned(unsigned)
+                sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
+            finally:
+                unsigned.unlink(missing_ok=True)
+
+        def check(temp: Path) -> None:
+            with _Digest(store, temp) as after:
+                found = read_manifest(temp, place)
+                if not found.state.holds:
+                    raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
+                if after.value() != before.value():
+                    raise DisclosureError(source, "stamping would change the essence; nothing was written")
+            if check_record is not None:
+                check_record(temp)
+
+        return replace_atomically(destination, produce, check, mode_from=source)
+
+
+class _Digest:
+    """``store.essence_digest(path)`` worked out in a thread; ``value()`` waits for it (and raises its error).
+
+    Leaving the ``with`` block waits for the thread too, so no thread outlives the file it reads.
+    """
+
+    def __init__(self, store: MetadataStore, path: Path) -> None:
+        self._digest: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(store, path), daemon=True)
+
+    def _run(self, store: MetadataStore, path: Path) -> None:
         try:
-            write_unsigned(unsigned)
-            sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
-        finally:
-            unsigned.unlink(missing_ok=True)
+            self._digest = store.essence_digest(path)
+        except BaseException as exc:  # raised in the caller's thread, by ``value``
+            self._error = exc
 
-    def check_manifest(temp: Path) -> None:
-        found = read_manifest(temp, place)
-        if not found.state.holds:
-            raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
+    def __enter__(self) -> _Digest:
+        self._thread.start()
+        return self
 
-    checks = [check_essence, check_manifest] + ([check_record] if check_record is not None else [])
-    return replace_atomically(destination, produce, _both(*checks), mode_from=source)
+    def __exit__(self, *_: object) -> None:
+        self._thread.join()
+
+    def value(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._digest is not None
+        return self._digest
 
 
 def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path:

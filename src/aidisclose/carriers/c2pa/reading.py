@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ...bounded import call_bounded, reading_seconds
 from ...errors import DisclosureError
 from ...vocab import source_type_from_uri
 from .manifest import RECORD_LABEL
@@ -174,19 +175,57 @@ def read_manifest_with(
     fetch_remote: bool = False,
     stream_of: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
 ) -> C2paInfo:
-    """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists."""
+    """As ``read_manifest``, with the sidecar manifest store read from ``sidecar`` if it exists.
+
+    The SDK runs in the bounded helper (``bounded.call_bounded``): it holds up to half a gigabyte
+    while it hashes a large file (two 256 MB buffers in c2pa-rs), and about twice the file while it
+    reads a WAV's chunks, so a file too large for the memory limit is refused in one line and a
+    batch goes on. Files whose headers show no manifest never reach it. An object in storage
+    (``stream_of``) is validated in this process, streamed from storage.
+    """
     trust = trust or TrustSettings()
+    has_sidecar = sidecar.exists()
+    if not has_sidecar and (not place.embedded or (place.may_hold is not None and not place.may_hold(path))):
+        return C2paInfo()
+    if stream_of is not None:  # an object in storage: its open stream lives in this process, not the helper's
+        return _read(path, place.mime, sidecar if has_sidecar else None, trust, fetch_remote, stream_of)
+    found = call_bounded(
+        path,
+        "reading the C2PA manifest",
+        _read_here,
+        path,
+        place.mime,
+        sidecar if has_sidecar else None,
+        trust,
+        fetch_remote,
+        prepare=sdk,
+        extra_seconds=reading_seconds(path),
+    )
+    return C2paInfo.model_validate_json(found)
+
+
+def _read_here(path: Path, mime: str, sidecar: Path | None, trust: TrustSettings, fetch_remote: bool) -> bytes:
+    """``read_manifest_with`` itself, run in the bounded helper: the C2paInfo as JSON."""
+    return _read(path, mime, sidecar, trust, fetch_remote).model_dump_json().encode()
+
+
+def _read(
+    path: Path,
+    mime: str,
+    sidecar: Path | None,
+    trust: TrustSettings,
+    fetch_remote: bool,
+    stream_of: Callable[[], AbstractContextManager[IO[bytes]]] | None = None,
+) -> C2paInfo:
     try:
-        if sidecar.exists():
+        if sidecar is not None:
             store = sidecar.read_bytes()
             with stream_of() if stream_of else open(path, "rb") as stream:
-                reader = sdk().Reader(place.mime, stream, manifest_data=store, context=sdk_context(trust, fetch_remote))
+                reader = sdk().Reader(mime, stream, manifest_data=store, context=sdk_context(trust, fetch_remote))
                 return _info(reader, trust, str(sidecar), store)
-        if not place.embedded or (place.may_hold is not None and not place.may_hold(path)):
-            return C2paInfo()
         if stream_of is not None:
             with stream_of() as stream:
-                reader = sdk().Reader.try_create(place.mime, stream, context=sdk_context(trust, fetch_remote))
+                reader = sdk().Reader.try_create(mime, stream, context=sdk_context(trust, fetch_remote))
                 return C2paInfo() if reader is None else _info(reader, trust, None, None)
         reader = sdk().Reader.try_create(str(path), context=sdk_context(trust, fetch_remote))
         if reader is None:
@@ -207,7 +246,7 @@ def read_manifest_with(
             codes=["manifest.unreadable"],
             validation=Validation(failure=["manifest.unreadable"]),
             message=f"the manifest store cannot be read: {reason}",
-            sidecar=str(sidecar) if sidecar.exists() else None,
+            sidecar=str(sidecar) if sidecar is not None else None,
         )
 
 

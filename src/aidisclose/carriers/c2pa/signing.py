@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...bounded import call_bounded, reading_seconds
 from ...errors import DisclosureError
 from .identity import SigningIdentity, redact_urls
 from .manifest import PARENT_LABEL
@@ -32,17 +33,34 @@ class ParentManifest:
 
 
 def read_parent_manifest(media: Path, place: ManifestPlace, sidecar: Path) -> ParentManifest | None:
-    """The sidecar manifest store of ``media`` with its validation results; None if it has no active manifest."""
+    """The sidecar manifest store of ``media`` with its validation results; None if it has no active manifest.
+
+    The SDK reads it in the bounded helper, as every read (see ``reading.read_manifest_with``).
+    """
     store = sidecar.read_bytes()
-    try:
-        with open(media, "rb") as stream, sdk().Reader(place.mime, stream, manifest_data=store) as reader:
-            report = json.loads(reader.json())
-    except sdk().C2paError:
-        return None
+    found = call_bounded(
+        media,
+        "reading the C2PA manifest",
+        _parent_report,
+        media,
+        place.mime,
+        store,
+        prepare=sdk,
+        extra_seconds=reading_seconds(media),
+    )
+    report = json.loads(found) if found else {}
     label, results = report.get("active_manifest"), report.get("validation_results")
     if not isinstance(label, str) or not isinstance(results, dict):
         return None
     return ParentManifest(store, label, results)
+
+
+def _parent_report(media: Path, mime: str, store: bytes) -> bytes:
+    try:
+        with open(media, "rb") as stream, sdk().Reader(mime, stream, manifest_data=store) as reader:
+            return str(reader.json()).encode()
+    except sdk().C2paError:
+        return b""
 
 
 def sign(
@@ -60,14 +78,58 @@ def sign(
     For a sidecar the SDK still writes a copy of the media into ``target`` (to be thrown away); the
     manifest store is returned. ``parent`` (the original file) becomes the parentOf ingredient, with
     ``parent_manifest`` as its manifest when that is kept beside it; errors name ``subject``.
+
+    The SDK signs in the bounded helper: it holds about half a gigabyte hashing a large MP4 or MOV
+    and about twice the file signing a WAV, so a file too large for ``AIDISCLOSE_PARSE_MEGABYTES``
+    is refused in one line (nothing written) and a batch goes on. The files it may leave when it is
+    killed are removed here.
     """
+    try:
+        return call_bounded(
+            subject or source,
+            "C2PA signing",
+            _sign_here,
+            source,
+            target,
+            place,
+            manifest,
+            identity,
+            parent,
+            subject,
+            parent_manifest,
+            prepare=sdk,
+            extra_seconds=reading_seconds(source, source, target, *([parent] if parent else [])),
+        )
+    finally:
+        for left in _sign_file_paths(target, place.extension):
+            left.unlink(missing_ok=True)
+
+
+def _sign_here(
+    source: Path,
+    target: Path,
+    place: ManifestPlace,
+    manifest: dict[str, Any],
+    identity: SigningIdentity,
+    parent: Path | None,
+    subject: Path | None,
+    parent_manifest: ParentManifest | None,
+) -> bytes:
+    """``sign`` itself, run in the bounded helper."""
     thumbnail = claim_thumbnail(source) if place.mime.startswith("image/") else None
     if thumbnail is not None:
         manifest = {**manifest, "thumbnail": {"format": "image/jpeg", "identifier": THUMBNAIL_ID}}
     try:
         # The SDK's own thumbnails are off: it scales small images up, keeps PNG or WebP at 1024 pixels,
         # and gives the parent ingredient a second copy of the same picture.
-        context = sdk().Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+        # Nor does it verify what it wrote: every caller validates the file it keeps, once it is
+        # on disk, by reading it back (``stamp``), which a verify here would only repeat.
+        settings = {
+            "builder": {"thumbnail": {"enabled": False}},
+            "verify": {"verify_after_sign": False},
+            "core": {"merkle_tree_chunk_size_in_kb": MERKLE_CHUNK_KB},
+        }
+        context = sdk().Context.from_dict(settings)
         with sdk().Builder.from_json(json.dumps(manifest), context=context) as builder:
             if thumbnail is not None:
                 builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail))
@@ -98,6 +160,12 @@ def sign(
         raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
     return store
 
+
+#: An MP4/MOV's mdat is hashed as a Merkle tree of 4 MiB chunks (the ``merkle`` maps of a C2PA BMFF hash):
+#: the SDK then signs and validates it a chunk at a time (about 35 MB resident for a file of any size)
+#: instead of in 256 MB buffers (about 520 MB). The manifest keeps a 32-byte hash a chunk (about 8 KB
+#: per GB of media). The setting concerns BMFF only.
+MERKLE_CHUNK_KB = 4096
 
 THUMBNAIL_ID = "aidisclose-thumbnail.jpg"
 THUMBNAIL_EDGE = 1024  # the longest edge, as c2pa-rs makes them; smaller images keep their size
@@ -133,8 +201,7 @@ def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension:
     It tells formats by extension while we tell them by content, so it is given correctly
     named paths: a link to the source and an output beside the target.
     """
-    link = target.with_name(f"{target.name}.source.{extension}")
-    output = target.with_name(f"{target.name}.signed.{extension}")
+    link, output = _sign_file_paths(target, extension)
     try:
         os.symlink(source.resolve(), link)
         store: bytes = builder.sign_file(str(link), str(output), signer)
@@ -143,3 +210,8 @@ def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension:
         link.unlink(missing_ok=True)
         output.unlink(missing_ok=True)
     return store
+
+
+def _sign_file_paths(target: Path, extension: str) -> tuple[Path, Path]:
+    """The link to the source and the SDK's output that signing ``target`` makes beside it."""
+    return target.with_name(f"{target.name}.source.{extension}"), target.with_name(f"{target.name}.signed.{extension}")
