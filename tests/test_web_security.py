@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -99,6 +100,32 @@ def test_a_foreign_origin_is_refused(served: Served, cookie: str) -> None:
     )
     assert _get(served, "/record", cookie, **{"Sec-Fetch-Site": "cross-site"}) == 403
     assert _post(served, "/record/preview", cookie, fields, Origin=f"http://127.0.0.1:{served.port}") == 200
+
+
+_AS_CLIENT = (
+    "import http.client, sys\n"
+    "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)\n"
+    "c.request('GET', '/', headers={'Cookie': sys.argv[2]})\n"
+    "print(c.getresponse().status)\n"
+)
+
+
+def _status_as(user: int | None, served: Served, cookie: str) -> str:
+    """A plain request with the session cookie, made by a process of ``user`` (None: ours)."""
+    done = subprocess.run(
+        ["/usr/bin/python3", "-c", _AS_CLIENT, str(served.port), cookie],
+        user=user, cwd="/", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() or done.stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/proc/net/tcp").exists(), reason="connecting as another user needs root on Linux"
+)
+def test_another_local_user_is_refused_even_with_the_cookie(served: Served, cookie: str) -> None:
+    # A browser sends the cookie to every port of 127.0.0.1, so a page another user serves there can learn it.
+    assert _status_as(None, served, cookie) == "200"
+    assert _status_as(65534, served, cookie) == "403"
 
 
 def test_a_form_without_its_csrf_token_is_refused(served: Served, cookie: str) -> None:
