@@ -156,8 +156,21 @@ def test_a_path_outside_the_root_is_refused(served: Served, cookie: str, path: s
 
 
 def test_a_path_inside_the_root_is_served(served: Served, cookie: str) -> None:
-    assert _get(served, "/download?path=record.toml", cookie) == 200
+    (served.root / "signoffs").mkdir(exist_ok=True)
+    (served.root / "signoffs" / "signoff-test.json").write_text("{}\n")
+    assert _get(served, "/download?path=signoffs/signoff-test.json", cookie) == 200
     assert _get(served, "/inspect?path=photo.jpg", cookie) == 200
+
+
+def test_only_signoff_documents_are_downloaded(served: Served, cookie: str) -> None:
+    (served.root / "keys").mkdir(exist_ok=True)
+    (served.root / "keys" / "signing.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    for path in ("keys/signing.key", "record.toml", "signoffs", "signoffs/../keys/signing.key"):
+        answer = request(
+            served, "GET", "/download?path=" + quote(path), headers={"Host": _host(served), "Cookie": cookie}
+        )
+        assert answer.status == 403, (path, answer.status)
+        assert "PRIVATE KEY" not in answer.body
 
 
 def _multipart(name: str, content: bytes, csrf: str) -> tuple[bytes, str]:

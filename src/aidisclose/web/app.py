@@ -591,8 +591,15 @@ async def review_approve(request: Request) -> Response:
 
 
 def download(request: Request) -> Response:
-    """A file under the root (a sign-off, a report someone saved), as an attachment, never shown inline."""
+    """A sign-off document or its signature (under ``signoffs/``), as an attachment, never shown inline.
+
+    Nothing else under the root is handed out: the root may hold the signing key, and a page that learnt
+    the session must not be able to read whatever the app can.
+    """
     path = _path(request, request.query_params.get("path", ""))
+    signoffs = _state(request).settings.root / SIGNOFFS
+    if not path.is_relative_to(signoffs) or path == signoffs:
+        raise HTTPException(403, f"refused: only the sign-off documents under {SIGNOFFS}/ are downloaded here")
     if not path.is_file():
         raise HTTPException(404, "no such file")
     data = path.read_bytes() if path.stat().st_size <= 64 << 20 else None
