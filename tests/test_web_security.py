@@ -260,6 +260,19 @@ def test_the_record_written_as_toml_reads_back_as_the_same_record(tmp_path: Path
     assert load_record(written) == record
 
 
+def test_saving_through_a_toml_named_symlink_never_writes_over_what_it_points_to(tmp_path: Path) -> None:
+    from aidisclose.record import load_record
+    from aidisclose.web.app import _save
+
+    root = tmp_path.resolve()
+    picture = root / "precious.jpg"
+    picture.write_bytes((FIXTURES / "images" / "photo.jpg").read_bytes())
+    (root / "notes.toml").symlink_to("precious.jpg")
+    message, ok = _save(confined(root, "notes.toml"), load_record(EXAMPLE_RECORD), True, root)
+    assert not ok and "not saved" in message
+    assert picture.read_bytes() == (FIXTURES / "images" / "photo.jpg").read_bytes()
+
+
 def test_the_form_shows_the_reason_stamp_gives_beside_the_field() -> None:
     fields = record_form()
     checked = check_data(

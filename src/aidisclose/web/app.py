@@ -244,6 +244,8 @@ def _save(path: Path, record: Any, replace: bool, root: Path) -> tuple[str, bool
     from ..record import load_record
 
     shown = relative_name(root, path)
+    if path.suffix != ".toml":  # ``path`` is resolved: a ``name.toml`` symlink to a picture names the picture
+        return f"not saved: {shown} is not a .toml file (a symlink?); name a .toml file under the root folder", False
     if path.exists() and not replace:
         return f"not saved: {shown} exists; tick 'replace' to write over it", False
     text = record_toml(record)
