@@ -316,6 +316,29 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
     assert "aidisclose: stopped\n" in server.said
 
 
+def test_ctrl_c_during_a_stamp_finishes_the_file_being_written_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import signal
+
+    count = 120
+    (tmp_path / "in").mkdir()
+    for number in range(count):
+        shutil.copy(FIXTURES / "images" / "photo.jpg", tmp_path / "in" / f"p{number}.jpg")
+    shutil.copy(EXAMPLE_RECORD, tmp_path / "record.toml")
+    with serving(tmp_path) as server:
+        cookie = server.cookie()
+        fields = "&".join(f"file=in/p{number}.jpg" for number in range(count))
+        body = f"csrf={_csrf(server, cookie)}&{fields}&record=record.toml&output=out".encode()
+        headers = {"Host": _host(server), "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        answer = request(server, "POST", "/stamp/run", body, headers)
+        assert re.search(r"/stamp/run/[0-9a-f]+", answer.body), answer.body  # under way
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=120) == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir()) if (tmp_path / "out").exists() else []
+    assert not [name for name in written if name.startswith(".")], written  # no temporary file left behind
+    if len(written) < count:  # stopped between two files, and told
+        assert any("stamp run(s) stopped after the file being written" in line for line in server.said), server.said
+
+
 def test_another_address_needs_host_and_is_warned_about(tmp_path: Path) -> None:
     with serving(tmp_path, "--host", "127.0.0.2") as server:
         said = "".join(server.said)

@@ -93,5 +93,8 @@ def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
         pass
     finally:
         sock.close()
+        stopped = app.state.aidisclose.stamps.stop()  # the file being stamped is finished, never left half-written
+        if stopped:
+            say.write(f"aidisclose: {stopped} stamp run(s) stopped after the file being written; run them again\n")
     say.write("aidisclose: stopped\n")
     say.flush()
