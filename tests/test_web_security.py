@@ -156,9 +156,12 @@ def test_a_path_outside_the_root_is_refused(served: Served, cookie: str, path: s
 
 
 def test_a_path_inside_the_root_is_served(served: Served, cookie: str) -> None:
-    (served.root / "signoffs").mkdir(exist_ok=True)
-    (served.root / "signoffs" / "signoff-test.json").write_text("{}\n")
-    assert _get(served, "/download?path=signoffs/signoff-test.json", cookie) == 200
+    (served.root / "signoffs").mkdir()
+    try:
+        (served.root / "signoffs" / "signoff-test.json").write_text("{}\n")
+        assert _get(served, "/download?path=signoffs/signoff-test.json", cookie) == 200
+    finally:
+        shutil.rmtree(served.root / "signoffs")  # the module's other tests expect no sign-off yet
     assert _get(served, "/inspect?path=photo.jpg", cookie) == 200
 
 
