@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -101,6 +102,58 @@ def test_a_foreign_origin_is_refused(served: Served, cookie: str) -> None:
     assert _post(served, "/record/preview", cookie, fields, Origin=f"http://127.0.0.1:{served.port}") == 200
 
 
+_AS_CLIENT = (
+    "import http.client, sys\n"
+    "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)\n"
+    "try:\n"
+    "    c.request('GET', '/', headers={'Cookie': sys.argv[2]})\n"
+    "    print(c.getresponse().status)\n"
+    "except (ConnectionError, http.client.RemoteDisconnected):\n"
+    "    print('closed')\n"
+)
+
+
+def _status_as(user: int | None, served: Served, cookie: str) -> str:
+    """A plain request with the session cookie, made by a process of ``user`` (None: ours)."""
+    done = subprocess.run(
+        ["/usr/bin/python3", "-c", _AS_CLIENT, str(served.port), cookie],
+        user=user, cwd="/", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() or done.stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/proc/net/tcp").exists(), reason="connecting as another user needs root on Linux"
+)
+def test_another_local_user_is_refused_even_with_the_cookie(served: Served, cookie: str) -> None:
+    # A browser sends the cookie to every port of 127.0.0.1, so a page another user serves there can learn it.
+    assert _status_as(None, served, cookie) == "200"
+    assert _status_as(65534, served, cookie) in ("403", "closed")
+
+
+_HALF_A_REQUEST = (
+    "import socket, sys\n"
+    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+    "s.sendall(b'GET / HTTP/1.1\\r\\n')\n"  # and never the rest
+    "s.settimeout(20)\n"
+    "try:\n"
+    "    print('closed' if s.recv(100) == b'' else 'answered')\n"
+    "except (TimeoutError, ConnectionResetError) as e:\n"
+    "    print(type(e).__name__)\n"
+)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/proc/net/tcp").exists(), reason="connecting as another user needs root on Linux"
+)
+def test_another_local_users_connection_is_closed_before_its_request_is_read(served: Served) -> None:
+    done = subprocess.run(
+        ["/usr/bin/python3", "-c", _HALF_A_REQUEST, str(served.port)],
+        user=65534, cwd="/", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.strip() in ("closed", "ConnectionResetError"), done.stdout + done.stderr
+
+
 def test_a_form_without_its_csrf_token_is_refused(served: Served, cookie: str) -> None:
     assert _post(served, "/record/preview", cookie, {"title": "x"}) == 403
     assert _post(served, "/record/save", cookie, {"csrf": "0" * 64, "__save_as": "x.toml"}) == 403
@@ -129,8 +182,24 @@ def test_a_path_outside_the_root_is_refused(served: Served, cookie: str, path: s
 
 
 def test_a_path_inside_the_root_is_served(served: Served, cookie: str) -> None:
-    assert _get(served, "/download?path=record.toml", cookie) == 200
+    (served.root / "signoffs").mkdir()
+    try:
+        (served.root / "signoffs" / "signoff-test.json").write_text("{}\n")
+        assert _get(served, "/download?path=signoffs/signoff-test.json", cookie) == 200
+    finally:
+        shutil.rmtree(served.root / "signoffs")  # the module's other tests expect no sign-off yet
     assert _get(served, "/inspect?path=photo.jpg", cookie) == 200
+
+
+def test_only_signoff_documents_are_downloaded(served: Served, cookie: str) -> None:
+    (served.root / "keys").mkdir(exist_ok=True)
+    (served.root / "keys" / "signing.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    for path in ("keys/signing.key", "record.toml", "signoffs", "signoffs/../keys/signing.key"):
+        answer = request(
+            served, "GET", "/download?path=" + quote(path), headers={"Host": _host(served), "Cookie": cookie}
+        )
+        assert answer.status == 403, (path, answer.status)
+        assert "PRIVATE KEY" not in answer.body
 
 
 def _multipart(name: str, content: bytes, csrf: str) -> tuple[bytes, str]:
@@ -220,6 +289,19 @@ def test_the_record_written_as_toml_reads_back_as_the_same_record(tmp_path: Path
     assert load_record(written) == record
 
 
+def test_saving_through_a_toml_named_symlink_never_writes_over_what_it_points_to(tmp_path: Path) -> None:
+    from aidisclose.record import load_record
+    from aidisclose.web.app import _save
+
+    root = tmp_path.resolve()
+    picture = root / "precious.jpg"
+    picture.write_bytes((FIXTURES / "images" / "photo.jpg").read_bytes())
+    (root / "notes.toml").symlink_to("precious.jpg")
+    message, ok = _save(confined(root, "notes.toml"), load_record(EXAMPLE_RECORD), True, root)
+    assert not ok and "not saved" in message
+    assert picture.read_bytes() == (FIXTURES / "images" / "photo.jpg").read_bytes()
+
+
 def test_the_form_shows_the_reason_stamp_gives_beside_the_field() -> None:
     fields = record_form()
     checked = check_data(
@@ -261,6 +343,29 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
         server.process.send_signal(signal.SIGINT)
         assert server.process.wait(timeout=30) == 0
     assert "aidisclose: stopped\n" in server.said
+
+
+def test_ctrl_c_during_a_stamp_finishes_the_file_being_written_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import signal
+
+    count = 120
+    (tmp_path / "in").mkdir()
+    for number in range(count):
+        shutil.copy(FIXTURES / "images" / "photo.jpg", tmp_path / "in" / f"p{number}.jpg")
+    shutil.copy(EXAMPLE_RECORD, tmp_path / "record.toml")
+    with serving(tmp_path) as server:
+        cookie = server.cookie()
+        fields = "&".join(f"file=in/p{number}.jpg" for number in range(count))
+        body = f"csrf={_csrf(server, cookie)}&{fields}&record=record.toml&output=out".encode()
+        headers = {"Host": _host(server), "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        answer = request(server, "POST", "/stamp/run", body, headers)
+        assert re.search(r"/stamp/run/[0-9a-f]+", answer.body), answer.body  # under way
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=120) == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir()) if (tmp_path / "out").exists() else []
+    assert not [name for name in written if name.startswith(".")], written  # no temporary file left behind
+    if len(written) < count:  # stopped between two files, and told
+        assert any("stamp run(s) stopped after the file being written" in line for line in server.said), server.said
 
 
 def test_another_address_needs_host_and_is_warned_about(tmp_path: Path) -> None:

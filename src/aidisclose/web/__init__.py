@@ -6,6 +6,7 @@ here is imported by any other command.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
@@ -48,6 +49,25 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _own_user_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol, closing at once a connection another local user opened (Linux).
+
+    The app refuses such a request too (``same_user``), but only once its headers are in: closing at the
+    connection keeps another user from holding connections open, half a request each, until none is left.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from .security import same_user
+
+    class OwnUserH11(H11Protocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if not same_user({"client": self.client, "server": self.server}):
+                transport.close()
+
+    return OwnUserH11
+
+
 def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
     """Listen on ``options.host:port`` (0 picks a free port), print the URL with its token, serve until Ctrl-C."""
     try:
@@ -85,7 +105,9 @@ def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
     say.write(f"aidisclose: serving {root}\naidisclose: open {guard.url(options.host, port)}\n")
     say.write("aidisclose: Ctrl-C stops\n")
     say.flush()
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", server_header=False, http=_own_user_protocol()
+    )
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])  # Ctrl-C: uvicorn finishes the requests under way, then raises it again
@@ -93,5 +115,8 @@ def serve(options: ServeOptions, say: TextIO = sys.stderr) -> None:
         pass
     finally:
         sock.close()
+        stopped = app.state.aidisclose.stamps.stop()  # the file being stamped is finished, never left half-written
+        if stopped:
+            say.write(f"aidisclose: {stopped} stamp run(s) stopped after the file being written; run them again\n")
     say.write("aidisclose: stopped\n")
     say.flush()

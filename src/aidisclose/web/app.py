@@ -244,6 +244,8 @@ def _save(path: Path, record: Any, replace: bool, root: Path) -> tuple[str, bool
     from ..record import load_record
 
     shown = relative_name(root, path)
+    if path.suffix != ".toml":  # ``path`` is resolved: a ``name.toml`` symlink to a picture names the picture
+        return f"not saved: {shown} is not a .toml file (a symlink?); name a .toml file under the root folder", False
     if path.exists() and not replace:
         return f"not saved: {shown} exists; tick 'replace' to write over it", False
     text = record_toml(record)
@@ -591,8 +593,15 @@ async def review_approve(request: Request) -> Response:
 
 
 def download(request: Request) -> Response:
-    """A file under the root (a sign-off, a report someone saved), as an attachment, never shown inline."""
+    """A sign-off document or its signature (under ``signoffs/``), as an attachment, never shown inline.
+
+    Nothing else under the root is handed out: the root may hold the signing key, and a page that learnt
+    the session must not be able to read whatever the app can.
+    """
     path = _path(request, request.query_params.get("path", ""))
+    signoffs = _state(request).settings.root / SIGNOFFS
+    if not path.is_relative_to(signoffs) or path == signoffs:
+        raise HTTPException(403, f"refused: only the sign-off documents under {SIGNOFFS}/ are downloaded here")
     if not path.is_file():
         raise HTTPException(404, "no such file")
     data = path.read_bytes() if path.stat().st_size <= 64 << 20 else None

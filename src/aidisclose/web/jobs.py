@@ -6,6 +6,7 @@ server's threads must not be forked): each file's line is the CLI's own line, sa
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class StampRuns:
         self._runs: dict[str, StampRun] = {}
         self._lock = threading.Lock()
         self._media_lock = media_lock  # one reader or writer of media files at a time: exiv2 is not thread-safe
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def get(self, run_id: str) -> StampRun | None:
         with self._lock:
@@ -64,10 +67,26 @@ class StampRuns:
             self._runs[run.id] = run
             while len(self._runs) > MAX_JOBS_KEPT:
                 del self._runs[next(iter(self._runs))]
-        threading.Thread(
-            target=_stamp, args=(run, files, record, options, self._media_lock), daemon=True, name="stamp"
-        ).start()
+        thread = threading.Thread(
+            target=_stamp, args=(run, files, record, options, self._media_lock, self._stopping), daemon=True,
+            name="stamp",
+        )  # fmt: skip
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
         return run
+
+    def stop(self, timeout: float = 300.0) -> int:
+        """Let each run finish the file it is writing and stamp no more; how many runs were still going.
+
+        Called when the app stops (Ctrl-C): a thread ended mid-file would leave its temporary file behind.
+        """
+        self._stopping.set()
+        with self._lock:
+            going = [t for t in self._threads if t.is_alive()]
+        for thread in going:
+            thread.join(timeout)
+        return len(going)
 
 
 def _report(run: StampRun, outcome: Outcome[StampResult]) -> None:
@@ -86,16 +105,21 @@ def _report(run: StampRun, outcome: Outcome[StampResult]) -> None:
             run.say("note", f"note: {result.destination}: {note}")
 
 
-def _stamp(run: StampRun, files: list[Path], record: Path, options: StampOptions, media: threading.Lock) -> None:
+def _stamp(
+    run: StampRun, files: list[Path], record: Path, options: StampOptions, media: threading.Lock,
+    stopping: threading.Event,
+) -> None:  # fmt: skip
     try:
         with media:
-            _stamp_all(run, files, record, options)
+            _stamp_all(run, files, record, options, stopping)
     finally:
         with run.lock:
             run.finished = True
 
 
-def _stamp_all(run: StampRun, files: list[Path], record: Path, options: StampOptions) -> None:
+def _stamp_all(
+    run: StampRun, files: list[Path], record: Path, options: StampOptions, stopping: threading.Event
+) -> None:
     try:
         plan = plan_stamp(files, RecordLayers.load(record), options)
         with run.lock:
@@ -107,7 +131,15 @@ def _stamp_all(run: StampRun, files: list[Path], record: Path, options: StampOpt
         for item in plan.items:
             if item.skip:
                 run.say("skipped", f"{item.path}: {item.skip}")
-        outcomes = run_plan(plan, 1, lambda outcome: _report(run, outcome))
+        outcomes = []
+        for number, job in enumerate(plan.jobs):  # one at a time, so that stopping the app stops between files
+            if stopping.is_set():
+                with run.lock:
+                    run.failed += 1
+                left = len(plan.jobs) - number
+                run.say("error", f"stamping stopped: the app was stopped; {left} file(s) not stamped, run it again")
+                break
+            outcomes += run_plan(dataclasses.replace(plan, jobs=(job,)), 1, lambda outcome: _report(run, outcome))
         signing = options.signing
         if signing is not None and signing.tsa_url is None and any(o.result and o.result.manifest for o in outcomes):
             run.say("note", "note: signed without a timestamp authority: the signatures are valid only while the "

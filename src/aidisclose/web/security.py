@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import os
 import secrets
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -73,6 +76,62 @@ class Guard:
         return f"http://{shown}:{port}/?token={self.token}"
 
 
+_PROC_NET = ("/proc/net/tcp", "/proc/net/tcp6")
+
+
+def _proc_address(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+    """``0100007F:1F90`` (``/proc/net/tcp``: the address as 32-bit words in the host's byte order) as address, port."""
+    address, _, port = text.partition(":")
+    raw = bytes.fromhex(address)
+    if sys.byteorder == "little":
+        raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return _plain(ipaddress.ip_address(raw)), int(port, 16)
+
+
+def _plain(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def peer_uid(client: tuple[str, int], server: tuple[str, int]) -> int | None:
+    """The user owning the other end of a loopback TCP connection (Linux: ``/proc/net/tcp``), or None if not found.
+
+    A local connection's client socket is listed with the client's address as local and ours as remote.
+    """
+    want = ((_plain(ipaddress.ip_address(client[0])), client[1]), (_plain(ipaddress.ip_address(server[0])), server[1]))
+    for table in _PROC_NET:
+        try:
+            with open(table, encoding="ascii") as lines:
+                next(lines, None)
+                for line in lines:
+                    parts = line.split()
+                    if len(parts) > 7 and (_proc_address(parts[1]), _proc_address(parts[2])) == want:
+                        return int(parts[7])
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def same_user(scope: Scope) -> bool:
+    """Whether the request comes from this computer's user who started the app (or from another computer).
+
+    On a studio workstation another local user can reach a loopback port, and a browser sends the session
+    cookie to every port of 127.0.0.1 (cookies know no port): a page another user serves there learns it.
+    So a loopback connection is answered only when its socket belongs to our own user; where the kernel
+    does not say (no ``/proc/net/tcp``), the token alone decides.
+    """
+    client, server = scope.get("client"), scope.get("server")
+    if not client or not server or not os.path.exists(_PROC_NET[0]):
+        return True
+    try:
+        if not _plain(ipaddress.ip_address(client[0])).is_loopback:
+            return True  # another computer (--host): the token decides
+    except ValueError:
+        return False
+    return peer_uid((client[0], int(client[1])), (server[0], int(server[1]))) == os.geteuid()
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in scope.get("headers", []):
@@ -101,6 +160,9 @@ class GuardMiddleware:
             return
         if scope["type"] != "http":
             return  # no websockets
+        if not same_user(scope):
+            await _answer(send, 403, "refused: this app answers only to the user who started it")
+            return
         headers = _headers(scope)
         if headers.get("host", "") not in self.guard.hosts:
             await _answer(send, 421, "refused: this app answers only to its own address (Host header)")
