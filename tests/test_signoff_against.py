@@ -129,3 +129,21 @@ def test_trust_anchors_too_large_to_be_any_are_refused_unread(tmp_path: Path) ->
         out.truncate(1 << 30)  # sparse: 1 GB of nothing, never a list of certificates
     result = run_cli("signoff", "verify", document, "--trust", huge)
     assert result.exit_code == 2 and "too large to be trust anchors" in result.stderr
+
+
+def test_a_sign_off_of_some_files_checks_only_those_with_listed_only_and_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    for name in ("a.mov", "b.mov", "later.mov"):
+        (folder / name).write_bytes(CONTENT)
+    document = signoff(tmp_path, ["a.mov", "b.mov"], failed=("rejected.mov",))
+    (folder / "rejected.mov").write_bytes(b"what QC turned down")
+    whole = run_cli("signoff", "verify", document, "--against", folder, "--allow-unsigned")
+    assert whole.exit_code == 1  # as a delivery, it holds a rejected file and one added since
+    some = run_cli("signoff", "verify", document, "--against", folder, "--allow-unsigned", "--listed-only")
+    assert some.exit_code == 0, some.stdout + some.stderr
+    assert f"not checked: the other files in {folder} (--listed-only)" in some.stdout
+    assert verify_signoff(document, None, folder, listed_only=True).to_json_dict(True)["other_files_checked"] is False
+    (folder / "b.mov").write_bytes(b"changed")  # the listed files are still checked
+    changed = run_cli("signoff", "verify", document, "--against", folder, "--allow-unsigned", "--listed-only")
+    assert changed.exit_code == 1 and "b.mov" in changed.stderr

@@ -1609,6 +1609,14 @@ def signoff_verify(
     allow_unsigned: Annotated[
         bool, typer.Option("--allow-unsigned", help="An unsigned document is not a failure (its files still are).")
     ] = False,
+    listed_only: Annotated[
+        bool,
+        typer.Option(
+            "--listed-only",
+            help="With --against: check only the files the document lists (a sign-off of some files of a folder); "
+            "without it, files there that were not approved or were added since fail.",
+        ),
+    ] = False,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Verify a sign-off: its detached CMS signature, the signer's chain to --trust, and with --against its files.
@@ -1619,7 +1627,7 @@ def signoff_verify(
     from .signoff import verify_signoff
 
     try:
-        result = verify_signoff(document, _anchors(trust), against)
+        result = verify_signoff(document, _anchors(trust), against, listed_only)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
@@ -1633,6 +1641,9 @@ def signoff_verify(
         for file in result.files:
             stdout.print(f"{'ok' if file.state == 'ok' else file.state.upper()} {file.message}", markup=False,
                          highlight=False)  # fmt: skip
+        if result.listed_only:
+            stdout.print(f"not checked: the other files in {terminal_text(str(against))} (--listed-only)",
+                         markup=False, highlight=False)  # fmt: skip
     if not ok:
         failed = [f.path for f in result.files if f.state != "ok"]
         named = f"; files: {', '.join(terminal_text(p) for p in failed)}" if failed else ""

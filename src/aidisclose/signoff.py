@@ -238,6 +238,7 @@ class Verification:
     signature: SignatureCheck
     files: list[FileCheckResult] = field(default_factory=list)
     parsed: SignoffDocument | None = None
+    listed_only: bool = False  # the folder's other files were not looked at: a sign-off of some of them
 
     def ok(self, allow_unsigned: bool = False) -> bool:
         signed_ok = self.signature.ok or (allow_unsigned and self.signature.state == "unsigned")
@@ -256,6 +257,7 @@ class Verification:
             "reviewer": self.parsed.reviewer if self.parsed else None,
             "signed_off_at": self.parsed.signed_off_at if self.parsed else None,
             "files": [{"path": f.path, "state": f.state, "message": f.message} for f in self.files],
+            "other_files_checked": not self.listed_only,
         }
 
 
@@ -562,8 +564,14 @@ def _relative_path(approved: ApprovedFile | NotApprovedFile) -> str:
         return ""  # refused by _check_file as a path leading nowhere
 
 
-def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | None = None) -> Verification:
+def verify_signoff(
+    path: Path, anchors: bytes | None = None, against: Path | None = None, listed_only: bool = False
+) -> Verification:
     """Check the sign-off document ``path``: its signature (chain to ``anchors``), and with ``against`` its files.
+
+    ``against`` is the delivery as it was approved: files left there that were not approved, and files
+    added since, fail. With ``listed_only`` (a sign-off of some files of a folder) only the files the
+    document lists are checked, and the result says the others were not looked at.
 
     Raises DisclosureError for input that is not a sign-off document at all (exit code 2); a signature
     or file that does not match is a result, not an error.
@@ -593,6 +601,8 @@ def verify_signoff(path: Path, anchors: bytes | None = None, against: Path | Non
         for approved in document.files:
             files.append(_check_file(against, _relative_path(approved), approved.sha256_after))
             files.extend(_check_file(against, c.path, c.sha256) for c in approved.sidecars)
+        if listed_only:
+            return Verification(str(path), signature, files, document, listed_only=True)
         files.extend(filter(None, (_left_in(against, n) for n in document.not_approved)))
         # a file not approved: its sidecars go with it (an approved file lists its own)
         refused = {_relative_path(n) for n in document.not_approved}

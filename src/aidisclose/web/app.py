@@ -581,8 +581,12 @@ async def review_approve(request: Request) -> Response:
     # The document names each file relative to the folder it was found in: one folder can be checked again.
     folders = {Path(f.path).parent for f in chosen}
     against = folders.pop() if len(folders) == 1 else None
+    # Some of the folder's files approved: the others are not this sign-off's, so only the listed are checked.
+    some = against is not None and any(Path(f.path).parent == against and f not in chosen for f in review.report.files)
     if out.exists():
-        verified = await run_in_threadpool(signoff.verify, out, state.settings.root, state.settings.trust, against)
+        verified = await run_in_threadpool(
+            signoff.verify, out, state.settings.root, state.settings.trust, against, some
+        )
         review.signoffs.append({"path": relative_name(state.settings.root, out), "ok": verified.ok})
     signature = out.with_name(out.name + ".p7s")
     return _render(

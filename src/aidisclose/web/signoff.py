@@ -93,11 +93,13 @@ def approve(
     return _run(args, cwd)
 
 
-def verify(signoff: Path, cwd: Path, trust: Path | None = None, against: Path | None = None) -> CommandRun:
-    """``aidisclose signoff verify OUT.json [--trust CA.pem] [--against DIR]``."""
+def verify(
+    signoff: Path, cwd: Path, trust: Path | None = None, against: Path | None = None, listed_only: bool = False
+) -> CommandRun:
+    """``aidisclose signoff verify OUT.json [--trust CA.pem] [--against DIR [--listed-only]]``."""
     args = ["signoff", "verify", str(signoff)]
     if trust is not None:
         args += ["--trust", str(trust)]
     if against is not None:
-        args += ["--against", str(against)]
+        args += ["--against", str(against)] + (["--listed-only"] if listed_only else [])
     return _run(args, cwd)
