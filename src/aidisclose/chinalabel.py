@@ -34,6 +34,7 @@ others put there: a platform's propagator keys, ``ReservedCode1``, keys of its o
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,11 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_LABEL_BYTES:
         return None, f"is over {MAX_LABEL_BYTES // 1024} KiB; not read"
     try:
-        value = _whole_text(json.loads(text))
+        value = _whole_text(
+            json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_once, parse_constant=_no_constant)
+        )
+    except _Ambiguous as exc:
+        return None, str(exc)
     except (ValueError, RecursionError):
         return None, "is not JSON"
     if isinstance(value, dict) and len(value) == 1:
@@ -80,6 +85,30 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(value, dict):
         return None, "is not a JSON object"
     return value, ""
+
+
+class _Ambiguous(ValueError):
+    """A label readers would read differently: a key twice (one reader takes the first, another the last)."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys each appear once: ``{"Label":"3","Label":"1"}`` is refused, not read as 1."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Ambiguous(f"has the key {key!r} twice (readers disagree on which counts); not read")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259): such a label is refused, never read as the text "nan"."""
+    raise ValueError(name)
+
+
+def has_text(value: str) -> bool:
+    """Whether ``value`` holds something a person can read: not only spaces, controls or invisible format marks."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in value)
 
 
 def _whole_text(value: Any) -> Any:
@@ -115,10 +144,18 @@ def label_fields(label: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
 
 
 def stored_labels(stored: CarrierValues) -> Iterable[tuple[str, Stored]]:
-    """(source label, raw value) of every carrier that holds a label, in carrier order."""
+    """(source label, raw value) of every label a carrier holds, in carrier order.
+
+    A carrier holding several (a second Vorbis ``AIGC`` comment, ID3 ``TXXX`` frames described
+    ``AIGC`` and ``aigc``, an XMP array) gives each, the second as ``SOURCE#2``: none is silently
+    ignored, whether in reading (they may disagree) or in stamping (its keys are merged, not dropped).
+    """
     for carrier, key in LABEL_KEYS.items():
         raw = stored.get(carrier, {}).get(key)
-        if raw is not None:
+        if isinstance(raw, list):
+            for n, item in enumerate(raw):
+                yield f"{carrier}:{key}" + (f"#{n + 1}" if n else ""), item
+        elif raw is not None:
             yield f"{carrier}:{key}", raw
 
 
@@ -220,7 +257,7 @@ def label_changes(
     for carrier in wanted:
         key = LABEL_KEYS[carrier]
         held = current.get(carrier, {}).get(key)
-        if held is not None and first_text(held) == text:
+        if held == text or held == [text]:  # one label, this one (a second one is rewritten away)
             continue
         changes[carrier] = {key: text if carrier is Carrier.XMP else [text]}
     return changes, notes
