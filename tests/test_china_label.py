@@ -363,3 +363,20 @@ def test_carriers_that_disagree_fail_the_profile(tmp_path: Path) -> None:
     assert report.exit_code == 1
     outcomes = {r["rule"]: r["outcome"] for r in report.json()["files"][0]["results"]}
     assert outcomes["gb45438.labels-agree"] == "fail"
+
+
+def test_language_alternatives_of_the_label_are_each_read_and_merged(tmp_path: Path) -> None:
+    path = copy(JPEG, tmp_path)
+    pyexiv2.registerNs(TC260_NS, "TC260")
+    alternatives = {
+        'lang="x-default"': json.dumps({"Label": "1"}),
+        'lang="zh-CN"': json.dumps({"Label": "", **PLATFORM}),
+    }
+    with pyexiv2.Image(str(path)) as image:
+        image.modify_xmp({"Xmp.TC260.AIGC": alternatives})
+    label = inspect_file(path, technical=False).provenance.china_label
+    assert label is not None
+    assert [r.source for r in label.readings] == ["xmp:Xmp.TC260.AIGC", "xmp:Xmp.TC260.AIGC#2"]
+    stamp(path, RECORD, in_place=True, china_label=True)
+    with pyexiv2.Image(str(path)) as image:
+        assert json.loads(image.read_xmp()["Xmp.TC260.AIGC"]) == {**OURS, **PLATFORM}  # one simple property now

@@ -147,11 +147,15 @@ def stored_labels(stored: CarrierValues) -> Iterable[tuple[str, Stored]]:
     """(source label, raw value) of every label a carrier holds, in carrier order.
 
     A carrier holding several (a second Vorbis ``AIGC`` comment, ID3 ``TXXX`` frames described
-    ``AIGC`` and ``aigc``, an XMP array) gives each, the second as ``SOURCE#2``: none is silently
-    ignored, whether in reading (they may disagree) or in stamping (its keys are merged, not dropped).
+    ``AIGC`` and ``aigc``, an XMP array or language alternatives) gives each, the second as
+    ``SOURCE#2``: none is silently ignored, whether in reading (they may disagree) or in stamping
+    (its keys are merged, not dropped).
     """
     for carrier, key in LABEL_KEYS.items():
         raw = stored.get(carrier, {}).get(key)
+        if isinstance(raw, dict):  # an rdf:Alt: x-default first, then every other language's
+            default = first_text(raw)
+            raw = [default] * (default is not None) + [v for k, v in raw.items() if "x-default" not in k]
         if isinstance(raw, list):
             for n, item in enumerate(raw):
                 yield f"{carrier}:{key}" + (f"#{n + 1}" if n else ""), item
