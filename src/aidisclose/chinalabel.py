@@ -155,7 +155,8 @@ def stored_labels(stored: CarrierValues) -> Iterable[tuple[str, Stored]]:
         raw = stored.get(carrier, {}).get(key)
         if isinstance(raw, dict):  # an rdf:Alt: x-default first, then every other language's
             default = first_text(raw)
-            raw = [default] * (default is not None) + [v for k, v in raw.items() if "x-default" not in k]
+            others = [v for k, v in raw.items() if "x-default" not in k]
+            raw = others if default is None else [default, *others]
         if isinstance(raw, list):
             for n, item in enumerate(raw):
                 yield f"{carrier}:{key}" + (f"#{n + 1}" if n else ""), item
