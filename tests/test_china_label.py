@@ -380,3 +380,16 @@ def test_language_alternatives_of_the_label_are_each_read_and_merged(tmp_path: P
     stamp(path, RECORD, in_place=True, china_label=True)
     with pyexiv2.Image(str(path)) as image:
         assert json.loads(image.read_xmp()["Xmp.TC260.AIGC"]) == {**OURS, **PLATFORM}  # one simple property now
+
+
+def test_two_labels_with_different_propagators_are_named_in_a_note(tmp_path: Path) -> None:
+    path = copy(FLAC_FILE, tmp_path)
+    audio = FLAC(path)
+    audio["AIGC"] = [
+        json.dumps({"Label": "", **PLATFORM, "a key": "1"}),
+        json.dumps({"Label": "", "ContentPropagator": "Other Site", "a key": "2"}),  # key names are data too
+    ]
+    audio.save()
+    result = stamp(path, RECORD, in_place=True, china_label=True)
+    assert any("'Example Video Platform'" in n and "'Other Site'" in n for n in result.notes), result.notes
+    assert [json.loads(v) for v in FLAC(path)["AIGC"]] == [{**OURS, **PLATFORM, "a key": "1"}]

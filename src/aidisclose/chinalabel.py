@@ -248,6 +248,17 @@ def label_changes(
             if merged.get(key) in (None, "") and value not in (None, ""):
                 merged[key] = value
     notes: list[str] = []
+    dropped = {
+        (str(key), str(value))
+        for other in found[1:]
+        for key, value in other.items()
+        if key not in PRODUCER_FIELDS and value not in (None, "") and merged.get(key) != value
+    }
+    if dropped:  # two platforms' keys disagree: the first carrier's are written, the others named here
+        kept = ", ".join(f"{k} {merged.get(k)!r}" for k in sorted({k for k, _ in dropped}))
+        notes.append(
+            f"its China labels disagree; kept {kept} and replaced {', '.join(f'{k} {v!r}' for k, v in sorted(dropped))}"
+        )
     theirs = {k: label_fields(merged)[0].get(k, "") for k in PRODUCER_FIELDS}
     ours_before = previous is not None and all(theirs[k] in ("", previous.get(k)) for k in PRODUCER_FIELDS)
     if any(theirs[k] and theirs[k] != intended[k] for k in PRODUCER_FIELDS) and not (replace or ours_before):
