@@ -24,7 +24,13 @@ the implementers read and write it:
 Every implementer writes ``Label`` as a string (``"1"``) and all seven keys, empty ones as ``""``;
 a number (``1``) is read as its text. Some audio tools write ``{"aigc": {...}}`` under a
 lower-case ``aigc``: read as the object inside. One writes WAV labels as a RIFF chunk of its own
-(``AIGC``): not read or written here; WAV gets the XMP form.
+(``AIGC``): not read or written here; WAV gets the XMP form. Doubao also writes PNGs' label as a
+``tEXt`` chunk ``AIGC`` (raw JSON): not read either.
+
+A label several readers would read differently is refused: a key twice (``{"Label":"3","Label":"1"}``:
+Python's json takes the last, others the first), ``NaN``/``Infinity`` (not JSON). Every label a carrier
+holds is read (two ``TXXX`` frames ``AIGC``/``aigc``, repeated Vorbis comments, an XMP array or
+language alternatives), so labels that disagree are a conflict, never one silently chosen.
 
 A stamp fills the producer's keys from the record (see :func:`intended_label`) and keeps what
 others put there: a platform's propagator keys, ``ReservedCode1``, keys of its own, and (unless
