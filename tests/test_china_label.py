@@ -14,6 +14,7 @@ from mutagen.id3 import ID3, TXXX
 
 from aidisclose import inspect_file, load_record, stamp
 from aidisclose.carriers.exiv2 import read_packet
+from aidisclose.check import china_label_facts
 from aidisclose.chinalabel import LABEL_KEYS, MAX_LABEL_BYTES, TC260_NS
 from aidisclose.errors import DisclosureError
 from aidisclose.formats import detect
@@ -290,3 +291,105 @@ def test_control_characters_and_lone_surrogates_in_a_label_are_shown_as_data(tmp
     checked = run_cli("check", path, "--policy", "china-gb45438", "-f", "json")
     assert checked.exit_code == 1  # judged (the file does not declare AI use), not crashed
     assert checked.json()["files"][0]["verdict"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"Label": "3", "ContentProducer": "x", "ProduceID": "y", "Label": "1"}', "has the key 'Label' twice"),
+        ('{"Label": "1", "ContentProducer": "x", "ProduceID": NaN}', "is not JSON"),
+        ('{"Label": "1", "ContentProducer": "x", "ProduceID": -Infinity}', "is not JSON"),
+    ],
+    ids=["duplicate-key", "nan", "infinity"],
+)
+def test_a_label_readers_would_read_differently_is_refused(text: str, reason: str) -> None:
+    """A reader that takes the first ``Label`` sees 3; one that takes the last sees 1: neither is trusted."""
+    _, provenance = rebuild_record({"vorbis": {"AIGC": [text]}})
+    assert provenance.china_label is None
+    assert len(provenance.problems) == 1 and reason in provenance.problems[0].reason
+
+
+def test_a_byte_order_mark_before_the_label_is_read() -> None:
+    _, provenance = rebuild_record(
+        {"vorbis": {"AIGC": ['\ufeff{"Label": "1", "ContentProducer": "P", "ProduceID": "7"}']}}
+    )
+    assert provenance.china_label is not None and provenance.china_label.fields["Label"] == "1"
+
+
+@pytest.mark.parametrize(
+    "blank", ["\u200b", "\x01\x7f", "\u2028 \t", "\ufeff"], ids=["zero-width", "controls", "separators", "bom"]
+)
+def test_a_producer_of_invisible_characters_does_not_count(blank: str) -> None:
+    label = json.dumps({"Label": "1", "ContentProducer": blank, "ProduceID": blank})
+    _, provenance = rebuild_record({"vorbis": {"AIGC": [label]}})
+    facts = china_label_facts(provenance)
+    assert facts["present"] is True
+    assert "content_producer" not in facts and "produce_id" not in facts
+
+
+def test_a_second_label_in_one_carrier_is_read_and_its_propagator_kept(tmp_path: Path) -> None:
+    path = copy(MP3, tmp_path)
+    tags = ID3(path)
+    tags.add(TXXX(encoding=3, desc="AIGC", text=[json.dumps({"Label": "1", "ContentProducer": "", "ProduceID": ""})]))
+    tags.add(TXXX(encoding=3, desc="aigc", text=[json.dumps({"Label": "", **PLATFORM})]))
+    tags.save(path)
+    label = inspect_file(path, technical=False).provenance.china_label
+    assert label is not None
+    assert [r.source for r in label.readings] == ["id3:TXXX:AIGC", "id3:TXXX:AIGC#2"]
+    stamp(path, RECORD, in_place=True, china_label=True)
+    (frame,) = [f for f in ID3(path).getall("TXXX") if f.desc.upper() == "AIGC"]
+    assert json.loads(frame.text[0]) == {**OURS, **PLATFORM}
+    again = stamp(path, RECORD, in_place=True, china_label=True)
+    assert again.action is StampAction.UNCHANGED
+
+
+def test_a_second_vorbis_label_is_merged_into_one(tmp_path: Path) -> None:
+    path = copy(FLAC_FILE, tmp_path)
+    audio = FLAC(path)
+    audio["AIGC"] = [json.dumps({"Label": "1"}), json.dumps({"Label": "", **PLATFORM})]
+    audio.save()
+    stamp(path, RECORD, in_place=True, china_label=True)
+    assert [json.loads(v) for v in FLAC(path)["AIGC"]] == [{**OURS, **PLATFORM}]
+
+
+def test_carriers_that_disagree_fail_the_profile(tmp_path: Path) -> None:
+    path = copy(MP3, tmp_path)
+    stamp(path, RECORD, in_place=True, china_label=True)
+    tags = ID3(path)
+    tags.delall("TXXX:AIGC")
+    tags.add(TXXX(encoding=3, desc="AIGC", text=[json.dumps({**OURS, "Label": "3", "ContentProducer": "Other"})]))
+    tags.save(path)
+    report = run_cli("check", path, "--policy", "china-gb45438", "-f", "json")
+    assert report.exit_code == 1
+    outcomes = {r["rule"]: r["outcome"] for r in report.json()["files"][0]["results"]}
+    assert outcomes["gb45438.labels-agree"] == "fail"
+
+
+def test_language_alternatives_of_the_label_are_each_read_and_merged(tmp_path: Path) -> None:
+    path = copy(JPEG, tmp_path)
+    pyexiv2.registerNs(TC260_NS, "TC260")
+    alternatives = {
+        'lang="x-default"': json.dumps({"Label": "1"}),
+        'lang="zh-CN"': json.dumps({"Label": "", **PLATFORM}),
+    }
+    with pyexiv2.Image(str(path)) as image:
+        image.modify_xmp({"Xmp.TC260.AIGC": alternatives})
+    label = inspect_file(path, technical=False).provenance.china_label
+    assert label is not None
+    assert [r.source for r in label.readings] == ["xmp:Xmp.TC260.AIGC", "xmp:Xmp.TC260.AIGC#2"]
+    stamp(path, RECORD, in_place=True, china_label=True)
+    with pyexiv2.Image(str(path)) as image:
+        assert json.loads(image.read_xmp()["Xmp.TC260.AIGC"]) == {**OURS, **PLATFORM}  # one simple property now
+
+
+def test_two_labels_with_different_propagators_are_named_in_a_note(tmp_path: Path) -> None:
+    path = copy(FLAC_FILE, tmp_path)
+    audio = FLAC(path)
+    audio["AIGC"] = [
+        json.dumps({"Label": "", **PLATFORM, "a key": "1"}),
+        json.dumps({"Label": "", "ContentPropagator": "Other Site", "a key": "2"}),  # key names are data too
+    ]
+    audio.save()
+    result = stamp(path, RECORD, in_place=True, china_label=True)
+    assert any("'Example Video Platform'" in n and "'Other Site'" in n for n in result.notes), result.notes
+    assert [json.loads(v) for v in FLAC(path)["AIGC"]] == [{**OURS, **PLATFORM, "a key": "1"}]

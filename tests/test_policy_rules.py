@@ -413,6 +413,7 @@ CHINA_LABEL = {
     "content_producer": "Example AI Inc.; Replica Labs",
     "produce_id": "SHOT010_V003",
     "source": "xmp:Xmp.TC260.AIGC",
+    "agree": True,
 }
 NO_CHINA_LABEL = {"present": False}
 CHINA_LABEL_CASES = [
@@ -447,6 +448,14 @@ CHINA_LABEL_CASES = [
         {"china_label": {k: v for k, v in CHINA_LABEL.items() if k != "produce_id"}},
         Outcome.failed,
         "missing",
+    ),
+    (
+        "china-gb45438",
+        "gb45438.labels-agree",
+        {"china_label": CHINA_LABEL},
+        {"china_label": {**CHINA_LABEL, "agree": False}},
+        Outcome.failed,
+        False,
     ),
 ]
 PROVENANCE_CASES += CHINA_LABEL_CASES

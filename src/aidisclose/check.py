@@ -21,6 +21,7 @@ from .batch import Item, WalkOptions, imap_in_order, item_size, walk
 from .carriers.base import file_sha256
 from .carriers.c2pa.reading import C2paInfo, C2paState
 from .carriers.c2pa.trust import TrustSettings
+from .chinalabel import has_text
 from .inspect import InspectResult, inspect_item, skip_digest
 from .policy import DEFAULT_POLICY, Outcome, Policy, RuleResult, load_policy, run_policy
 from .preview import thumbnail
@@ -234,12 +235,14 @@ _CHINA_FACTS = {
 
 
 def china_label_facts(prov: Provenance) -> dict[str, Any]:
-    """What rules read of China's implicit label: whether there is one, its keys that hold text, where it is."""
+    """What rules read of China's implicit label: whether there is one, its keys that hold text (not only
+    spaces, controls or invisible marks), where it is, and whether every label the file holds says the same."""
     facts: dict[str, Any] = {"present": prov.china_label is not None}
     if prov.china_label is not None:
         fields = prov.china_label.fields
-        facts.update({name: fields[key] for name, key in _CHINA_FACTS.items() if fields.get(key, "").strip()})
+        facts.update({name: fields[key] for name, key in _CHINA_FACTS.items() if has_text(fields.get(key, ""))})
         facts["source"] = prov.china_label.source
+        facts["agree"] = all(r.fields == fields for r in prov.china_label.readings)
     return facts
 
 

@@ -24,7 +24,13 @@ the implementers read and write it:
 Every implementer writes ``Label`` as a string (``"1"``) and all seven keys, empty ones as ``""``;
 a number (``1``) is read as its text. Some audio tools write ``{"aigc": {...}}`` under a
 lower-case ``aigc``: read as the object inside. One writes WAV labels as a RIFF chunk of its own
-(``AIGC``): not read or written here; WAV gets the XMP form.
+(``AIGC``): not read or written here; WAV gets the XMP form. Doubao also writes PNGs' label as a
+``tEXt`` chunk ``AIGC`` (raw JSON): not read either.
+
+A label several readers would read differently is refused: a key twice (``{"Label":"3","Label":"1"}``:
+Python's json takes the last, others the first), ``NaN``/``Infinity`` (not JSON). Every label a carrier
+holds is read (two ``TXXX`` frames ``AIGC``/``aigc``, repeated Vorbis comments, an XMP array or
+language alternatives), so labels that disagree are a conflict, never one silently chosen.
 
 A stamp fills the producer's keys from the record (see :func:`intended_label`) and keeps what
 others put there: a platform's propagator keys, ``ReservedCode1``, keys of its own, and (unless
@@ -34,6 +40,7 @@ others put there: a platform's propagator keys, ``ReservedCode1``, keys of its o
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -70,7 +77,11 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_LABEL_BYTES:
         return None, f"is over {MAX_LABEL_BYTES // 1024} KiB; not read"
     try:
-        value = _whole_text(json.loads(text))
+        value = _whole_text(
+            json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_once, parse_constant=_no_constant)
+        )
+    except _Ambiguous as exc:
+        return None, str(exc)
     except (ValueError, RecursionError):
         return None, "is not JSON"
     if isinstance(value, dict) and len(value) == 1:
@@ -80,6 +91,30 @@ def parse_label(raw: Stored) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(value, dict):
         return None, "is not a JSON object"
     return value, ""
+
+
+class _Ambiguous(ValueError):
+    """A label readers would read differently: a key twice (one reader takes the first, another the last)."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys each appear once: ``{"Label":"3","Label":"1"}`` is refused, not read as 1."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Ambiguous(f"has the key {key!r} twice (readers disagree on which counts); not read")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259): such a label is refused, never read as the text "nan"."""
+    raise ValueError(name)
+
+
+def has_text(value: str) -> bool:
+    """Whether ``value`` holds something a person can read: not only spaces, controls or invisible format marks."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in value)
 
 
 def _whole_text(value: Any) -> Any:
@@ -115,10 +150,23 @@ def label_fields(label: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
 
 
 def stored_labels(stored: CarrierValues) -> Iterable[tuple[str, Stored]]:
-    """(source label, raw value) of every carrier that holds a label, in carrier order."""
+    """(source label, raw value) of every label a carrier holds, in carrier order.
+
+    A carrier holding several (a second Vorbis ``AIGC`` comment, ID3 ``TXXX`` frames described
+    ``AIGC`` and ``aigc``, an XMP array or language alternatives) gives each, the second as
+    ``SOURCE#2``: none is silently ignored, whether in reading (they may disagree) or in stamping
+    (its keys are merged, not dropped).
+    """
     for carrier, key in LABEL_KEYS.items():
         raw = stored.get(carrier, {}).get(key)
-        if raw is not None:
+        if isinstance(raw, dict):  # an rdf:Alt: x-default first, then every other language's
+            default = first_text(raw)
+            others = [v for k, v in raw.items() if "x-default" not in k]
+            raw = others if default is None else [default, *others]
+        if isinstance(raw, list):
+            for n, item in enumerate(raw):
+                yield f"{carrier}:{key}" + (f"#{n + 1}" if n else ""), item
+        elif raw is not None:
             yield f"{carrier}:{key}", raw
 
 
@@ -206,6 +254,17 @@ def label_changes(
             if merged.get(key) in (None, "") and value not in (None, ""):
                 merged[key] = value
     notes: list[str] = []
+    dropped = {
+        (str(key), str(value))
+        for other in found[1:]
+        for key, value in other.items()
+        if key not in PRODUCER_FIELDS and value not in (None, "") and merged.get(key) != value
+    }
+    if dropped:  # two platforms' keys disagree: the first carrier's are written, the others named here
+        kept = ", ".join(f"{k} {merged.get(k)!r}" for k in sorted({k for k, _ in dropped}))
+        notes.append(
+            f"its China labels disagree; kept {kept} and replaced {', '.join(f'{k} {v!r}' for k, v in sorted(dropped))}"
+        )
     theirs = {k: label_fields(merged)[0].get(k, "") for k in PRODUCER_FIELDS}
     ours_before = previous is not None and all(theirs[k] in ("", previous.get(k)) for k in PRODUCER_FIELDS)
     if any(theirs[k] and theirs[k] != intended[k] for k in PRODUCER_FIELDS) and not (replace or ours_before):
@@ -220,7 +279,7 @@ def label_changes(
     for carrier in wanted:
         key = LABEL_KEYS[carrier]
         held = current.get(carrier, {}).get(key)
-        if held is not None and first_text(held) == text:
+        if held == text or held == [text]:  # one label, this one (a second one is rewritten away)
             continue
         changes[carrier] = {key: text if carrier is Carrier.XMP else [text]}
     return changes, notes

@@ -146,16 +146,19 @@ class Id3Store(MetadataStore):
     def read(self, path: Path) -> CarrierValues:
         tags = self._tags(path)
         values: dict[str, Stored] = {}
+        labels: list[str] = []
         if tags is not None:
             for frame in tags.values():
                 if frame.FrameID == "TXXX" and frame.desc.startswith("AIDISCLOSE_"):
                     values[f"TXXX:{frame.desc}"] = [str(t) for t in frame.text]
                 elif frame.FrameID == "TXXX" and frame.desc.upper() == AIGC_TAG:  # some tools write "aigc"
-                    values.setdefault(_AIGC_KEY, [str(t) for t in frame.text])
+                    labels.extend(str(t) for t in frame.text)  # every such frame: a stamp merges them all
                 elif frame.FrameID == "TCOP":
                     values[frame.FrameID] = [str(t) for t in frame.text]
                 elif frame.FrameID in _NAME_FRAMES:
                     values[frame.FrameID] = _names(frame.text, tags.version)
+        if labels:
+            values[_AIGC_KEY] = labels
         return {Carrier.XMP: read_packet(_xmp_packet(tags), path), Carrier.ID3: values}
 
     def write(self, source: Path, target: Path, changes: CarrierChanges) -> None:

@@ -101,6 +101,7 @@ _FACTS: dict[str, Any] = {
             "content_propagator": {},
             "propagate_id": {},
             "source": {},
+            "agree": {},  # every carrier's label (and every second label in one) says the same
         },
     },
 }
