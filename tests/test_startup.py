@@ -124,3 +124,21 @@ def test_a_jpeg_without_a_plain_frame_header_is_left_to_mediainfo(tmp_path: Path
     assert jpeg_frame_facts(cut) is None
     (tmp_path / "zero.jpg").write_bytes(b"\xff\xd8\xff\xc0\x00\x11\x08\x00\x00\x00\x40")  # height 0: a DNL
     assert jpeg_frame_facts(tmp_path / "zero.jpg") is None
+
+
+def test_the_command_line_skips_pydantic_s_plugin_scan() -> None:
+    """pydantic's first validation scans every installed package's metadata for plugins; `main` turns it off."""
+    probe = (
+        "import atexit, sys\n"
+        "def report():\n"
+        "    from pydantic.plugin import _loader\n"
+        "    sys.stderr.write(f'plugins scanned: {_loader._plugins is not None}\\n')\n"
+        "atexit.register(report)\n"
+        "from aidisclose.cli import main\n"
+        f"sys.argv = ['aidisclose', 'inspect', {str(PHOTO)!r}, '-f', 'json']\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "plugins scanned: False" in done.stderr
