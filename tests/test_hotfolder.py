@@ -441,3 +441,59 @@ def test_a_sidecar_format_killed_between_its_media_and_its_sidecar_is_stamped_on
     assert arrival is not None and arrival.outcome.result is not None, arrival
     assert (out / "clip.mkv.xmp").exists() and _production(out / "clip.mkv") == "Example Feature"
     assert not (out / FAILED).exists()
+
+
+UNREADABLE_RUN = """
+import json, os, sys
+from pathlib import Path
+from aidisclose.hotfolder import HotFolder
+from aidisclose.plan import RecordLayers, StampOptions
+inbox, out, record = map(Path, sys.argv[1:4])
+told = []
+for run in range(2):  # the second scan stands for every rescan of a watch that runs for days
+    hot = HotFolder(inbox, RecordLayers.load(record), StampOptions(out))
+    told += [a.outcome.error for a in map(hot.process, hot.scan()) if a is not None]
+print(json.dumps(told))
+"""
+
+
+def test_a_file_that_cannot_be_read_leaves_its_reason_in_failed_and_is_not_retried_until_it_changes(
+    shows: Path, tmp_path: Path
+) -> None:
+    locked = shows / "locked.jpg"
+    shutil.copy2(JPEG, locked)
+    locked.chmod(0)
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", UNREADABLE_RUN, str(shows), str(out), str(EXAMPLE_RECORD)]
+    if os.geteuid() == 0:  # root reads any file: without the capabilities that let it, as a user would
+        if shutil.which("setpriv") is None:
+            pytest.fail("setpriv (util-linux) is needed to run this test as root")
+        caps = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", *command]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    told = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout)
+    unreadable = [line for line in told if line and str(locked) in line]
+    assert len(unreadable) == 1 and "Permission denied" in unreadable[0], told  # told once, not at every rescan
+    (reason,) = (out / FAILED / "locked.jpg.txt").read_text().splitlines()
+    assert "Permission denied" in reason and "not copied" in reason
+    assert not (out / FAILED / "locked.jpg").exists()
+    locked.chmod(0o644)  # the artist fixes it: its ctime changes, it is stamped
+    arrival = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)).process(locked)
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    assert not (out / FAILED / "locked.jpg.txt").exists()
+
+
+def test_a_failed_file_replaced_by_a_link_meanwhile_never_copies_what_the_link_points_at(
+    shows: Path, tmp_path: Path
+) -> None:
+    secret, broken = tmp_path / "elsewhere" / "secret.jpg", shows / "bad" / "broken.jpg"
+    secret.parent.mkdir()
+    secret.write_bytes(b"\xff\xd8 not for delivery")
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    info = os.lstat(broken)  # what the watch saw; then, while it stamps, the file is swapped for a link
+    broken.unlink()
+    broken.symlink_to(secret)
+    arrival = hot._failed(broken, "not a JPEG", (info, "record", None))
+    assert arrival.failed_copy is None and arrival.problems, arrival
+    copied = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.read_bytes() == secret.read_bytes()]
+    assert copied == []

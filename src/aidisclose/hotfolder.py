@@ -303,7 +303,9 @@ class HotFolder:
             return True
         if outcome not in ("stamped", "failed"):
             return False
-        there = _stat(self.output / item.relative if outcome == "stamped" else self._failed_paths(item.relative)[0])
+        copy, why = self._failed_paths(item.relative)
+        kept = self.output / item.relative if outcome == "stamped" else copy if state.get("copied", True) else why
+        there = _stat(kept)
         return there is not None and [there.st_size, there.st_mtime_ns] == state.get("kept_size_mtime")
 
     # -- one arrival ------------------------------------------------------------------------------------
@@ -426,6 +428,7 @@ class HotFolder:
         kept: Path | None,
         outcome: str,
         reason: str | None = None,
+        copied: bool = True,
     ) -> list[str]:
         """Write the state of ``item`` (atomically): what makes it done; the problems doing so."""
         state: dict[str, Any] = {
@@ -438,6 +441,8 @@ class HotFolder:
             "outcome": outcome,
             "reason": reason,
         }
+        if not copied:
+            state["copied"] = False  # a file that could not be read: its reason alone is in _failed
         try:
             if kept is not None:
                 there = os.lstat(kept)
@@ -470,7 +475,11 @@ class HotFolder:
         return problems
 
     def _failed(self, path: Path, reason: str, known: tuple[os.stat_result, str, str | None] | None) -> Arrival:
-        """Copy a file that could not be stamped into ``_failed`` with its reason; the watched file is only read."""
+        """Copy a file that could not be stamped into ``_failed`` with its reason; the watched file is only read.
+
+        A file that cannot be read (no read permission) leaves its reason alone, saying it was not copied:
+        it is done until it changes (a chmod does), not tried and told again at every rescan.
+        """
         outcome = Outcome[StampResult](path, error=reason)
         if known is None:  # refused before it is read: told, never copied (a link, a path outside)
             return Arrival(path, outcome)
@@ -478,20 +487,45 @@ class HotFolder:
         item = self._item(path)
         copy, why = self._failed_paths(item.relative)
         try:
-            digest = source_sha256 or file_sha256(path)
             if not copy.parent.resolve().is_relative_to(self.failed_dir.resolve()):
                 raise DisclosureError(copy, f"leads outside {self.failed_dir} (a symlink)")
             copy.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                digest = source_sha256 or file_sha256(path)
+                unread = None
+            except DisclosureError as err:
+                digest, unread = None, err.one_line()
+            if digest is not None:
 
-            def same(temp: Path) -> None:
-                if file_sha256(temp) != digest:
-                    raise DisclosureError(path, "changed while it was copied into _failed; it is looked at again")
+                def same(temp: Path) -> None:
+                    if file_sha256(temp) != digest:
+                        raise DisclosureError(path, "changed while it was copied into _failed; it is looked at again")
 
-            replace_atomically(copy, partial(shutil.copyfile, path), same, mode_from=path)
-            text = (terminal_text(reason) + "\n").encode("utf-8")
-            replace_atomically(why, lambda temp: temp.write_bytes(text), _unchecked, mode_from=copy)
+                replace_atomically(copy, partial(_copy_same_file, path, info), same, mode_from=path)
+            else:
+                copy.unlink(missing_ok=True)  # an earlier copy is not this file's
+            told = reason if unread is None or unread == reason else f"{reason}; {unread}"
+            if unread is not None:
+                told += " (not copied here)"
+            text = (terminal_text(told) + "\n").encode("utf-8")
+            mode = copy if unread is None else None  # the umask's: the source's mode is not known
+            replace_atomically(why, lambda temp: temp.write_bytes(text), _unchecked, mode_from=mode)
         except (OSError, DisclosureError) as exc:
             line = exc.one_line() if isinstance(exc, DisclosureError) else f"{copy}: {exc.strerror or exc}"
             return Arrival(path, outcome, problems=(f"not copied into {FAILED}: {line}",))
-        problems = self._keep_state(item, info, record_key, digest, copy, "failed", reason)
-        return Arrival(path, outcome, failed_copy=copy, problems=tuple(problems))
+        kept = copy if unread is None else why
+        problems = self._keep_state(item, info, record_key, digest, kept, "failed", reason, copied=unread is None)
+        return Arrival(path, outcome, failed_copy=copy if unread is None else None, problems=tuple(problems))
+
+
+def _copy_same_file(source: Path, info: os.stat_result, temp: Path) -> None:
+    """Copy ``source`` into ``temp`` if it is still the file ``info`` describes: never a link put in its place."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise DisclosureError(source, f"cannot be copied: {exc.strerror or exc} (replaced by a link?)") from None
+    with os.fdopen(fd, "rb") as handle, open(temp, "wb") as out:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+            raise DisclosureError(source, "was replaced while it was being stamped; it is looked at again")
+        shutil.copyfileobj(handle, out, 1 << 20)
