@@ -497,3 +497,38 @@ def test_a_failed_file_replaced_by_a_link_meanwhile_never_copies_what_the_link_p
     assert arrival.failed_copy is None and arrival.problems, arrival
     copied = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.read_bytes() == secret.read_bytes()]
     assert copied == []
+
+
+def test_a_file_written_again_while_the_files_before_it_are_stamped_is_not_read_until_it_settles_again(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from aidisclose.watch import Arrivals, _Pending, run_watch
+
+    first, second = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    shutil.copyfile(JPEG, first)
+    shutil.copyfile(JPEG, second)
+    arrivals = Arrivals(tmp_path)
+    for path in (first, second):  # both settled long ago: returned by the same settled() call
+        info = path.stat()
+        arrivals.pending[path] = _Pending(info.st_size, info.st_mtime_ns, time.monotonic() - 100)
+    stop, writers, handled = threading.Event(), [], []
+
+    def handle(path: Path) -> None:
+        if path == first:  # meanwhile the artist exports b.jpg again: truncated, rewritten slowly
+            writer = open(second, "wb")  # noqa: SIM115 - closed by the timer, as a slow export does
+            writer.write(JPEG.read_bytes()[:1000])
+            writer.flush()
+            writers.append(writer)
+            threading.Timer(1.0, lambda: (writer.write(JPEG.read_bytes()[1000:]), writer.close())).start()
+        else:
+            handled.append(writers[0].closed and second.read_bytes() == JPEG.read_bytes())
+            stop.set()
+
+    runner = threading.Thread(target=run_watch, args=(arrivals, handle, 0.3, stop))
+    runner.start()
+    runner.join(timeout=30)
+    stop.set()
+    runner.join()
+    assert handled == [True]  # b.jpg read once, whole, after its writer closed it
