@@ -532,3 +532,20 @@ def test_a_file_written_again_while_the_files_before_it_are_stamped_is_not_read_
     stop.set()
     runner.join()
     assert handled == [True]  # b.jpg read once, whole, after its writer closed it
+
+
+def test_a_state_anyone_could_have_written_is_not_trusted(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    assert hot.process(shows / "photo.jpg") is not None
+    (state,) = (out / STATE).glob("*.json")
+    theirs = out / "photo.jpg"
+    theirs.write_bytes(b"someone else's delivery")  # then a forged state claims the watch wrote it
+    forged = json.loads(state.read_text())
+    forged["output_sha256"] = hashlib.sha256(theirs.read_bytes()).hexdigest()
+    state.write_text(json.dumps(forged))
+    state.chmod(0o666)  # as a state planted by another user would be: writable by others
+    shutil.copyfile(JPEG, shows / "photo.jpg")  # the source changes: its output is looked at again
+    arrival = hot.process(shows / "photo.jpg")
+    assert arrival is not None and arrival.outcome.error and "not an output of this watch" in arrival.outcome.error
+    assert theirs.read_bytes() == b"someone else's delivery"

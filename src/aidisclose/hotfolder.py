@@ -240,7 +240,15 @@ class HotFolder:
 
     def _read_state(self, relative: Path) -> dict[str, Any] | None:
         try:
-            with open(self._state_path(relative), "rb") as handle:
+            fd = os.open(self._state_path(relative), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(fd)
+                # The states are written with the owner and mode of the lock (rw-r--r--, the watch's own user):
+                # one that differs (another user's, writable by others) could skip a file or replace theirs.
+                lock = os.stat(self.state_dir / "lock")
+                owner, lock_owner = (info.st_uid, info.st_mode & 0o7777), (lock.st_uid, lock.st_mode & 0o7777)
+                if not stat.S_ISREG(info.st_mode) or owner != lock_owner:
+                    return None
                 data = json.loads(handle.read(_STATE_LIMIT))
         except (OSError, ValueError):
             return None  # none, or unreadable: the file goes through stamp, which tells what is already done
