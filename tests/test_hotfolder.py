@@ -549,3 +549,16 @@ def test_a_state_anyone_could_have_written_is_not_trusted(shows: Path, tmp_path:
     arrival = hot.process(shows / "photo.jpg")
     assert arrival is not None and arrival.outcome.error and "not an output of this watch" in arrival.outcome.error
     assert theirs.read_bytes() == b"someone else's delivery"
+
+
+def test_no_folder_records_keeps_an_artists_aidisclose_toml_from_changing_the_record(
+    shows: Path, tmp_path: Path
+) -> None:
+    (shows / "showB" / "aidisclose.toml").write_text('ai_used = false\nproduction = "Show B"\n')
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out), folder_records=False)
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    record = run_cli("inspect", out / "showB" / "tone.flac", "-f", "json").json()["files"][0]["record"]
+    assert record["ai_used"] is True and record["production"] == "Example Feature"  # --record's, not the folder's
+    assert run_cli("watch", shows, "--no-folder-records").exit_code == 2  # only with --stamp

@@ -919,6 +919,14 @@ StampFlag = Annotated[
         "FOLDER is written. A restart does only what is not done.",
     ),
 ]
+NoFolderRecordsOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-folder-records",
+        help="With --stamp: ignore the aidisclose.toml files in FOLDER (whoever can write into FOLDER can "
+        "otherwise change any field of the record of the files under it); --record, --records and --set alone.",
+    ),
+]
 RescanOption = Annotated[
     float,
     typer.Option(
@@ -958,6 +966,7 @@ def watch_command(
     replace_standard: ReplaceStandardOption = False,
     discard_credentials: DiscardOption = False,
     rescan: RescanOption = 60.0,
+    no_folder_records: NoFolderRecordsOption = False,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
 ) -> None:
@@ -981,11 +990,13 @@ def watch_command(
         signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url) if stamping else None
         hot = _hot_folder_settings(stamping, output, record_path, records, overrides, signing, redact,
                                    replace_standard, discard_credentials, include, exclude)  # fmt: skip
+        if no_folder_records and hot is None:
+            raise DisclosureError("watch", "--no-folder-records is for --stamp", "add --stamp")
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     if hot is not None:
-        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir)
+        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir, not no_folder_records)
         return
     _watch_checking(folder, loaded or [], strict, settings, quiet, report_dir)
 
@@ -1066,6 +1077,7 @@ def _watch_stamping(
     quiet: float,
     rescan: float,
     report_dir: Path | None,
+    folder_records: bool = True,
 ) -> None:
     """``watch --stamp``: a hot folder, each arrival's lines as it is done."""
     import threading
@@ -1075,7 +1087,7 @@ def _watch_stamping(
 
     again = threading.Event()
     try:
-        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking)
+        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking, folder_records)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None

@@ -75,10 +75,13 @@ class _FolderRecords:
 
     root: Path
     cache: dict[Path, tuple[object, FolderRecord | DisclosureError]] = field(default_factory=dict)
+    enabled: bool = True  # False (--no-folder-records): none is read, the pipeline's record alone counts
 
     def for_file(self, relative: Path) -> tuple[list[FolderRecord], tuple[object, ...]]:
         """The records of the folders from the root down to ``relative``'s folder, outermost first; and what
         tells them apart from any other set of records (their paths and file identities)."""
+        if not self.enabled:
+            return [], ()
         folders = [self.root, *(self.root / Path(*relative.parts[:depth]) for depth in range(1, len(relative.parts)))]
         found, signature = [], []
         for depth, folder in enumerate(folders, start=1):
@@ -169,6 +172,7 @@ class HotFolder:
         trust: TrustSettings | None = None,
         report_dir: Path | None = None,
         walk_options: WalkOptions | None = None,
+        folder_records: bool = True,  # False: the aidisclose.toml files in the watched folder are not read
     ) -> None:
         if options.output_dir is None:
             raise DisclosureError("watch", "say where the stamped files go", "pass --output DIR")
@@ -192,7 +196,7 @@ class HotFolder:
         )
         self.state_dir = self.output / STATE
         self.failed_dir = self.output / FAILED
-        self.folder_records = _FolderRecords(self.inbox)
+        self.folder_records = _FolderRecords(self.inbox, enabled=folder_records)
         self._told: set[Path] = set()  # skipped entries of a scan, told once a run
         self._record_keys: dict[tuple[Path, tuple[object, ...]], str] = {}
 
