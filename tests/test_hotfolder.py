@@ -562,3 +562,13 @@ def test_no_folder_records_keeps_an_artists_aidisclose_toml_from_changing_the_re
     record = run_cli("inspect", out / "showB" / "tone.flac", "-f", "json").json()["files"][0]["record"]
     assert record["ai_used"] is True and record["production"] == "Example Feature"  # --record's, not the folder's
     assert run_cli("watch", shows, "--no-folder-records").exit_code == 2  # only with --stamp
+
+
+def test_a_top_folder_named_failed_in_any_case_is_refused(shows: Path, tmp_path: Path) -> None:
+    # On a case-insensitive --output (exFAT, SMB, macOS) _FAILED/x.jpg would be written among the failed files.
+    (shows / "_FAILED").mkdir()
+    shutil.copyfile(JPEG, shows / "_FAILED" / "photo.jpg")
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    arrival = hot.process(shows / "_FAILED" / "photo.jpg")
+    assert arrival is not None and arrival.outcome.error and "mix with the failed files" in arrival.outcome.error
+    assert not (tmp_path / "out" / "_FAILED").exists()

@@ -374,9 +374,10 @@ class HotFolder:
         """Why a path must not be stamped from where it is, before it is read: None when it may."""
         if not path.is_relative_to(self.inbox):
             return DisclosureError(path, f"is not inside the watched folder {self.inbox}").one_line()
-        if path.relative_to(self.inbox).parts[:1] == (FAILED,):
+        top = path.relative_to(self.inbox).parts[:1]
+        if top and top[0].casefold() == FAILED:  # _FAILED too: one folder on a case-insensitive --output
             return DisclosureError(
-                path, f"a top folder named {FAILED} in the watched folder would mix with the failed files"
+                path, f"a top folder named {top[0]} in the watched folder would mix with the failed files"
             ).one_line()
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(Path(os.path.realpath(self.inbox))) or path.is_symlink():
