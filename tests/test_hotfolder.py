@@ -572,3 +572,19 @@ def test_a_top_folder_named_failed_in_any_case_is_refused(shows: Path, tmp_path:
     arrival = hot.process(shows / "_FAILED" / "photo.jpg")
     assert arrival is not None and arrival.outcome.error and "mix with the failed files" in arrival.outcome.error
     assert not (tmp_path / "out" / "_FAILED").exists()
+
+
+def test_a_bad_folder_record_fails_its_media_and_skips_the_notes_beside_them(shows: Path, tmp_path: Path) -> None:
+    # Copied into _failed, notes named photo.jpg.txt would replace the reason of photo.jpg (_failed/photo.jpg.txt).
+    folder = shows / "showB"
+    (folder / "aidisclose.toml").write_text("ai_used = 3\n")
+    shutil.copyfile(JPEG, folder / "photo.jpg")
+    (folder / "photo.jpg.txt").write_text("artist's notes\n")
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    notes = hot.process(folder / "photo.jpg.txt")
+    assert notes is not None and notes.outcome.skipped and notes.failed_copy is None, notes
+    media = hot.process(folder / "photo.jpg")
+    assert media is not None and media.failed_copy == out / FAILED / "showB" / "photo.jpg"
+    assert "ai_used" in (out / FAILED / "showB" / "photo.jpg.txt").read_text()
+    assert hot.process(folder / "photo.jpg.txt") is None and folder / "photo.jpg.txt" not in list(hot.scan())

@@ -42,7 +42,8 @@ from .carriers.base import file_sha256
 from .carriers.c2pa.trust import TrustSettings
 from .check import CheckReport, FileCheck
 from .display import json_dumps, terminal_text
-from .errors import DisclosureError, unexpected
+from .errors import DisclosureError, UnsupportedFormat, unexpected
+from .formats import detect
 from .plan import FolderRecord, RecordLayers, StampJob, StampOptions, plan_job, stamp_job
 from .policy import Policy
 from .record import DisclosureRecord, Origin, record_data_from_text
@@ -349,6 +350,13 @@ class HotFolder:
             return Arrival(path, Outcome(path, skipped=f"{path}: not a regular file (a FIFO, device or socket)"))
         planned, record_key = self._planned(item)
         if isinstance(planned, DisclosureError):
+            try:
+                detect(path)
+            except UnsupportedFormat as err:  # not media (notes.txt): skipped, as stamp skips it, never in _failed
+                problems = self._keep_state(item, info, record_key, None, None, "skipped")
+                return Arrival(path, Outcome(path, skipped=err.one_line()), problems=tuple(problems))
+            except DisclosureError:
+                pass  # unreadable or damaged: its failure is the record's, told first
             return self._failed(path, planned.one_line(), (info, record_key, None))
         try:
             source_sha256 = file_sha256(path)
