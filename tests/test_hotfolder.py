@@ -588,3 +588,28 @@ def test_a_bad_folder_record_fails_its_media_and_skips_the_notes_beside_them(sho
     assert media is not None and media.failed_copy == out / FAILED / "showB" / "photo.jpg"
     assert "ai_used" in (out / FAILED / "showB" / "photo.jpg.txt").read_text()
     assert hot.process(folder / "photo.jpg.txt") is None and folder / "photo.jpg.txt" not in list(hot.scan())
+
+
+def test_a_file_swapped_for_a_link_while_it_is_hashed_is_not_stamped_from_the_link(
+    shows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aidisclose.hotfolder as hotfolder
+
+    secret = tmp_path / "elsewhere" / "unreleased.jpg"
+    secret.parent.mkdir()
+    shutil.copyfile(JPEG, secret)
+    source = shows / "photo.jpg"
+    real_sha256 = hotfolder.file_sha256
+
+    def hashed_then_swapped(path: Path) -> str:  # someone who can write into the folder, at the right time
+        digest = real_sha256(path)
+        if path == source and not path.is_symlink():
+            path.unlink()
+            path.symlink_to(secret)
+        return digest
+
+    monkeypatch.setattr(hotfolder, "file_sha256", hashed_then_swapped)
+    out = tmp_path / "out"
+    arrival = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)).process(source)
+    assert arrival is not None and arrival.outcome.result is None and "replaced" in (arrival.outcome.error or "")
+    assert not (out / "photo.jpg").exists()

@@ -362,6 +362,10 @@ class HotFolder:
             source_sha256 = file_sha256(path)
         except DisclosureError as err:
             return self._failed(path, err.one_line(), (info, record_key, None))
+        now = _stat(path)  # hashing a large file takes a while: replaced meanwhile (by a link), it is not read
+        if now is None or not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+            line = DisclosureError(path, "was replaced while it was read; it is looked at again if it settles")
+            return Arrival(path, Outcome(path, error=line.one_line()))
         outcome = stamp_job(planned, self.options)
         outcome = self._replacing_our_own(
             planned.destination, item, source_sha256, outcome, partial(stamp_job, planned)
