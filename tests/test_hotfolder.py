@@ -613,3 +613,23 @@ def test_a_file_swapped_for_a_link_while_it_is_hashed_is_not_stamped_from_the_li
     arrival = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)).process(source)
     assert arrival is not None and arrival.outcome.result is None and "replaced" in (arrival.outcome.error or "")
     assert not (out / "photo.jpg").exists()
+
+
+def test_an_output_folder_removed_while_watching_is_held_again_or_the_watch_stops(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    layers = RecordLayers.load(EXAMPLE_RECORD)
+    hot = HotFolder(shows, layers, StampOptions(out))
+    with hot.locked():
+        assert hot.process(shows / "photo.jpg") is not None
+        shutil.rmtree(out)  # someone cleans the delivery folder while the watch runs
+        arrival = hot.process(shows / "showB" / "tone.flac")
+        assert arrival is not None and arrival.outcome.result is not None, arrival
+        second = HotFolder(shows, layers, StampOptions(out)).locked()
+        with pytest.raises(DisclosureError, match="another aidisclose watch"), second:  # still held: refused
+            pass
+        shutil.rmtree(out)
+        with HotFolder(shows, layers, StampOptions(out)).locked():  # a second watch got in first
+            arrival = hot.process(shows / "photo.jpg")
+            assert arrival is not None and arrival.outcome.result is None and hot.lost is not None
+            assert "another aidisclose watch" in (arrival.outcome.error or "")
+            assert not (out / "photo.jpg").exists()

@@ -1085,7 +1085,7 @@ def _watch_stamping(
     from .hotfolder import FOLDER_RECORD, HotFolder
     from .watch import Arrivals, run_watch
 
-    again = threading.Event()
+    again, stop = threading.Event(), threading.Event()
     try:
         hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking, folder_records)
     except DisclosureError as err:
@@ -1096,6 +1096,9 @@ def _watch_stamping(
 
     def arrived(path: Path) -> None:
         arrival = hot.process(path)
+        if hot.lost is not None:
+            stop.set()  # another watch writes into --output now: this one stops (exit 2)
+            return
         if arrival is None:
             return
         outcome = arrival.outcome
@@ -1115,11 +1118,14 @@ def _watch_stamping(
     try:
         with hot.locked():
             line = f"watching {terminal_text(str(folder))}, stamping into {terminal_text(str(hot.output))}"
-            run_watch(arrivals, arrived, quiet, scan=partial(hot.scan, _print_skipped), rescan=again,
+            run_watch(arrivals, arrived, quiet, stop, scan=partial(hot.scan, _print_skipped), rescan=again,
                       rescan_every=rescan, on_started=partial(stderr.print, line))  # fmt: skip
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
+    if hot.lost is not None:
+        _error_text(terminal_text(hot.lost))
+        raise typer.Exit(EXIT_ERROR)
     stderr.print("stopped", highlight=False)
 
 

@@ -153,6 +153,10 @@ def _identity(info: os.stat_result) -> dict[str, int]:
     }
 
 
+def _lock_identity(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
+
+
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return os.lstat(path)
@@ -200,6 +204,8 @@ class HotFolder:
         self.folder_records = _FolderRecords(self.inbox, enabled=folder_records)
         self._told: set[Path] = set()  # skipped entries of a scan, told once a run
         self._record_keys: dict[tuple[Path, tuple[object, ...]], str] = {}
+        self._lock: tuple[int, tuple[int, int]] | None = None  # the lock held (fd, device and inode) by ``locked``
+        self.lost: str | None = None  # why this watch no longer holds its output folder (it must stop)
 
     # -- set-up ---------------------------------------------------------------------------------------
 
@@ -218,9 +224,42 @@ class HotFolder:
                 raise DisclosureError(
                     self.output, "another aidisclose watch writes into this folder", "stop it, or give another --output"
                 ) from None
+            self._lock = (fd, _lock_identity(os.fstat(fd)))
             yield
         finally:
-            os.close(fd)
+            os.close(self._lock[0] if self._lock is not None else fd)
+            self._lock = None
+
+    def holds_lock(self) -> bool:
+        """Whether this watch still holds the output folder; taken again if it was removed meanwhile (rm -rf).
+
+        False (``lost`` says why) when another watch took it in between: this one must stop.
+        """
+        if self._lock is None:
+            return True  # not locked (a library caller): nothing to keep
+        fd, identity = self._lock
+        path = self.state_dir / "lock"
+        info = _stat(path)
+        if info is not None and _lock_identity(info) == identity:
+            return True
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            new = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            self.lost = f"{self.output}: the output folder went away and cannot be made again: {exc.strerror or exc}"
+            return False
+        try:
+            fcntl.flock(new, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(new)
+            self.lost = (
+                f"{self.output}: the output folder was removed while watching and another aidisclose watch "
+                "writes into it now; this one stopped"
+            )
+            return False
+        os.close(fd)
+        self._lock = (new, _lock_identity(os.fstat(new)))
+        return True
 
     def wanted(self, path: Path) -> bool:
         """Whether an arrival at ``path`` passes --include and --exclude, as the walk of ``scan`` does."""
@@ -334,6 +373,8 @@ class HotFolder:
             return Arrival(path, Outcome(path, error=unexpected(path, exc)))
 
     def _process(self, path: Path) -> Arrival | None:
+        if not self.holds_lock():
+            return Arrival(path, Outcome(path, error=self.lost or "the output folder is not held"))
         refused = self._refused(path)
         if refused is not None:
             if path in self._told:
