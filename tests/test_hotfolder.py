@@ -441,3 +441,195 @@ def test_a_sidecar_format_killed_between_its_media_and_its_sidecar_is_stamped_on
     assert arrival is not None and arrival.outcome.result is not None, arrival
     assert (out / "clip.mkv.xmp").exists() and _production(out / "clip.mkv") == "Example Feature"
     assert not (out / FAILED).exists()
+
+
+UNREADABLE_RUN = """
+import json, os, sys
+from pathlib import Path
+from aidisclose.hotfolder import HotFolder
+from aidisclose.plan import RecordLayers, StampOptions
+inbox, out, record = map(Path, sys.argv[1:4])
+told = []
+for run in range(2):  # the second scan stands for every rescan of a watch that runs for days
+    hot = HotFolder(inbox, RecordLayers.load(record), StampOptions(out))
+    told += [a.outcome.error for a in map(hot.process, hot.scan()) if a is not None]
+print(json.dumps(told))
+"""
+
+
+def test_a_file_that_cannot_be_read_leaves_its_reason_in_failed_and_is_not_retried_until_it_changes(
+    shows: Path, tmp_path: Path
+) -> None:
+    locked = shows / "locked.jpg"
+    shutil.copy2(JPEG, locked)
+    locked.chmod(0)
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", UNREADABLE_RUN, str(shows), str(out), str(EXAMPLE_RECORD)]
+    if os.geteuid() == 0:  # root reads any file: without the capabilities that let it, as a user would
+        if shutil.which("setpriv") is None:
+            pytest.fail("setpriv (util-linux) is needed to run this test as root")
+        caps = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", *command]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    told = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout)
+    unreadable = [line for line in told if line and str(locked) in line]
+    assert len(unreadable) == 1 and "Permission denied" in unreadable[0], told  # told once, not at every rescan
+    (reason,) = (out / FAILED / "locked.jpg.txt").read_text().splitlines()
+    assert "Permission denied" in reason and "not copied" in reason
+    assert not (out / FAILED / "locked.jpg").exists()
+    locked.chmod(0o644)  # the artist fixes it: its ctime changes, it is stamped
+    arrival = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)).process(locked)
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    assert not (out / FAILED / "locked.jpg.txt").exists()
+
+
+def test_a_failed_file_replaced_by_a_link_meanwhile_never_copies_what_the_link_points_at(
+    shows: Path, tmp_path: Path
+) -> None:
+    secret, broken = tmp_path / "elsewhere" / "secret.jpg", shows / "bad" / "broken.jpg"
+    secret.parent.mkdir()
+    secret.write_bytes(b"\xff\xd8 not for delivery")
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    info = os.lstat(broken)  # what the watch saw; then, while it stamps, the file is swapped for a link
+    broken.unlink()
+    broken.symlink_to(secret)
+    arrival = hot._failed(broken, "not a JPEG", (info, "record", None))
+    assert arrival.failed_copy is None and arrival.problems, arrival
+    copied = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.read_bytes() == secret.read_bytes()]
+    assert copied == []
+
+
+def test_a_file_written_again_while_the_files_before_it_are_stamped_is_not_read_until_it_settles_again(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from aidisclose.watch import Arrivals, _Pending, run_watch
+
+    first, second = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    shutil.copyfile(JPEG, first)
+    shutil.copyfile(JPEG, second)
+    arrivals = Arrivals(tmp_path)
+    for path in (first, second):  # both settled long ago: returned by the same settled() call
+        info = path.stat()
+        arrivals.pending[path] = _Pending(info.st_size, info.st_mtime_ns, time.monotonic() - 100)
+    stop, writers, handled = threading.Event(), [], []
+
+    def handle(path: Path) -> None:
+        if path == first:  # meanwhile the artist exports b.jpg again: truncated, rewritten slowly
+            writer = open(second, "wb")  # noqa: SIM115 - closed by the timer, as a slow export does
+            writer.write(JPEG.read_bytes()[:1000])
+            writer.flush()
+            writers.append(writer)
+            threading.Timer(1.0, lambda: (writer.write(JPEG.read_bytes()[1000:]), writer.close())).start()
+        else:
+            handled.append(writers[0].closed and second.read_bytes() == JPEG.read_bytes())
+            stop.set()
+
+    runner = threading.Thread(target=run_watch, args=(arrivals, handle, 0.3, stop))
+    runner.start()
+    runner.join(timeout=30)
+    stop.set()
+    runner.join()
+    assert handled == [True]  # b.jpg read once, whole, after its writer closed it
+
+
+def test_a_state_anyone_could_have_written_is_not_trusted(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    assert hot.process(shows / "photo.jpg") is not None
+    (state,) = (out / STATE).glob("*.json")
+    theirs = out / "photo.jpg"
+    theirs.write_bytes(b"someone else's delivery")  # then a forged state claims the watch wrote it
+    forged = json.loads(state.read_text())
+    forged["output_sha256"] = hashlib.sha256(theirs.read_bytes()).hexdigest()
+    state.write_text(json.dumps(forged))
+    state.chmod(0o666)  # as a state planted by another user would be: writable by others
+    shutil.copyfile(JPEG, shows / "photo.jpg")  # the source changes: its output is looked at again
+    arrival = hot.process(shows / "photo.jpg")
+    assert arrival is not None and arrival.outcome.error and "not an output of this watch" in arrival.outcome.error
+    assert theirs.read_bytes() == b"someone else's delivery"
+
+
+def test_no_folder_records_keeps_an_artists_aidisclose_toml_from_changing_the_record(
+    shows: Path, tmp_path: Path
+) -> None:
+    (shows / "showB" / "aidisclose.toml").write_text('ai_used = false\nproduction = "Show B"\n')
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out), folder_records=False)
+    arrival = hot.process(shows / "showB" / "tone.flac")
+    assert arrival is not None and arrival.outcome.result is not None, arrival
+    record = run_cli("inspect", out / "showB" / "tone.flac", "-f", "json").json()["files"][0]["record"]
+    assert record["ai_used"] is True and record["production"] == "Example Feature"  # --record's, not the folder's
+    assert run_cli("watch", shows, "--no-folder-records").exit_code == 2  # only with --stamp
+
+
+def test_a_top_folder_named_failed_in_any_case_is_refused(shows: Path, tmp_path: Path) -> None:
+    # On a case-insensitive --output (exFAT, SMB, macOS) _FAILED/x.jpg would be written among the failed files.
+    (shows / "_FAILED").mkdir()
+    shutil.copyfile(JPEG, shows / "_FAILED" / "photo.jpg")
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(tmp_path / "out"))
+    arrival = hot.process(shows / "_FAILED" / "photo.jpg")
+    assert arrival is not None and arrival.outcome.error and "mix with the failed files" in arrival.outcome.error
+    assert not (tmp_path / "out" / "_FAILED").exists()
+
+
+def test_a_bad_folder_record_fails_its_media_and_skips_the_notes_beside_them(shows: Path, tmp_path: Path) -> None:
+    # Copied into _failed, notes named photo.jpg.txt would replace the reason of photo.jpg (_failed/photo.jpg.txt).
+    folder = shows / "showB"
+    (folder / "aidisclose.toml").write_text("ai_used = 3\n")
+    shutil.copyfile(JPEG, folder / "photo.jpg")
+    (folder / "photo.jpg.txt").write_text("artist's notes\n")
+    out = tmp_path / "out"
+    hot = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out))
+    notes = hot.process(folder / "photo.jpg.txt")
+    assert notes is not None and notes.outcome.skipped and notes.failed_copy is None, notes
+    media = hot.process(folder / "photo.jpg")
+    assert media is not None and media.failed_copy == out / FAILED / "showB" / "photo.jpg"
+    assert "ai_used" in (out / FAILED / "showB" / "photo.jpg.txt").read_text()
+    assert hot.process(folder / "photo.jpg.txt") is None and folder / "photo.jpg.txt" not in list(hot.scan())
+
+
+def test_a_file_swapped_for_a_link_while_it_is_hashed_is_not_stamped_from_the_link(
+    shows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aidisclose.hotfolder as hotfolder
+
+    secret = tmp_path / "elsewhere" / "unreleased.jpg"
+    secret.parent.mkdir()
+    shutil.copyfile(JPEG, secret)
+    source = shows / "photo.jpg"
+    real_sha256 = hotfolder.file_sha256
+
+    def hashed_then_swapped(path: Path) -> str:  # someone who can write into the folder, at the right time
+        digest = real_sha256(path)
+        if path == source and not path.is_symlink():
+            path.unlink()
+            path.symlink_to(secret)
+        return digest
+
+    monkeypatch.setattr(hotfolder, "file_sha256", hashed_then_swapped)
+    out = tmp_path / "out"
+    arrival = HotFolder(shows, RecordLayers.load(EXAMPLE_RECORD), StampOptions(out)).process(source)
+    assert arrival is not None and arrival.outcome.result is None and "replaced" in (arrival.outcome.error or "")
+    assert not (out / "photo.jpg").exists()
+
+
+def test_an_output_folder_removed_while_watching_is_held_again_or_the_watch_stops(shows: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    layers = RecordLayers.load(EXAMPLE_RECORD)
+    hot = HotFolder(shows, layers, StampOptions(out))
+    with hot.locked():
+        assert hot.process(shows / "photo.jpg") is not None
+        shutil.rmtree(out)  # someone cleans the delivery folder while the watch runs
+        arrival = hot.process(shows / "showB" / "tone.flac")
+        assert arrival is not None and arrival.outcome.result is not None, arrival
+        second = HotFolder(shows, layers, StampOptions(out)).locked()
+        with pytest.raises(DisclosureError, match="another aidisclose watch"), second:  # still held: refused
+            pass
+        shutil.rmtree(out)
+        with HotFolder(shows, layers, StampOptions(out)).locked():  # a second watch got in first
+            arrival = hot.process(shows / "photo.jpg")
+            assert arrival is not None and arrival.outcome.result is None and hot.lost is not None
+            assert "another aidisclose watch" in (arrival.outcome.error or "")
+            assert not (out / "photo.jpg").exists()

@@ -1147,6 +1147,14 @@ StampFlag = Annotated[
         "FOLDER is written. A restart does only what is not done.",
     ),
 ]
+NoFolderRecordsOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-folder-records",
+        help="With --stamp: ignore the aidisclose.toml files in FOLDER (whoever can write into FOLDER can "
+        "otherwise change any field of the record of the files under it); --record, --records and --set alone.",
+    ),
+]
 RescanOption = Annotated[
     float,
     typer.Option(
@@ -1186,6 +1194,7 @@ def watch_command(
     replace_standard: ReplaceStandardOption = False,
     discard_credentials: DiscardOption = False,
     rescan: RescanOption = 60.0,
+    no_folder_records: NoFolderRecordsOption = False,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
 ) -> None:
@@ -1209,11 +1218,13 @@ def watch_command(
         signing = _signing(sign_flag, sign_cert, sign_key, sign_config, tsa_url) if stamping else None
         hot = _hot_folder_settings(stamping, output, record_path, records, overrides, signing, redact,
                                    replace_standard, discard_credentials, include, exclude)  # fmt: skip
+        if no_folder_records and hot is None:
+            raise DisclosureError("watch", "--no-folder-records is for --stamp", "add --stamp")
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     if hot is not None:
-        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir)
+        _watch_stamping(folder, *hot, loaded, strict, settings, quiet, rescan, report_dir, not no_folder_records)
         return
     _watch_checking(folder, loaded or [], strict, settings, quiet, report_dir)
 
@@ -1294,6 +1305,7 @@ def _watch_stamping(
     quiet: float,
     rescan: float,
     report_dir: Path | None,
+    folder_records: bool = True,
 ) -> None:
     """``watch --stamp``: a hot folder, each arrival's lines as it is done."""
     import threading
@@ -1301,9 +1313,9 @@ def _watch_stamping(
     from .hotfolder import FOLDER_RECORD, HotFolder
     from .watch import Arrivals, run_watch
 
-    again = threading.Event()
+    again, stop = threading.Event(), threading.Event()
     try:
-        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking)
+        hot = HotFolder(folder, layers, options, policies, strict, trust, report_dir, walking, folder_records)
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
@@ -1312,6 +1324,9 @@ def _watch_stamping(
 
     def arrived(path: Path) -> None:
         arrival = hot.process(path)
+        if hot.lost is not None:
+            stop.set()  # another watch writes into --output now: this one stops (exit 2)
+            return
         if arrival is None:
             return
         outcome = arrival.outcome
@@ -1331,11 +1346,14 @@ def _watch_stamping(
     try:
         with hot.locked():
             line = f"watching {terminal_text(str(folder))}, stamping into {terminal_text(str(hot.output))}"
-            run_watch(arrivals, arrived, quiet, scan=partial(hot.scan, _print_skipped), rescan=again,
+            run_watch(arrivals, arrived, quiet, stop, scan=partial(hot.scan, _print_skipped), rescan=again,
                       rescan_every=rescan, on_started=partial(stderr.print, line))  # fmt: skip
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
+    if hot.lost is not None:
+        _error_text(terminal_text(hot.lost))
+        raise typer.Exit(EXIT_ERROR)
     stderr.print("stopped", highlight=False)
 
 

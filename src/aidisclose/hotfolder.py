@@ -42,7 +42,8 @@ from .carriers.base import file_sha256
 from .carriers.c2pa.trust import TrustSettings
 from .check import CheckReport, FileCheck
 from .display import json_dumps, terminal_text
-from .errors import DisclosureError, unexpected
+from .errors import DisclosureError, UnsupportedFormat, unexpected
+from .formats import detect
 from .plan import FolderRecord, RecordLayers, StampJob, StampOptions, plan_job, stamp_job
 from .policy import Policy
 from .record import DisclosureRecord, Origin, record_data_from_text
@@ -75,10 +76,13 @@ class _FolderRecords:
 
     root: Path
     cache: dict[Path, tuple[object, FolderRecord | DisclosureError]] = field(default_factory=dict)
+    enabled: bool = True  # False (--no-folder-records): none is read, the pipeline's record alone counts
 
     def for_file(self, relative: Path) -> tuple[list[FolderRecord], tuple[object, ...]]:
         """The records of the folders from the root down to ``relative``'s folder, outermost first; and what
         tells them apart from any other set of records (their paths and file identities)."""
+        if not self.enabled:
+            return [], ()
         folders = [self.root, *(self.root / Path(*relative.parts[:depth]) for depth in range(1, len(relative.parts)))]
         found, signature = [], []
         for depth, folder in enumerate(folders, start=1):
@@ -149,6 +153,10 @@ def _identity(info: os.stat_result) -> dict[str, int]:
     }
 
 
+def _lock_identity(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
+
+
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return os.lstat(path)
@@ -169,6 +177,7 @@ class HotFolder:
         trust: TrustSettings | None = None,
         report_dir: Path | None = None,
         walk_options: WalkOptions | None = None,
+        folder_records: bool = True,  # False: the aidisclose.toml files in the watched folder are not read
     ) -> None:
         if options.output_dir is None:
             raise DisclosureError("watch", "say where the stamped files go", "pass --output DIR")
@@ -192,9 +201,11 @@ class HotFolder:
         )
         self.state_dir = self.output / STATE
         self.failed_dir = self.output / FAILED
-        self.folder_records = _FolderRecords(self.inbox)
+        self.folder_records = _FolderRecords(self.inbox, enabled=folder_records)
         self._told: set[Path] = set()  # skipped entries of a scan, told once a run
         self._record_keys: dict[tuple[Path, tuple[object, ...]], str] = {}
+        self._lock: tuple[int, tuple[int, int]] | None = None  # the lock held (fd, device and inode) by ``locked``
+        self.lost: str | None = None  # why this watch no longer holds its output folder (it must stop)
 
     # -- set-up ---------------------------------------------------------------------------------------
 
@@ -213,9 +224,42 @@ class HotFolder:
                 raise DisclosureError(
                     self.output, "another aidisclose watch writes into this folder", "stop it, or give another --output"
                 ) from None
+            self._lock = (fd, _lock_identity(os.fstat(fd)))
             yield
         finally:
-            os.close(fd)
+            os.close(self._lock[0] if self._lock is not None else fd)
+            self._lock = None
+
+    def holds_lock(self) -> bool:
+        """Whether this watch still holds the output folder; taken again if it was removed meanwhile (rm -rf).
+
+        False (``lost`` says why) when another watch took it in between: this one must stop.
+        """
+        if self._lock is None:
+            return True  # not locked (a library caller): nothing to keep
+        fd, identity = self._lock
+        path = self.state_dir / "lock"
+        info = _stat(path)
+        if info is not None and _lock_identity(info) == identity:
+            return True
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            new = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            self.lost = f"{self.output}: the output folder went away and cannot be made again: {exc.strerror or exc}"
+            return False
+        try:
+            fcntl.flock(new, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(new)
+            self.lost = (
+                f"{self.output}: the output folder was removed while watching and another aidisclose watch "
+                "writes into it now; this one stopped"
+            )
+            return False
+        os.close(fd)
+        self._lock = (new, _lock_identity(os.fstat(new)))
+        return True
 
     def wanted(self, path: Path) -> bool:
         """Whether an arrival at ``path`` passes --include and --exclude, as the walk of ``scan`` does."""
@@ -240,7 +284,15 @@ class HotFolder:
 
     def _read_state(self, relative: Path) -> dict[str, Any] | None:
         try:
-            with open(self._state_path(relative), "rb") as handle:
+            fd = os.open(self._state_path(relative), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(fd)
+                # The states are written with the owner and mode of the lock (rw-r--r--, the watch's own user):
+                # one that differs (another user's, writable by others) could skip a file or replace theirs.
+                lock = os.stat(self.state_dir / "lock")
+                owner, lock_owner = (info.st_uid, info.st_mode & 0o7777), (lock.st_uid, lock.st_mode & 0o7777)
+                if not stat.S_ISREG(info.st_mode) or owner != lock_owner:
+                    return None
                 data = json.loads(handle.read(_STATE_LIMIT))
         except (OSError, ValueError):
             return None  # none, or unreadable: the file goes through stamp, which tells what is already done
@@ -303,7 +355,9 @@ class HotFolder:
             return True
         if outcome not in ("stamped", "failed"):
             return False
-        there = _stat(self.output / item.relative if outcome == "stamped" else self._failed_paths(item.relative)[0])
+        copy, why = self._failed_paths(item.relative)
+        kept = self.output / item.relative if outcome == "stamped" else copy if state.get("copied", True) else why
+        there = _stat(kept)
         return there is not None and [there.st_size, there.st_mtime_ns] == state.get("kept_size_mtime")
 
     # -- one arrival ------------------------------------------------------------------------------------
@@ -319,6 +373,8 @@ class HotFolder:
             return Arrival(path, Outcome(path, error=unexpected(path, exc)))
 
     def _process(self, path: Path) -> Arrival | None:
+        if not self.holds_lock():
+            return Arrival(path, Outcome(path, error=self.lost or "the output folder is not held"))
         refused = self._refused(path)
         if refused is not None:
             if path in self._told:
@@ -335,11 +391,22 @@ class HotFolder:
             return Arrival(path, Outcome(path, skipped=f"{path}: not a regular file (a FIFO, device or socket)"))
         planned, record_key = self._planned(item)
         if isinstance(planned, DisclosureError):
+            try:
+                detect(path)
+            except UnsupportedFormat as err:  # not media (notes.txt): skipped, as stamp skips it, never in _failed
+                problems = self._keep_state(item, info, record_key, None, None, "skipped")
+                return Arrival(path, Outcome(path, skipped=err.one_line()), problems=tuple(problems))
+            except DisclosureError:
+                pass  # unreadable or damaged: its failure is the record's, told first
             return self._failed(path, planned.one_line(), (info, record_key, None))
         try:
             source_sha256 = file_sha256(path)
         except DisclosureError as err:
             return self._failed(path, err.one_line(), (info, record_key, None))
+        now = _stat(path)  # hashing a large file takes a while: replaced meanwhile (by a link), it is not read
+        if now is None or not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+            line = DisclosureError(path, "was replaced while it was read; it is looked at again if it settles")
+            return Arrival(path, Outcome(path, error=line.one_line()))
         outcome = stamp_job(planned, self.options)
         outcome = self._replacing_our_own(
             planned.destination, item, source_sha256, outcome, partial(stamp_job, planned)
@@ -360,9 +427,10 @@ class HotFolder:
         """Why a path must not be stamped from where it is, before it is read: None when it may."""
         if not path.is_relative_to(self.inbox):
             return DisclosureError(path, f"is not inside the watched folder {self.inbox}").one_line()
-        if path.relative_to(self.inbox).parts[:1] == (FAILED,):
+        top = path.relative_to(self.inbox).parts[:1]
+        if top and top[0].casefold() == FAILED:  # _FAILED too: one folder on a case-insensitive --output
             return DisclosureError(
-                path, f"a top folder named {FAILED} in the watched folder would mix with the failed files"
+                path, f"a top folder named {top[0]} in the watched folder would mix with the failed files"
             ).one_line()
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(Path(os.path.realpath(self.inbox))) or path.is_symlink():
@@ -426,6 +494,7 @@ class HotFolder:
         kept: Path | None,
         outcome: str,
         reason: str | None = None,
+        copied: bool = True,
     ) -> list[str]:
         """Write the state of ``item`` (atomically): what makes it done; the problems doing so."""
         state: dict[str, Any] = {
@@ -438,6 +507,8 @@ class HotFolder:
             "outcome": outcome,
             "reason": reason,
         }
+        if not copied:
+            state["copied"] = False  # a file that could not be read: its reason alone is in _failed
         try:
             if kept is not None:
                 there = os.lstat(kept)
@@ -470,7 +541,11 @@ class HotFolder:
         return problems
 
     def _failed(self, path: Path, reason: str, known: tuple[os.stat_result, str, str | None] | None) -> Arrival:
-        """Copy a file that could not be stamped into ``_failed`` with its reason; the watched file is only read."""
+        """Copy a file that could not be stamped into ``_failed`` with its reason; the watched file is only read.
+
+        A file that cannot be read (no read permission) leaves its reason alone, saying it was not copied:
+        it is done until it changes (a chmod does), not tried and told again at every rescan.
+        """
         outcome = Outcome[StampResult](path, error=reason)
         if known is None:  # refused before it is read: told, never copied (a link, a path outside)
             return Arrival(path, outcome)
@@ -478,20 +553,45 @@ class HotFolder:
         item = self._item(path)
         copy, why = self._failed_paths(item.relative)
         try:
-            digest = source_sha256 or file_sha256(path)
             if not copy.parent.resolve().is_relative_to(self.failed_dir.resolve()):
                 raise DisclosureError(copy, f"leads outside {self.failed_dir} (a symlink)")
             copy.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                digest = source_sha256 or file_sha256(path)
+                unread = None
+            except DisclosureError as err:
+                digest, unread = None, err.one_line()
+            if digest is not None:
 
-            def same(temp: Path) -> None:
-                if file_sha256(temp) != digest:
-                    raise DisclosureError(path, "changed while it was copied into _failed; it is looked at again")
+                def same(temp: Path) -> None:
+                    if file_sha256(temp) != digest:
+                        raise DisclosureError(path, "changed while it was copied into _failed; it is looked at again")
 
-            replace_atomically(copy, partial(shutil.copyfile, path), same, mode_from=path)
-            text = (terminal_text(reason) + "\n").encode("utf-8")
-            replace_atomically(why, lambda temp: temp.write_bytes(text), _unchecked, mode_from=copy)
+                replace_atomically(copy, partial(_copy_same_file, path, info), same, mode_from=path)
+            else:
+                copy.unlink(missing_ok=True)  # an earlier copy is not this file's
+            told = reason if unread is None or unread == reason else f"{reason}; {unread}"
+            if unread is not None:
+                told += " (not copied here)"
+            text = (terminal_text(told) + "\n").encode("utf-8")
+            mode = copy if unread is None else None  # the umask's: the source's mode is not known
+            replace_atomically(why, lambda temp: temp.write_bytes(text), _unchecked, mode_from=mode)
         except (OSError, DisclosureError) as exc:
             line = exc.one_line() if isinstance(exc, DisclosureError) else f"{copy}: {exc.strerror or exc}"
             return Arrival(path, outcome, problems=(f"not copied into {FAILED}: {line}",))
-        problems = self._keep_state(item, info, record_key, digest, copy, "failed", reason)
-        return Arrival(path, outcome, failed_copy=copy, problems=tuple(problems))
+        kept = copy if unread is None else why
+        problems = self._keep_state(item, info, record_key, digest, kept, "failed", reason, copied=unread is None)
+        return Arrival(path, outcome, failed_copy=copy if unread is None else None, problems=tuple(problems))
+
+
+def _copy_same_file(source: Path, info: os.stat_result, temp: Path) -> None:
+    """Copy ``source`` into ``temp`` if it is still the file ``info`` describes: never a link put in its place."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise DisclosureError(source, f"cannot be copied: {exc.strerror or exc} (replaced by a link?)") from None
+    with os.fdopen(fd, "rb") as handle, open(temp, "wb") as out:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+            raise DisclosureError(source, "was replaced while it was being stamped; it is looked at again")
+        shutil.copyfileobj(handle, out, 1 << 20)

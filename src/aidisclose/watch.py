@@ -96,6 +96,7 @@ class Arrivals(FileSystemEventHandler):
         self.writing: set[Path] = set()  # modified since they were last closed after writing (inotify)
         # Only inotify (Linux) reports a close after writing; elsewhere a modified file would never leave the set.
         self.closes_reported = sys.platform.startswith("linux")
+        self.settled_as: dict[Path, tuple[int, int]] = {}  # size and mtime when ``settled`` returned it
         self.lock = threading.Lock()
 
     def wanted(self, path: Path) -> bool:
@@ -174,7 +175,24 @@ class Arrivals(FileSystemEventHandler):
                 ready.append(path)
                 del self.pending[path]
                 self.writing.discard(path)
+                self.settled_as[path] = (info.st_size, info.st_mtime_ns)
         return ready
+
+    def still_settled(self, path: Path) -> bool:
+        """Whether ``path`` is as ``settled`` found it, now that its turn has come (the files settled before
+        it may have taken minutes): not written to since, not open for writing. Else it is watched again."""
+        with self.lock:
+            seen = self.settled_as.pop(path, None)
+            if path in self.pending:
+                return False  # an event since: it settles again
+        try:
+            info = path.stat()
+        except OSError:
+            return False  # gone
+        if (info.st_size, info.st_mtime_ns) == seen and not open_for_writing(path):
+            return True
+        self.note(path)
+        return False
 
 
 def watch(
@@ -249,7 +267,8 @@ def run_watch(
                     if path not in arrivals.pending:
                         arrivals.note(path)
             for path in arrivals.settled(quiet):
-                handle(path)
+                if arrivals.still_settled(path):
+                    handle(path)
                 if stop.is_set():
                     break
             time.sleep(0.2)
