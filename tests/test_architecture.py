@@ -19,7 +19,7 @@ from .conftest import ROOT, run_cli
 
 PACKAGE = "aidisclose"
 SRC = ROOT / "src" / PACKAGE
-CLI_FUNCTION_LIMIT = 60
+CLI_FUNCTION_LIMIT = 50
 
 
 # -- the source tree as modules ----------------------------------------------------------------------
@@ -225,16 +225,19 @@ def test_no_isinstance_on_store_classes_outside_the_carriers() -> None:
 # -- the CLI stays thin ------------------------------------------------------------------------------
 
 
-def test_cli_has_no_function_over_60_lines() -> None:
+def test_cli_has_no_function_body_over_50_lines() -> None:
+    """The body of each command is what must stay thin: its options and help text are declarations."""
     path = SRC / "cli.py"
     too_long = []
     for node in ast.walk(parse(path)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]  # the docstring, which is the command's help
             assert node.end_lineno is not None
-            span = node.end_lineno - first + 1
+            span = node.end_lineno - body[0].lineno + 1 if body else 0
             if span > CLI_FUNCTION_LIMIT:
-                too_long.append(f"cli.py:{first}: {node.name} spans {span} lines")
+                too_long.append(f"cli.py:{node.lineno}: {node.name}'s body spans {span} lines")
     assert not too_long, f"functions over {CLI_FUNCTION_LIMIT} lines:\n" + "\n".join(too_long)
 
 

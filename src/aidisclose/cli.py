@@ -714,17 +714,15 @@ def inspect_command(
     except DisclosureError as err:
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
-    options = _walk_options(include, exclude, follow_symlinks)
-    items: list[Any] = list(walk(local, options))
+    items = _listed(files, local, storage, _walk_options(include, exclude, follow_symlinks))
     work: Callable[[Any], Any] = partial(inspect_item, trust=settings, fetch_remote=fetch_remote)
     if digest is Digest.none:
         from .inspect import skip_digest
 
         work = partial(inspect_item, trust=settings, fetch_remote=fetch_remote, sha256_of=skip_digest)
     if storage is not None:
-        from .remote import inspect_remote, list_remote
+        from .remote import inspect_remote
 
-        items = list(list_remote(files, storage, options))
         work = partial(inspect_remote, storage=storage, trust=settings, fetch_remote=fetch_remote)
     workers = effective_jobs(jobs, len(items)) if engine is Engine.local else (jobs or 2)
     with _progress(len(items), "reading") as advance:
@@ -755,6 +753,15 @@ def inspect_command(
             outcomes = [(o.result is not None, o.error is not None) for o in arrived()]
             read, errors = sum(r for r, _ in outcomes), sum(e for _, e in outcomes)
     raise typer.Exit(EXIT_ERROR if errors or _nothing_done(read, len(items), "read") else EXIT_OK)
+
+
+def _listed(given: list[str], local: list[Path], storage: Storage | None, options: WalkOptions) -> list[Any]:
+    """What a command reads: the walk of ``local`` paths, or the listing of ``given`` URLs in ``storage``."""
+    if storage is None:
+        return list(walk(local, options))
+    from .remote import list_remote
+
+    return list(list_remote(given, storage, options))
 
 
 def _traffic(fetched: int, stored: int) -> None:
@@ -888,14 +895,7 @@ def check_command(
         _error(err)
         raise typer.Exit(EXIT_ERROR) from None
     # The same walk as check_paths: a path that does not exist is an error row of the report.
-    options = _walk_options(include, exclude, follow_symlinks)
-    items: list[Any]
-    if storage is not None:
-        from .remote import list_remote
-
-        items = list(list_remote(paths, storage, options))
-    else:
-        items = list(walk(local, options))
+    items = _listed(paths, local, storage, _walk_options(include, exclude, follow_symlinks))
     clock = time.perf_counter()
     color = output is None and report_format is ReportFormat.text and stdout.is_terminal
     run = _Run(engine, scheduler, storage, digest is Digest.sha256)
@@ -1099,17 +1099,16 @@ def _read_for_credits(
     from .inspect import inspect_item, skip_digest
 
     workers = effective_jobs(jobs) if engine is Engine.local else (jobs or 2)
+    items = _listed(urls, local, storage, options)
     if storage is None:
-        items = list(walk(local, options))
         work = partial(inspect_item, technical=False, sha256_of=skip_digest)
         yield from run_in_order(work, items, engine, workers, item_size, scheduler, _failed_outcome)
         return
-    from .remote import inspect_remote, list_remote, remote_size
+    from .remote import inspect_remote, remote_size
 
-    remote = list(list_remote(urls, storage, options))
     read = partial(inspect_remote, storage=storage, technical=False)
     failed = partial(_failed_outcome, remote=True)
-    for outcome, _ in run_in_order(read, remote, engine, workers, remote_size, scheduler, failed):
+    for outcome, _ in run_in_order(read, items, engine, workers, remote_size, scheduler, failed):
         yield outcome
 
 
