@@ -32,8 +32,12 @@ lint: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
+# The suite runs on two workers, a test file each (its servers and fixtures start once per file's worker):
+# most tests wait on subprocesses, servers and browsers. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: $(READY) system-deps lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Longer hunts than CI's: coverage-guided fuzzing (crashing inputs land in tests/regressions/),
 # and the README's reliability table.
