@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -131,3 +132,12 @@ def identity(keys: dict[str, Path]) -> SigningIdentity:
     from aidisclose.carriers.c2pa.identity import SigningIdentity
 
     return SigningIdentity.from_files(keys["chain"], keys["key"])
+
+
+def ctrl_c_reaches_it() -> None:
+    """``preexec_fn`` for a child the test stops with SIGINT as Ctrl-C would.
+
+    A shell starts background jobs with SIGINT ignored (as CI runners may start the suite), and a Python
+    child that inherits the ignored signal never raises KeyboardInterrupt: put the default back.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

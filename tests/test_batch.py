@@ -16,7 +16,7 @@ import pytest
 from aidisclose import load_record, stamp
 from aidisclose.batch import CHUNK_BYTES, CHUNK_FILES, WalkOptions, _chunks, imap_in_order, walk
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, snapshot
+from .conftest import EXAMPLE_RECORD, FIXTURES, ctrl_c_reaches_it, run_cli, snapshot
 
 AIDISCLOSE = Path(sys.executable).with_name("aidisclose")
 SOURCES = [FIXTURES / "images" / "photo.jpg", FIXTURES / "images" / "overlay.png", FIXTURES / "audio" / "tone.wav"]
@@ -146,7 +146,9 @@ def test_watch_picks_up_a_file_copied_in_slowly(tmp_path: Path) -> None:
     watched, reports = tmp_path / "incoming", tmp_path / "reports"
     watched.mkdir()
     cmd = [str(AIDISCLOSE), "watch", str(watched), "--report", str(reports), "--settle", "0.5"]
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it
+    )
     try:
         assert child.stderr is not None
         assert child.stderr.readline().startswith("watching")  # printed once the observer runs
@@ -173,7 +175,11 @@ def test_watch_picks_up_a_file_copied_in_slowly(tmp_path: Path) -> None:
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_watch_stops_cleanly(stop_signal: signal.Signals, tmp_path: Path) -> None:
     child = subprocess.Popen(
-        [str(AIDISCLOSE), "watch", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(AIDISCLOSE), "watch", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_reaches_it,
     )
     assert child.stderr is not None
     started = child.stderr.readline()  # the watcher is up (however loaded the machine), then a moment more

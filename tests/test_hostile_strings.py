@@ -26,7 +26,7 @@ from aidisclose.cli import app
 from aidisclose.display import csv_cell, terminal_text, xml_text
 from aidisclose.preview import thumbnail
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+from .conftest import EXAMPLE_RECORD, FIXTURES, ctrl_c_reaches_it, run_cli
 
 JPEG = FIXTURES / "images" / "photo.jpg"
 #: A failing file whose name rewrites its own line to read "PASS    shot010.jpg" and sets the window title.
@@ -266,9 +266,15 @@ def test_thumbnail_never_reads_a_file_name_as_an_ffmpeg_url(tmp_path: Path, monk
 
 @pytest.mark.slow
 def test_watch_shows_a_hostile_file_name_as_text(tmp_path: Path) -> None:
-    child = subprocess.Popen([str(AIDISCLOSE), "watch", str(tmp_path), "--settle", "0.3"], stdout=subprocess.PIPE)
+    child = subprocess.Popen(
+        [str(AIDISCLOSE), "watch", str(tmp_path), "--settle", "0.3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_reaches_it,
+    )
     try:
-        time.sleep(3.5)  # let the watcher start (it says "watching" before its observer runs)
+        assert child.stderr is not None
+        assert child.stderr.readline().startswith(b"watching")  # printed once its observer runs
         _copy(tmp_path / "[")
         _copy(tmp_path / FORGES_PASS)
         time.sleep(4)  # settled for 0.3 s, then checked

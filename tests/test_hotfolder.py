@@ -62,10 +62,10 @@ def copy_slowly(
     return subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; {script}"])
 
 
-def wait_for(condition: Callable[[], object], seconds: float = 40) -> None:
+def wait_for(condition: Callable[[], object], seconds: float = 40, every: float = 0.1) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not condition():
-        time.sleep(0.1)
+        time.sleep(every)
     assert condition(), "timed out"
 
 
@@ -299,12 +299,13 @@ def test_a_copy_that_pauses_while_open_is_read_once_it_is_closed(tmp_path: Path)
     assert json.loads(report.read_text())["files"][0]["verdict"] == "pass", out
 
 
-def _ten_mb_wav(path: Path) -> Path:
+def _ten_mb_wav(path: Path, megabytes: int = 10) -> Path:
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(48000)
-        out.writeframes(bytes(10 << 20))
+        for _ in range(megabytes):
+            out.writeframes(bytes(1 << 20))
     return path
 
 
@@ -368,11 +369,13 @@ def test_an_output_folder_that_holds_the_watched_folder_is_refused(tmp_path: Pat
 def test_a_watch_killed_while_it_writes_leaves_no_half_output(tmp_path: Path) -> None:
     inbox, out = tmp_path / "exports", tmp_path / "stamped"
     inbox.mkdir()
-    _ten_mb_wav(inbox / "long.wav")
+    _ten_mb_wav(inbox / "long.wav", 256)  # a copy long enough to be caught while it is written
     args = [inbox, "--stamp", "--record", EXAMPLE_RECORD, "--output", out, "--settle", "0.2"]
     first = Watch(*args)
     try:
-        wait_for(lambda: list(out.glob(".long.wav.*.aidisclose-tmp")) or first.child.poll() is not None, seconds=60)
+        writing = lambda: list(out.glob(".long.wav.*.aidisclose-tmp"))  # noqa: E731
+        wait_for(lambda: writing() or (out / "long.wav").exists() or first.child.poll() is not None, 60, 0.005)
+        assert writing(), "the stamp was not caught while it wrote its copy"
         first.stop(signal.SIGKILL)  # while the stamped copy is being written
     finally:
         if first.child.poll() is None:
