@@ -44,6 +44,7 @@ from .check import CheckReport, FileCheck
 from .display import json_dumps, terminal_text
 from .errors import DisclosureError, UnsupportedFormat, unexpected
 from .formats import detect
+from .inputs import READ_UNFOLLOWED, read_input
 from .plan import FolderRecord, RecordLayers, StampJob, StampOptions, plan_job, stamp_job
 from .policy import Policy
 from .record import DisclosureRecord, Origin, record_data_from_text
@@ -113,16 +114,12 @@ class _FolderRecords:
 def _read_folder_record(path: Path, depth: int) -> FolderRecord | DisclosureError:
     """A folder's record, read without following a link, never more than FOLDER_RECORD_LIMIT bytes."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = read_input(path, "a folder's record", FOLDER_RECORD_LIMIT, links=False)
     except OSError as exc:
         reason = "is a symlink; a folder's record must be a file of its own" if exc.errno == errno.ELOOP else None
         return DisclosureError(path, reason or f"cannot read the folder's record: {exc.strerror or exc}")
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return DisclosureError(path, "is not a regular file", "a folder's record is a TOML file")
-        data = handle.read(FOLDER_RECORD_LIMIT + 1)
-    if len(data) > FOLDER_RECORD_LIMIT:
-        return DisclosureError(path, f"is larger than {FOLDER_RECORD_LIMIT >> 10} KB; a record needs a few KB")
+    except DisclosureError as err:
+        return err
     try:
         text = data.decode("utf-8")
         values, toml = record_data_from_text(path, text)
@@ -284,7 +281,7 @@ class HotFolder:
 
     def _read_state(self, relative: Path) -> dict[str, Any] | None:
         try:
-            fd = os.open(self._state_path(relative), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(self._state_path(relative), READ_UNFOLLOWED)
             with os.fdopen(fd, "rb") as handle:
                 info = os.fstat(fd)
                 # The states are written with the owner and mode of the lock (rw-r--r--, the watch's own user):
@@ -587,7 +584,7 @@ class HotFolder:
 def _copy_same_file(source: Path, info: os.stat_result, temp: Path) -> None:
     """Copy ``source`` into ``temp`` if it is still the file ``info`` describes: never a link put in its place."""
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(source, READ_UNFOLLOWED)
     except OSError as exc:
         raise DisclosureError(source, f"cannot be copied: {exc.strerror or exc} (replaced by a link?)") from None
     with os.fdopen(fd, "rb") as handle, open(temp, "wb") as out:

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import DisclosureError
+from .inputs import READ_UNFOLLOWED
 
 TEMP_SUFFIX = ".aidisclose-tmp"
 _ENDING_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
@@ -199,7 +200,7 @@ def exclusive(path: Path) -> Iterator[None]:
     lock was taken is refused too: the lock would be on a file no longer at ``path``.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        fd = os.open(path, READ_UNFOLLOWED)
     except OSError as exc:
         if exc.errno not in (errno.ENOENT, errno.ELOOP):
             raise

@@ -22,6 +22,7 @@ from .batch import SIDECAR_SUFFIXES
 from .carriers.c2pa.trust import TrustSettings
 from .check import CheckReport, FileCheck, Verdict, build_report, check_file
 from .errors import DisclosureError
+from .inputs import READ_UNFOLLOWED
 from .policy import Policy
 
 #: How long a file's size and modification time must stay the same before it is read (``--settle``).
@@ -47,7 +48,7 @@ def open_for_writing(path: Path) -> bool | None:
     if lease is None:
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, READ_UNFOLLOWED)
     except OSError:
         return None
     try:
