@@ -61,6 +61,30 @@ def test_terminal_text_shows_controls_bidi_zero_width_and_surrogates_as_escapes(
     assert terminal_text("Café 東京 [red]x[/] :warning:") == "Café 東京 [red]x[/] :warning:"  # text stays text
 
 
+@pytest.mark.parametrize("stderr", [False, True])
+def test_plain_messages_are_written_as_the_rich_console_writes_them(
+    stderr: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command line writes plain messages without loading rich: byte for byte what its console would."""
+    from aidisclose.console import LazyConsole
+    from aidisclose.terminal import TerminalConsole
+
+    texts = [FORGES_PASS, BIDI, "two\nlines\x1b\t", "Café 東京 [red]x[/] :warning: [bold]", "", "a" * 300, *sorted(RAW)]
+    expected = io.StringIO()
+    console = TerminalConsole(file=expected, soft_wrap=True)
+    lazy = LazyConsole(stderr=stderr)
+    for text in texts:
+        console.print(text)
+        lazy.print(text)
+        console.print(text, "and", text, end="")
+        lazy.print(text, "and", text, end="")
+    console.print()
+    lazy.print()
+    captured = capsys.readouterr()
+    assert (captured.err if stderr else captured.out) == expected.getvalue()
+    assert lazy._rich is None  # plain messages only: no rich console was made
+
+
 def test_xml_text_and_csv_cell_make_valid_documents_and_plain_cells() -> None:
     assert xml_text("a\x01\x1b\ufffe\udce9\u202e\tb\nc") == "a\\x01\\x1b\\ufffe\\udce9\\u202e\tb\nc"
     for start in ("=", "+", "-", "@"):

@@ -15,12 +15,14 @@ import pytest
 
 from .conftest import FIXTURES, ROOT
 
-#: Runs the CLI with the arguments after the first, then writes the loaded modules to the first.
+RECORD = ROOT / "fixtures" / "example-record.toml"
+
+#: Runs the CLI as ``main`` does with the arguments after the first, then writes the loaded modules to the first.
 _RUN = """
 import sys
-from aidisclose.cli import app
+from aidisclose.cli import app_for
 try:
-    app(sys.argv[2:], prog_name="aidisclose", standalone_mode=False)
+    app_for(sys.argv[2:])(sys.argv[2:], prog_name="aidisclose", standalone_mode=False)
 finally:
     with open(sys.argv[1], "w", encoding="utf-8") as out:
         out.write("\\n".join(sorted(sys.modules)))
@@ -30,7 +32,8 @@ PHOTO = FIXTURES / "images" / "photo.jpg"
 
 #: Loaded by no one-file command on a plain JPEG: audio tags, folder watching, pixels, certificates,
 #: the C2PA SDK (no manifest by the pre-scan), the browser for HTML reports, the process pool (one file),
-#: progress bars (not a terminal), QC approval and its CMS signatures, the web app.
+#: progress bars (not a terminal), QC approval and its CMS signatures, the web app, the HTML report's
+#: templates.
 NEVER_FOR_ONE_JPEG = (
     "mutagen",
     "c2pa",
@@ -48,14 +51,17 @@ NEVER_FOR_ONE_JPEG = (
     "uvicorn",
     "jinja2",
     "aidisclose.web",
+    "aidisclose.report.html",
     # object storage and the Dask engine: only for an s3:// path or --engine dask
     "fsspec",
     "s3fs",
     "distributed",
     "aidisclose.remote",
 )
+#: JSON output and plain messages need no rich (it is for text laid out for people).
+NOT_FOR_JSON = (*NEVER_FOR_ONE_JPEG, "rich")
 #: ``inspect`` checks no policy: no policy engine (RE2) and no check models.
-NOT_FOR_INSPECT = (*NEVER_FOR_ONE_JPEG, "re2", "aidisclose.policy.engine", "aidisclose.check", "aidisclose.report.html")
+NOT_FOR_INSPECT = (*NOT_FOR_JSON, "re2", "aidisclose.policy.engine", "aidisclose.check")
 #: A plain JPEG's technical facts come from its frame header: MediaInfo is not loaded, nor its helper forked.
 NOT_FOR_INSPECT_JPEG = (*NOT_FOR_INSPECT, "pymediainfo")
 #: ``--version`` reads no file: not exiv2, not the record's models, not pydantic at all.
@@ -88,19 +94,24 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
     [
         (("--version",), NOT_FOR_VERSION, ()),
         (("inspect", str(PHOTO), "-f", "json"), NOT_FOR_INSPECT_JPEG, ("pyexiv2",)),
-        (("check", str(PHOTO), "-f", "json"), NEVER_FOR_ONE_JPEG, ("pyexiv2", "re2")),
+        (("check", str(PHOTO), "-f", "json"), NOT_FOR_JSON, ("pyexiv2", "re2")),
+        (  # stamping decodes the pixels before and after, to prove them unchanged
+            ("stamp", str(PHOTO), "-r", str(RECORD), "-o", "{tmp}"),
+            tuple(n for n in (*NOT_FOR_INSPECT, "pymediainfo") if n != "PIL"),
+            ("pyexiv2", "PIL"),
+        ),
         (
             ("inspect", str(FIXTURES / "audio" / "tone.mp3"), "-f", "json"),
             tuple(n for n in NOT_FOR_INSPECT if n != "mutagen"),
             ("mutagen", "pymediainfo"),
         ),
     ],
-    ids=["version", "inspect-jpeg", "check-jpeg", "inspect-mp3"],
+    ids=["version", "inspect-jpeg", "check-jpeg", "stamp-jpeg", "inspect-mp3"],
 )
 def test_a_one_file_command_loads_only_what_it_needs(
     tmp_path: Path, args: tuple[str, ...], absent: tuple[str, ...], present: tuple[str, ...]
 ) -> None:
-    modules = loaded_modules(tmp_path, *args)
+    modules = loaded_modules(tmp_path, *(a.replace("{tmp}", str(tmp_path / "out")) for a in args))
     assert _loaded(modules, present) == list(present), "the file was not read: the listing proves nothing"
     assert _loaded(modules, absent) == [], f"aidisclose {' '.join(args)} loaded modules it does not need"
 
@@ -142,3 +153,27 @@ def test_the_command_line_skips_pydantic_s_plugin_scan() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "plugins scanned: False" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "built"),
+    [
+        (["inspect", "a.jpg", "-f", "json"], ["inspect"]),
+        (["policy", "show", "ca-sb942"], ["policy"]),
+        (["--version"], []),
+        (["--help"], None),
+        ([], None),
+        (["inspec", "a.jpg"], None),
+    ],
+)
+def test_only_the_command_named_is_built(argv: list[str], built: list[str] | None) -> None:
+    """Typer builds the options of every command it holds before parsing: ``main`` gives it the one named.
+    Help, no arguments and a misspelt name keep the whole app (listings and "did you mean" stay whole)."""
+    from aidisclose.cli import app, app_for
+
+    trimmed = app_for(argv)
+    names = [i.name for i in trimmed.registered_commands] + [i.name for i in trimmed.registered_groups]
+    if built is None:
+        assert trimmed is app
+    else:
+        assert names == built and len(app.registered_commands) > 5  # the app itself keeps every command

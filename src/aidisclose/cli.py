@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gc
 import os
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
-from rich.markup import escape
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
@@ -31,7 +31,8 @@ from .carriers.c2pa.trust import (
     read_trust_config,
     trust_files,
 )
-from .display import TerminalConsole, json_dumps, terminal_text
+from .console import LazyConsole
+from .display import json_dumps, terminal_text
 from .engine import Engine
 from .errors import DisclosureError
 from .formats import SUPPORTED
@@ -71,13 +72,15 @@ class _PlainHelp:
             if param.metavar is None:
                 flag = getattr(param, "is_flag", False) or getattr(param, "count", False)
                 param.metavar = "" if flag else (param.name or "value").upper()
-            if param.param_type_name == "argument":  # its name says what it is; no type column
-                vars(param)["display_type_rich"] = _no_type
+            if param.param_type_name == "argument" and "get_metavar" not in vars(param.type):
+                # its name says what it is: no type column (a copy of its type, converting as it did)
+                param.type = copy.copy(param.type)
+                param.type.get_metavar = _no_type  # type: ignore[method-assign]
         return params
 
 
-def _no_type(ctx: click.Context) -> None:
-    return None
+def _no_type(*_args: object, **_kwargs: object) -> str:
+    return ""
 
 
 class _Command(_PlainHelp, TyperCommand):
@@ -118,8 +121,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # a traceback's locals would show key material and TSA credentials
 )
 
-stdout = TerminalConsole(soft_wrap=True)
-stderr = TerminalConsole(stderr=True, soft_wrap=True)
+
+stdout = LazyConsole()
+stderr = LazyConsole(stderr=True)
 
 
 class CreditsFormat(StrEnum):
@@ -224,13 +228,13 @@ def _walk_options(include: list[str] | None, exclude: list[str] | None, follow: 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[object], None]]:
     """A progress bar on stderr, only when stderr is a terminal and there is more than one file."""
-    if not stderr.is_terminal or total < 2:
+    if total < 2 or not stderr.is_terminal:
         yield lambda _result: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=stderr.rich, transient=True) as progress:
         task = progress.add_task(label, total=total)
         yield lambda _result: progress.advance(task)
 
@@ -706,7 +710,7 @@ def inspect_command(
     changing the file, and reports carriers that disagree and values that are not valid.
     """
     from .inspect import inspect_item
-    from .report.inspect import write_inspect_json, write_inspect_text
+    from .report.inspect import write_inspect_json
 
     try:
         local, storage = _locations(files, s3_endpoint, digest)
@@ -742,7 +746,9 @@ def inspect_command(
                 elif outcome.skipped and output_format is OutputFormat.text:
                     _print_skipped(outcome.skipped)
                 elif outcome.result is not None and output_format is OutputFormat.text:
-                    write_inspect_text(outcome.result, stdout)
+                    from .report.inspect_text import write_inspect_text
+
+                    write_inspect_text(outcome.result, stdout.rich)
                 yield outcome
             if storage is not None:
                 _traffic(fetched, stored)
@@ -1006,7 +1012,7 @@ def _write_check(
     ``jobs`` processes as asked, at most one per file: checking one file starts no pool.
     """
     from .check import ReportHead, Verdict, policy_infos, report_time
-    from .report import STREAMERS
+    from .report import streamer
 
     run = run or _Run()
 
@@ -1027,7 +1033,7 @@ def _write_check(
         digest = "sha256" if run.digest else "none"
         # written as results come
         head = ReportHead(report_time(started), strict, policy_infos(policies), digest=digest)
-        write = STREAMERS[report_format]
+        write = streamer(report_format)
         if signoff is not None:  # an HTML report that shows a sign-off (only HTML takes one)
             from .report.html import write_html_stream
 
@@ -1289,6 +1295,8 @@ def _print_verdict_line(file: FileCheck) -> None:
     style = {"pass": "green", "fail": "red"}.get(file.verdict.value, "magenta")
     failing = [r.rule for r in file.results if r.outcome.value == "fail"]
     detail = f" ({', '.join(failing)})" if failing else (f" ({file.reason})" if file.reason else "")
+    from rich.markup import escape
+
     line = f"[{style}]{file.verdict.value.upper():5}[/{style}] {escape(terminal_text(file.path + detail))}"
     stdout.print(line, markup=True)
 
@@ -1876,4 +1884,22 @@ def main() -> None:
     # of a one-file run); the command line has none. Set the variable yourself to load them anyway.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     exit_on_signals()
-    app()
+    app_for(sys.argv[1:])()
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command ``argv`` names: Typer builds the options of every command it holds
+    before it parses (a fifth of a one-file call), and a call runs one.
+
+    A line naming no command builds none unless it asks for help (``--version``); help without a
+    command, no arguments (which shows help) or a name that is no command get the whole app, so
+    listings and "did you mean" are whole.
+    """
+    name = next((arg for arg in argv if not arg.startswith("-")), None)
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not (commands or groups or (name is None and argv and "--help" not in argv)):
+        return app
+    trimmed = copy.copy(app)
+    trimmed.registered_commands, trimmed.registered_groups = commands, groups
+    return trimmed

@@ -8,8 +8,8 @@ follows, a zero-width character hides itself, and a name that is not UTF-8
 cannot be written at all. Every output passes such text through the function
 for its kind, once, where the output is produced:
 
-- ``terminal_text`` for people at a terminal (``TerminalConsole`` does it for
-  everything printed through it);
+- ``terminal_text`` for people at a terminal (``terminal.TerminalConsole`` does it
+  for everything printed through it);
 - ``xml_text`` for XML documents (JUnit);
 - ``csv_cell`` for each CSV cell (formula injection, after OWASP);
 - ``json_ready`` / ``model_json`` for JSON (file names that are not UTF-8).
@@ -23,9 +23,6 @@ import os
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
-from rich.text import Text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -66,31 +63,6 @@ def terminal_text(text: str, keep_newlines: bool = False) -> str:
     if keep_newlines:
         return "\n".join(_escape_hidden(line) for line in text.split("\n"))
     return _escape_hidden(text)
-
-
-class TerminalConsole(Console):
-    """A rich Console for text output: every string printed is shown as text, never as markup or control.
-
-    Markup and emoji codes are off unless a call asks for markup (then untrusted parts must be
-    ``rich.markup.escape``d); control, bidi and zero-width characters in any string printed, and in the
-    string cells of a table, are shown by ``terminal_text`` (line feeds kept: a string from a file that
-    must stay on one line is passed through ``terminal_text`` first). A ``rich.text.Text`` is printed as it
-    is, so untrusted text is given as a string, or made into a Text with ``safe_text``.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        options.setdefault("markup", False)
-        options.setdefault("emoji", False)
-        options.setdefault("highlight", False)
-        super().__init__(**options)
-
-    def render_str(self, text: str, **options: Any) -> Text:
-        return super().render_str(terminal_text(text, keep_newlines=True), **options)
-
-
-def safe_text(text: str, style: str = "") -> Text:
-    """A rich Text of untrusted ``text`` on one line, for a table cell or an assembled line."""
-    return Text(terminal_text(text), style=style)
 
 
 #: Candidates for ``xml_text``: anything but tab, LF, CR and printable ASCII (decided by ``_is_hidden``).

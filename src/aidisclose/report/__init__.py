@@ -50,19 +50,23 @@ def _formatters() -> dict[ReportFormat, Callable[[CheckReport, TextIO, bool], No
 
 
 def _streamers() -> dict[ReportFormat, StreamWriter]:
-    from .html import write_html_stream
-    from .machine import write_csv_stream, write_json_stream, write_junit_stream
-    from .text import write_text_stream
+    return {fmt: streamer(fmt) for fmt in ReportFormat}
 
-    return {
-        ReportFormat.text: write_text_stream,
-        ReportFormat.json: lambda files, head, stream, color, seconds: write_json_stream(files, head, stream, seconds),
-        ReportFormat.csv: lambda files, head, stream, color, seconds: write_csv_stream(files, head, stream, seconds),
-        ReportFormat.junit: lambda files, head, stream, color, seconds: write_junit_stream(
-            files, head, stream, seconds
-        ),
-        ReportFormat.html: write_html_stream,
-    }
+
+def streamer(fmt: ReportFormat) -> StreamWriter:
+    """The writer of ``fmt`` that writes each file as it comes, loading only its own module (JSON loads no rich)."""
+    if fmt is ReportFormat.text:
+        from .text import write_text_stream
+
+        return write_text_stream
+    if fmt is ReportFormat.html:
+        from .html import write_html_stream
+
+        return write_html_stream
+    from .machine import write_csv_stream, write_json_stream, write_junit_stream
+
+    write = {ReportFormat.json: write_json_stream, ReportFormat.csv: write_csv_stream}.get(fmt, write_junit_stream)
+    return lambda files, head, stream, color, seconds: write(files, head, stream, seconds)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,9 @@ from typing import TextIO
 from rich.markup import escape
 
 from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
-from ..display import TerminalConsole, show_value, terminal_text
+from ..display import show_value, terminal_text
 from ..policy import Outcome
+from ..terminal import TerminalConsole
 
 _VERDICT_STYLE = {
     Verdict.passed: "bold green",
