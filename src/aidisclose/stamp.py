@@ -334,7 +334,8 @@ def _stamp_locked(
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record, copy=not embed)
         bytes_written += signed
     elif plan is not None and embed:
-        write_carriers = partial(store.write, source, changes=changes)
+        patches = store.copy_patches(source, changes)
+        write_carriers = partial(store.write, source, changes=changes) if patches is None else patches
         bytes_written = _stamp_signed(
             source, destination, store, info.manifest_place, plan, write_carriers, check_record
         )
@@ -598,25 +599,32 @@ def _stamp_signed(
     store: MetadataStore,
     place: ManifestPlace,
     plan: _SigningPlan,
-    write_unsigned: Callable[[Path], object],
+    unsigned: Callable[[Path], object] | list[tuple[int, bytes]],
     check_record: Callable[[Path], None] | None = None,
 ) -> int:
-    """``write_unsigned(temp)`` (the carriers written, or the media copied), then signed, checked and renamed.
+    """The unsigned file signed into a temp file, checked and renamed over ``destination``.
 
-    The SDK signs and validates in the bounded helper process; the essence is hashed here meanwhile,
-    in a thread (hashing and reading release the GIL), the source's while the SDK signs and the new
-    file's while the SDK validates it, so on two cores the hashing costs no time of its own.
+    ``unsigned`` is either what writes it (``unsigned(path)``: the carriers written, or the media
+    copied), or the writes that turn ``source`` into it (a store's ``copy_patches``): the SDK then
+    reads ``source`` with them laid over it and no unsigned copy is made, so the file is read once
+    and written once. The SDK signs and validates in the bounded helper process; the essence is
+    hashed here meanwhile, in a thread (hashing and reading release the GIL), the source's while the
+    SDK signs and the new file's while the SDK validates it (and the new file is flushed to disk),
+    so on two cores the hashing costs no time of its own.
     """
     start_helper()  # forked before any thread starts
     with _Digest(store, source) as before:
 
         def produce(temp: Path) -> None:
-            unsigned = temp.with_name(temp.name + ".unsigned")
+            if not callable(unsigned):
+                sign(source, temp, place, plan.manifest, plan.identity, parent=plan.parent, patches=unsigned)
+                return
+            copy = temp.with_name(temp.name + ".unsigned")
             try:
-                write_unsigned(unsigned)
-                sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
+                unsigned(copy)
+                sign(copy, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
             finally:
-                unsigned.unlink(missing_ok=True)
+                copy.unlink(missing_ok=True)
 
         def check(temp: Path) -> None:
             with _Digest(store, temp) as after:
@@ -628,7 +636,7 @@ def _stamp_signed(
             if check_record is not None:
                 check_record(temp)
 
-        return replace_atomically(destination, produce, check, mode_from=source)
+        return replace_atomically(destination, produce, check, mode_from=source, sync_while_verifying=True)
 
 
 class _Digest:

@@ -144,6 +144,13 @@ class MetadataStore:
         """
         raise NotImplementedError
 
+    def copy_patches(self, source: Path, changes: CarrierChanges) -> list[tuple[int, bytes]] | None:
+        """The (offset, bytes) writes, in order, that turn a byte copy of ``source`` into what ``write`` makes.
+
+        None (the default) for a store whose ``write`` is more than such writes (a rewrite, a sidecar).
+        """
+        return None
+
     def edit_in_place(
         self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
     ) -> list[tuple[int, int]]:
