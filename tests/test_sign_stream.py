@@ -12,6 +12,8 @@ import os
 import random
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,22 @@ def test_a_failed_check_leaves_nothing_while_the_file_is_flushed(sync_while_veri
         destination, lambda t: t.write_bytes(b"new"), lambda _t: None, None, sync_while_verifying=sync_while_verifying
     )
     assert size == 3 and destination.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+
+
+def test_an_mp4_under_the_sdk_spool_size_signs_in_flat_memory(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The SDK's scratch copy of a 48 MB MP4 goes to a temp file, not memory: it signs under a 32 MB limit."""
+    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
+    out = tmp_path / "out"
+    signing = ["--sign", "--sign-cert", str(keys["chain"]), "--sign-key", str(keys["key"])]
+    command = [sys.executable, "-c", "from aidisclose.cli import main; main()", "stamp", str(source)]
+    done = subprocess.run(
+        [*command, "-r", str(EXAMPLE_RECORD), "-o", str(out), *signing],
+        env={**os.environ, "AIDISCLOSE_PARSE_MEGABYTES": "32"},  # the SDK in its own process: see test_c2pa_memory
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(run_cli("inspect", out / source.name, "-f", "json").stdout)
+    assert report["files"][0]["c2pa"]["state"] == "valid"
