@@ -169,15 +169,13 @@ def test_a_failed_check_leaves_nothing_while_the_file_is_flushed(sync_while_veri
     assert size == 3 and destination.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
 
 
-def test_an_mp4_under_the_sdk_spool_size_signs_in_flat_memory(tmp_path: Path, keys: dict[str, Path]) -> None:
-    """The SDK's scratch copy of a 48 MB MP4 goes to a temp file, not memory: it signs under a 32 MB limit."""
-    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
-    out = tmp_path / "out"
+def _sign_in_a_process(source: Path, out: Path, keys: dict[str, Path], **env: str) -> None:
+    """``stamp --sign`` of ``source`` into ``out`` in a process of its own with ``env``; the copy must validate."""
     signing = ["--sign", "--sign-cert", str(keys["chain"]), "--sign-key", str(keys["key"])]
     command = [sys.executable, "-c", "from aidisclose.cli import main; main()", "stamp", str(source)]
     done = subprocess.run(
         [*command, "-r", str(EXAMPLE_RECORD), "-o", str(out), *signing],
-        env={**os.environ, "AIDISCLOSE_PARSE_MEGABYTES": "32"},  # the SDK in its own process: see test_c2pa_memory
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -186,3 +184,19 @@ def test_an_mp4_under_the_sdk_spool_size_signs_in_flat_memory(tmp_path: Path, ke
     assert done.returncode == 0, done.stderr
     report = json.loads(run_cli("inspect", out / source.name, "-f", "json").stdout)
     assert report["files"][0]["c2pa"]["state"] == "valid"
+
+
+def test_an_mp4_under_the_sdk_spool_size_signs_in_flat_memory(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The SDK's scratch copy of a 48 MB MP4 goes to a temp file, not memory: it signs under a 32 MB limit.
+
+    The limit counts from what the helper maps, so the command runs in a process of its own (see test_c2pa_memory).
+    """
+    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
+    _sign_in_a_process(source, tmp_path / "out", keys, AIDISCLOSE_PARSE_MEGABYTES="32")
+
+
+def test_the_sdk_scratch_copy_is_made_beside_the_signed_file(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """Not in TMPDIR, which may be small or memory (tmpfs): a TMPDIR that does not exist changes nothing."""
+    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
+    _sign_in_a_process(source, tmp_path / "out", keys, TMPDIR=str(tmp_path / "no"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mid.mp4"]  # nothing left beside it

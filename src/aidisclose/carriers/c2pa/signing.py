@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,20 +160,47 @@ def _sign_here(
                 builder.set_no_embed()
             signer = identity.signer()
             try:
-                if place.embedded and patches is not None:
-                    with PatchedSource(source, patches) as patched, open(target, "w+b", buffering=_BUFFER) as out:
-                        store: bytes = builder.sign(signer, place.mime, patched, out)
-                elif place.embedded:
-                    store = _sign_file(builder, signer, source, target, place.extension)
-                else:
-                    with open(source, "rb") as src, open(target, "w+b") as dst:
-                        store = builder.sign(signer, place.mime, src, dst)
+                with _scratch_beside(target):
+                    store = _sign_into(builder, signer, source, target, place, patches)
             finally:
                 signer.close()
     except sdk().C2paError as exc:
         reason = " ".join(redact_urls(str(exc), identity.tsa_url).split())  # the SDK's message may hold the TSA URL
         raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
     return store
+
+
+def _sign_into(
+    builder: Any, signer: Any, source: Path, target: Path, place: ManifestPlace, patches: list[tuple[int, bytes]] | None
+) -> bytes:
+    """The SDK's signing of ``source`` (with ``patches`` laid over it, if any) into ``target``; the manifest store."""
+    if place.embedded and patches is not None:
+        with PatchedSource(source, patches) as patched, open(target, "w+b", buffering=_BUFFER) as out:
+            store: bytes = builder.sign(signer, place.mime, patched, out)
+        return store
+    if place.embedded:
+        return _sign_file(builder, signer, source, target, place.extension)
+    with open(source, "rb") as src, open(target, "w+b") as dst:
+        store = builder.sign(signer, place.mime, src, dst)
+    return store
+
+
+@contextmanager
+def _scratch_beside(target: Path) -> Iterator[None]:
+    """The SDK's scratch copy (a temporary file in ``TMPDIR``) on the signed file's own filesystem, for one call.
+
+    That filesystem holds the signed file anyway; ``/tmp`` may be small, or memory (tmpfs), which a
+    master's copy would fill. The SDK opens it unnamed (``O_TMPFILE``), so a killed helper leaves nothing.
+    """
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(target.parent)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
 
 
 #: The buffer of the signed file the SDK writes through Python (it writes 8 KB at a time): 1 MiB a system call.
