@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from aidisclose import load_record, stamp
-from aidisclose.carriers.base import MetadataStore
+from aidisclose.carriers.base import MetadataStore, hash_ranges, same_ranges
 from aidisclose.carriers.bmff import XMP_UUID, BmffStore, top_level_boxes
 from aidisclose.carriers.c2pa.signing import PatchedSource
 from aidisclose.errors import DisclosureError
@@ -200,3 +200,27 @@ def test_the_sdk_scratch_copy_is_made_beside_the_signed_file(tmp_path: Path, key
     source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
     _sign_in_a_process(source, tmp_path / "out", keys, TMPDIR=str(tmp_path / "no"))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mid.mp4"]  # nothing left beside it
+
+
+def test_essence_ranges_are_what_the_digest_hashes() -> None:
+    store = BmffStore()
+    for fixture in BMFF:
+        ranges = store.essence_ranges(fixture)
+        assert ranges and hash_ranges(fixture, ranges, b"bmff-mdat") == store.essence_digest(fixture)
+    assert MetadataStore().essence_ranges(BMFF[0]) is None  # a decoded essence (pixels, samples) is hashed
+
+
+def test_same_ranges_compares_the_bytes_range_by_range(tmp_path: Path) -> None:
+    media = os.urandom(3 << 20) + b"end"
+    one, other = tmp_path / "one", tmp_path / "other"
+    one.write_bytes(b"head" + media + b"tail")
+    other.write_bytes(b"a longer head" + media)
+    ranges, moved = [(4, 100), (104, len(media) - 100)], [(13, 100), (113, len(media) - 100)]
+    assert same_ranges(one, ranges, other, moved)
+    assert not same_ranges(one, ranges, other, [(13, len(media))])  # split otherwise: not the same boxes
+    changed = bytearray(other.read_bytes())
+    changed[13 + len(media) - 2] ^= 1  # one bit, in the last block
+    other.write_bytes(bytes(changed))
+    assert not same_ranges(one, ranges, other, moved)
+    os.truncate(other, 13 + len(media) - 10)  # cut short
+    assert not same_ranges(one, ranges, other, moved)

@@ -339,6 +339,10 @@ class BmffStore(MetadataStore):
         """SHA-256 over every top-level ``mdat`` payload (the whole media: O(file))."""
         return media_box_digest(path)
 
+    def essence_ranges(self, path: Path) -> list[tuple[int, int]]:
+        """Every top-level ``mdat`` payload, as ``essence_digest`` hashes them."""
+        return media_box_ranges(path)
+
 
 def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     """Written (offset, length) ranges that fall inside any protected [start, end) range."""
@@ -354,11 +358,16 @@ def media_box_digest(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> str:
     MP4/MOV and the HEIF family (HEIC, HEIF, AVIF) keep it in ``mdat``; the C2PA SDK adds a box and
     moves nothing in it.
     """
+    return hash_ranges(path, media_box_ranges(path, kinds), b"bmff-" + b"-".join(kinds))
+
+
+def media_box_ranges(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> list[tuple[int, int]]:
+    """The (offset, length) payloads of the top-level boxes of ``kinds``; refused when there is none."""
     ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind in kinds]
     if not ranges:
         names = "/".join(f"'{k.decode('latin-1')}'" for k in kinds)
         raise DisclosureError(path, f"has no {names} box; there is no media in it")
-    return hash_ranges(path, ranges, b"bmff-" + b"-".join(kinds))
+    return ranges
 
 
 def jxl_essence(path: Path) -> str:
