@@ -321,7 +321,7 @@ def claim_thumbnail(image: Path) -> bytes | None:
 
 
 def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension: str) -> bytes:
-    """Sign through the SDK's path API, which keeps the bytes in Rust (no Python callback per block).
+    """Sign through the SDK's path API (in c2pa-python 0.38.1 it opens both files and signs them as streams).
 
     It tells formats by extension while we tell them by content, so it is given correctly
     named paths: a link to the source and an output beside the target.
