@@ -18,6 +18,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ def replace_atomically(
     verify: Callable[[Path], None],
     mode_from: Path | None,
     keep: bool = True,
+    sync_while_verifying: bool = False,
 ) -> int:
     """Make ``destination`` from ``produce(temp)`` once ``verify(temp)`` passes.
 
@@ -72,6 +74,10 @@ def replace_atomically(
     ``keep=False`` is for a ``verify`` that links the temp file into place
     itself: the temp file is then removed instead of renamed. Returns the
     size of the new file.
+
+    The temp file is on disk (fsync) before it is renamed; with ``sync_while_verifying``
+    the fsync runs in a thread while ``verify`` reads the file (a large file's flush to
+    disk then takes no time of its own), and the rename waits for both.
     """
     folder = destination.parent
     # A signal between making the temp file and the ``try`` below would leave it behind: held off until then.
@@ -91,8 +97,11 @@ def replace_atomically(
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         produce(temp)
-        _fsync_path(temp)
-        verify(temp)
+        if sync_while_verifying:
+            _verify_syncing(temp, verify)
+        else:
+            _fsync_path(temp)
+            verify(temp)
         if mode_from is not None:
             shutil.copymode(mode_from, temp)
         else:  # a new file: what the umask allows, as open() would give it (a link shares the inode)
@@ -109,6 +118,26 @@ def replace_atomically(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _verify_syncing(temp: Path, verify: Callable[[Path], None]) -> None:
+    """``verify(temp)`` with ``temp`` flushed to disk meanwhile, in a thread; returns once both are done."""
+    failed: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            _fsync_path(temp)
+        except BaseException as exc:  # raised in the caller's thread, below
+            failed.append(exc)
+
+    flushing = threading.Thread(target=sync, daemon=True)
+    flushing.start()
+    try:
+        verify(temp)
+    finally:
+        flushing.join()
+    if failed:
+        raise failed[0]
 
 
 def write_new_file(path: Path, text: str, replace: bool) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .bounded import start_helper
 from .carriers.base import (
@@ -32,6 +33,7 @@ from .carriers.base import (
     WriteSettings,
     file_sha256,
     first_text,
+    same_ranges,
 )
 from .carriers.c2pa.identity import SigningIdentity
 from .carriers.c2pa.manifest import REDACTABLE, build_manifest, discloses_the_same, needs_parent
@@ -47,6 +49,8 @@ from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
 from .safewrite import Verify, check_can_replace, exclusive, pending_edit, recover, replace_atomically
 from .standard import keep_standard
+
+T = TypeVar("T")
 
 
 class StampAction(StrEnum):
@@ -334,7 +338,8 @@ def _stamp_locked(
         sidecar, bytes_written = _stamp_sidecar(source, destination, store, changes, check_record, copy=not embed)
         bytes_written += signed
     elif plan is not None and embed:
-        write_carriers = partial(store.write, source, changes=changes)
+        patches = store.copy_patches(source, changes)
+        write_carriers = partial(store.write, source, changes=changes) if patches is None else patches
         bytes_written = _stamp_signed(
             source, destination, store, info.manifest_place, plan, write_carriers, check_record
         )
@@ -598,69 +603,89 @@ def _stamp_signed(
     store: MetadataStore,
     place: ManifestPlace,
     plan: _SigningPlan,
-    write_unsigned: Callable[[Path], object],
+    unsigned: Callable[[Path], object] | list[tuple[int, bytes]],
     check_record: Callable[[Path], None] | None = None,
 ) -> int:
-    """``write_unsigned(temp)`` (the carriers written, or the media copied), then signed, checked and renamed.
+    """The unsigned file signed into a temp file, checked and renamed over ``destination``.
 
-    The SDK signs and validates in the bounded helper process; the essence is hashed here meanwhile,
-    in a thread (hashing and reading release the GIL), the source's while the SDK signs and the new
-    file's while the SDK validates it, so on two cores the hashing costs no time of its own.
+    ``unsigned`` is either what writes it (``unsigned(path)``: the carriers written, or the media
+    copied), or the writes that turn ``source`` into it (a store's ``copy_patches``): the SDK then
+    reads ``source`` with them laid over it and no unsigned copy is made, so the file is read once
+    and written once. The SDK signs and validates in the bounded helper process. The essence is
+    checked here meanwhile, in a thread (reading and hashing release the GIL), while the SDK
+    validates the new file (and it is flushed to disk): where it is bytes as they stand in the file
+    (``essence_ranges``), they are compared with the source's; otherwise the source's digest is worked
+    out while the SDK signs and compared with the new file's. On two cores it costs no time of its own.
     """
     start_helper()  # forked before any thread starts
-    with _Digest(store, source) as before:
+    ranges = store.essence_ranges(source)  # also refuses a source without media before anything is written
+    with _Background(partial(store.essence_digest, source) if ranges is None else _nothing) as before:
+
+        def same_essence(temp: Path) -> bool:
+            if ranges is None:
+                return store.essence_digest(temp) == before.value()
+            return same_ranges(source, ranges, temp, store.essence_ranges(temp) or [])
 
         def produce(temp: Path) -> None:
-            unsigned = temp.with_name(temp.name + ".unsigned")
+            if not callable(unsigned):
+                sign(source, temp, place, plan.manifest, plan.identity, parent=plan.parent, patches=unsigned)
+                return
+            copy = temp.with_name(temp.name + ".unsigned")
             try:
-                write_unsigned(unsigned)
-                sign(unsigned, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
+                unsigned(copy)
+                sign(copy, temp, place, plan.manifest, plan.identity, parent=plan.parent, subject=source)
             finally:
-                unsigned.unlink(missing_ok=True)
+                copy.unlink(missing_ok=True)
 
         def check(temp: Path) -> None:
-            with _Digest(store, temp) as after:
+            with _Background(partial(same_essence, temp)) as same:
                 found = read_manifest(temp, place)
                 if not found.state.holds:
                     raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
-                if after.value() != before.value():
+                if not same.value():
                     raise DisclosureError(source, "stamping would change the essence; nothing was written")
             if check_record is not None:
                 check_record(temp)
 
-        return replace_atomically(destination, produce, check, mode_from=source)
+        return replace_atomically(destination, produce, check, mode_from=source, sync_while_verifying=True)
 
 
-class _Digest:
-    """``store.essence_digest(path)`` worked out in a thread; ``value()`` waits for it (and raises its error).
+def _nothing() -> None:
+    return None
+
+
+class _Background(Generic[T]):
+    """``work()`` run in a thread; ``value()`` waits for it (and raises its error).
 
     Leaving the ``with`` block waits for the thread too, so no thread outlives the file it reads.
     """
 
-    def __init__(self, store: MetadataStore, path: Path) -> None:
-        self._digest: str | None = None
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._done = False
+        self._value: T | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(store, path), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
 
-    def _run(self, store: MetadataStore, path: Path) -> None:
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            self._digest = store.essence_digest(path)
+            self._value = work()
+            self._done = True
         except BaseException as exc:  # raised in the caller's thread, by ``value``
             self._error = exc
 
-    def __enter__(self) -> _Digest:
+    def __enter__(self) -> _Background[T]:
         self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._thread.join()
 
-    def value(self) -> str:
+    def value(self) -> T:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._digest is not None
-        return self._digest
+        assert self._done
+        return self._value  # type: ignore[return-value]  # set by work(), which may return None
 
 
 def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path:

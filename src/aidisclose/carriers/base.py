@@ -13,6 +13,7 @@ on what a store declares rather than on its class.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -144,6 +145,20 @@ class MetadataStore:
         """
         raise NotImplementedError
 
+    def essence_ranges(self, path: Path) -> list[tuple[int, int]] | None:
+        """The (offset, length) byte ranges ``essence_digest`` hashes, where it hashes the file's bytes as they are.
+
+        None (the default) where the essence is decoded (pixels, samples) rather than read as bytes.
+        """
+        return None
+
+    def copy_patches(self, source: Path, changes: CarrierChanges) -> list[tuple[int, bytes]] | None:
+        """The (offset, bytes) writes, in order, that turn a byte copy of ``source`` into what ``write`` makes.
+
+        None (the default) for a store whose ``write`` is more than such writes (a rewrite, a sidecar).
+        """
+        return None
+
     def edit_in_place(
         self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
     ) -> list[tuple[int, int]]:
@@ -211,3 +226,24 @@ def hash_ranges(path: Path, ranges: list[tuple[int, int]], label: bytes = b"") -
                 digest.update(block)
                 left -= len(block)
     return digest.hexdigest()
+
+
+def same_ranges(one: Path, ranges: list[tuple[int, int]], other: Path, other_ranges: list[tuple[int, int]]) -> bool:
+    """Whether ``ranges`` of ``one`` hold the same bytes as ``other_ranges`` of ``other``, range by range.
+
+    Read side by side in blocks and compared (no hashing: both files are at hand); ranges of other
+    lengths, or a file that ends early, are not the same.
+    """
+    if [length for _, length in ranges] != [length for _, length in other_ranges]:
+        return False
+    block = 1 << 20
+    with open(one, "rb", buffering=0) as first, open(other, "rb", buffering=0) as second:
+        a, b = first.fileno(), second.fileno()
+        for (offset, length), (other_offset, _) in zip(ranges, other_ranges, strict=True):
+            done = 0
+            while done < length:
+                size = min(block, length - done)
+                if os.pread(a, size, offset + done) != os.pread(b, size, other_offset + done):
+                    return False  # differing bytes, or one file cut short
+                done += size
+    return True

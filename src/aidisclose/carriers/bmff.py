@@ -261,6 +261,14 @@ class BmffStore(MetadataStore):
         shutil.copyfile(source, target)
         self._edit(target, changes, lambda _path: None, journaled=False)
 
+    def copy_patches(self, source: Path, changes: CarrierChanges) -> list[tuple[int, bytes]]:
+        """The writes, in order, that ``write`` makes into its copy of ``source`` (planned, none made).
+
+        The stamped copy is ``source``'s bytes with these laid over them (past the end, they extend
+        it): what a signer may read through ``signing.PatchedSource`` instead of a copy on disk.
+        """
+        return self._plan(source, changes).writes
+
     def edit_in_place(
         self, path: Path, changes: CarrierChanges, check: Callable[[Path], None]
     ) -> list[tuple[int, int]]:
@@ -274,6 +282,19 @@ class BmffStore(MetadataStore):
         self, path: Path, changes: CarrierChanges, check: Callable[[Path], None], journaled: bool
     ) -> list[tuple[int, int]]:
         """``journaled=False`` is for a temp copy that is thrown away on failure: no rollback journal."""
+        plan = self._plan(path, changes)
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            with RollbackJournal(path, fd, plan.writes) if journaled else nullcontext():
+                _apply(fd, plan.hidden)
+                _apply(fd, plan.switch)
+                check(path)
+        finally:
+            os.close(fd)
+        return [(offset, len(data)) for offset, data in plan.writes]
+
+    def _plan(self, path: Path, changes: CarrierChanges) -> _EditPlan:
+        """Every write of the edit of ``path`` that ``changes`` make, checked to touch no media byte."""
         boxes = check_structure(path)
         layout = xmp_layout(path, boxes)
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
@@ -298,15 +319,7 @@ class BmffStore(MetadataStore):
         touched = list(overlaps([(offset, len(data)) for offset, data in plan.writes], media))
         if touched:  # cannot happen by construction; refuse rather than trust it
             raise DisclosureError(path, f"an edit would touch media bytes at {touched[0][0]}; nothing was written")
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        try:
-            with RollbackJournal(path, fd, plan.writes) if journaled else nullcontext():
-                _apply(fd, plan.hidden)
-                _apply(fd, plan.switch)
-                check(path)
-        finally:
-            os.close(fd)
-        return [(offset, len(data)) for offset, data in plan.writes]
+        return plan
 
     def _new_moov(
         self, path: Path, boxes: list[Box], changes: Mapping[str, Stored | None]
@@ -326,6 +339,10 @@ class BmffStore(MetadataStore):
         """SHA-256 over every top-level ``mdat`` payload (the whole media: O(file))."""
         return media_box_digest(path)
 
+    def essence_ranges(self, path: Path) -> list[tuple[int, int]]:
+        """Every top-level ``mdat`` payload, as ``essence_digest`` hashes them."""
+        return media_box_ranges(path)
+
 
 def overlaps(written: list[tuple[int, int]], protected: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     """Written (offset, length) ranges that fall inside any protected [start, end) range."""
@@ -341,11 +358,16 @@ def media_box_digest(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> str:
     MP4/MOV and the HEIF family (HEIC, HEIF, AVIF) keep it in ``mdat``; the C2PA SDK adds a box and
     moves nothing in it.
     """
+    return hash_ranges(path, media_box_ranges(path, kinds), b"bmff-" + b"-".join(kinds))
+
+
+def media_box_ranges(path: Path, kinds: tuple[bytes, ...] = (b"mdat",)) -> list[tuple[int, int]]:
+    """The (offset, length) payloads of the top-level boxes of ``kinds``; refused when there is none."""
     ranges = [(b.payload, b.size - b.header) for b in top_level_boxes(path) if b.kind in kinds]
     if not ranges:
         names = "/".join(f"'{k.decode('latin-1')}'" for k in kinds)
         raise DisclosureError(path, f"has no {names} box; there is no media in it")
-    return hash_ranges(path, ranges, b"bmff-" + b"-".join(kinds))
+    return ranges
 
 
 def jxl_essence(path: Path) -> str:

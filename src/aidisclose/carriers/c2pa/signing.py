@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,12 +74,16 @@ def sign(
     parent: Path | None = None,
     subject: Path | None = None,
     parent_manifest: ParentManifest | None = None,
+    patches: list[tuple[int, bytes]] | None = None,
 ) -> bytes:
     """Sign ``source``: embedded into ``target`` where ``place`` says the SDK embeds, else as a sidecar.
 
     For a sidecar the SDK still writes a copy of the media into ``target`` (to be thrown away); the
     manifest store is returned. ``parent`` (the original file) becomes the parentOf ingredient, with
     ``parent_manifest`` as its manifest when that is kept beside it; errors name ``subject``.
+
+    With ``patches`` (embedded only), what is signed is ``source`` with those writes laid over it
+    (``PatchedSource``): the stamped copy a store's ``copy_patches`` describe, never made on disk.
 
     The SDK signs in the bounded helper: it holds about half a gigabyte hashing a large MP4 or MOV
     and about twice the file signing a WAV, so a file too large for ``AIDISCLOSE_PARSE_MEGABYTES``
@@ -97,6 +103,7 @@ def sign(
             parent,
             subject,
             parent_manifest,
+            patches,
             prepare=sdk,
             extra_seconds=reading_seconds(source, source, target, *([parent] if parent else [])),
         )
@@ -114,6 +121,7 @@ def _sign_here(
     parent: Path | None,
     subject: Path | None,
     parent_manifest: ParentManifest | None,
+    patches: list[tuple[int, bytes]] | None = None,
 ) -> bytes:
     """``sign`` itself, run in the bounded helper."""
     thumbnail = claim_thumbnail(source) if place.mime.startswith("image/") else None
@@ -127,7 +135,11 @@ def _sign_here(
         settings = {
             "builder": {"thumbnail": {"enabled": False}},
             "verify": {"verify_after_sign": False},
-            "core": {"merkle_tree_chunk_size_in_kb": MERKLE_CHUNK_KB},
+            "core": {
+                "merkle_tree_chunk_size_in_kb": MERKLE_CHUNK_KB,
+                "merkle_tree_max_proofs": MERKLE_MAX_PROOFS,
+                "backing_store_memory_threshold_in_mb": SPOOL_MB,
+            },
         }
         context = sdk().Context.from_dict(settings)
         with sdk().Builder.from_json(json.dumps(manifest), context=context) as builder:
@@ -148,11 +160,8 @@ def _sign_here(
                 builder.set_no_embed()
             signer = identity.signer()
             try:
-                if place.embedded:
-                    store: bytes = _sign_file(builder, signer, source, target, place.extension)
-                else:
-                    with open(source, "rb") as src, open(target, "w+b") as dst:
-                        store = builder.sign(signer, place.mime, src, dst)
+                with _scratch_beside(target):
+                    store = _sign_into(builder, signer, source, target, place, patches)
             finally:
                 signer.close()
     except sdk().C2paError as exc:
@@ -161,11 +170,127 @@ def _sign_here(
     return store
 
 
+def _sign_into(
+    builder: Any, signer: Any, source: Path, target: Path, place: ManifestPlace, patches: list[tuple[int, bytes]] | None
+) -> bytes:
+    """The SDK's signing of ``source`` (with ``patches`` laid over it, if any) into ``target``; the manifest store."""
+    if place.embedded and patches is not None:
+        with PatchedSource(source, patches) as patched, open(target, "w+b", buffering=_BUFFER) as out:
+            store: bytes = builder.sign(signer, place.mime, patched, out)
+        return store
+    if place.embedded:
+        return _sign_file(builder, signer, source, target, place.extension)
+    with open(source, "rb") as src, open(target, "w+b") as dst:
+        store = builder.sign(signer, place.mime, src, dst)
+    return store
+
+
+@contextmanager
+def _scratch_beside(target: Path) -> Iterator[None]:
+    """The SDK's scratch copy (a temporary file in ``TMPDIR``) on the signed file's own filesystem, for one call.
+
+    That filesystem holds the signed file anyway; ``/tmp`` may be small, or memory (tmpfs), which a
+    master's copy would fill. The SDK opens it unnamed (``O_TMPFILE``), so a killed helper leaves nothing.
+    """
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(target.parent)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+
+
+#: The buffer of the signed file the SDK writes through Python (it writes 8 KB at a time): 1 MiB a system call.
+_BUFFER = 1 << 20
+
+
+class PatchedSource(io.RawIOBase):
+    """A file's bytes with ``patches`` ((offset, bytes) writes, later ones winning) laid over them, read-only.
+
+    It reads as a byte copy of the file would after ``os.pwrite`` of each patch in order (a patch past
+    the end extends it; a gap before one reads as zeros), without the copy being made: the SDK reads
+    the stamped file's bytes through it, each straight from the original (``preadv`` into the SDK's
+    buffer) with the few bytes of the patches copied over. A file that shrinks under it is an error.
+    """
+
+    def __init__(self, path: Path, patches: list[tuple[int, bytes]]) -> None:
+        super().__init__()
+        self._patches = [(offset, bytes(data)) for offset, data in patches if data]
+        if any(offset < 0 for offset, _ in self._patches):
+            raise ValueError("a patch at a negative offset")
+        self._path = path
+        self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self._on_disk = os.fstat(self._fd).st_size
+        self._size = max([self._on_disk] + [offset + len(data) for offset, data in self._patches])
+        self._position = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence ({whence})")
+        if base + offset < 0:
+            raise OSError("seek before the start of the file")
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        with memoryview(buffer) as whole, whole.cast("B") as view:
+            start = self._position
+            count = max(0, min(len(view), self._size - start))
+            end = start + count
+            disk_end = min(end, self._on_disk)
+            done = 0
+            while start + done < disk_end:
+                with view[done : disk_end - start] as part:
+                    got = os.preadv(self._fd, [part], start + done)
+                if not got:
+                    raise OSError(f"{self._path} ended early: it shrank while it was read")
+                done += got
+            if done < count:  # past the original end: what the patches do not cover reads as zeros
+                view[done:count] = bytes(count - done)
+            for offset, data in self._patches:
+                low, high = max(start, offset), min(end, offset + len(data))
+                if low < high:
+                    view[low - start : high - start] = data[low - offset : high - offset]
+        self._position = end
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
 #: An MP4/MOV's mdat is hashed as a Merkle tree of 4 MiB chunks (the ``merkle`` maps of a C2PA BMFF hash):
 #: the SDK then signs and validates it a chunk at a time (about 35 MB resident for a file of any size)
 #: instead of in 256 MB buffers (about 520 MB). The manifest keeps a 32-byte hash a chunk (about 8 KB
 #: per GB of media). The setting concerns BMFF only.
 MERKLE_CHUNK_KB = 4096
+#: The manifest holds every chunk's hash (the tree's leaf row), so no Merkle proof boxes are written after the
+#: mdat: the SDK's default (5) keeps five hashes in the manifest and adds a 244-byte ``uuid`` proof box a chunk,
+#: which it writes by copying the whole signed file once more (about 1.5 s of a 600 MB MP4's signing).
+MERKLE_MAX_PROOFS = 0
+#: The SDK writes the file it signs into a scratch copy first, held in memory up to this size and in a
+#: temporary file beyond it: by default 512 MB, so a 400 MB MP4 held about 460 MB while a 600 MB one
+#: held 55 MB. At 16 MB, memory stays flat for every size; a file between the two is signed about a
+#: sixth slower (its scratch copy goes through the page cache).
+SPOOL_MB = 16
 
 THUMBNAIL_ID = "aidisclose-thumbnail.jpg"
 THUMBNAIL_EDGE = 1024  # the longest edge, as c2pa-rs makes them; smaller images keep their size
@@ -196,7 +321,7 @@ def claim_thumbnail(image: Path) -> bytes | None:
 
 
 def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension: str) -> bytes:
-    """Sign through the SDK's path API, which keeps the bytes in Rust (no Python callback per block).
+    """Sign through the SDK's path API (in c2pa-python 0.38.1 it opens both files and signs them as streams).
 
     It tells formats by extension while we tell them by content, so it is given correctly
     named paths: a link to the source and an output beside the target.
