@@ -82,3 +82,14 @@ def test_only_a_plain_riff_wave_is_written_here(tmp_path: Path) -> None:
     short.write_bytes(data[:4] + struct.pack("<I", len(data)) + data[8:])
     for odd in (trailing, rf64, two, short):
         assert plain_chunks(odd) is None, odd.name
+
+
+def test_a_wav_with_bytes_after_its_riff_form_is_still_signed_by_the_sdk(
+    tmp_path: Path, identity: SigningIdentity
+) -> None:
+    odd = tmp_path / "trailing.wav"
+    odd.write_bytes(TONE.read_bytes() + b"ID3\x04\x00\x00\x00\x00\x00\x00")  # an empty ID3 tag after the RIFF
+    assert plain_chunks(odd) is None
+    signed = stamp(odd, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out", signing=identity).destination
+    assert inspect_file(signed).c2pa.state == "valid"
+    assert _chunks(signed)[b"data"] == _chunks(TONE)[b"data"]

@@ -36,6 +36,7 @@ from .sdk import sdk
 RAW = b"application/c2pa"  # what the SDK composes for: it has no RIFF composer, the chunk is made here
 BLOCK = 1 << 20  # bytes copied and hashed at a time
 _MAX_RIFF = 0xFFFFFFFF  # a RIFF header's size field
+_PLACEHOLDER, _SIGN = "c2pa_builder_data_hashed_placeholder", "c2pa_builder_sign_data_hashed_embeddable"
 
 
 def plain_chunks(source: Path) -> list[Chunk] | None:
@@ -63,7 +64,7 @@ def sign_wav(builder: Any, signer: Any, source: Path, target: Path) -> bytes | N
     ``builder`` and ``signer`` are c2pa-python's, left open for the caller to close.
     """
     chunks = plain_chunks(source)
-    if chunks is None:
+    if chunks is None or _functions() is None:
         return None
     placeholder = _chunk(_placeholder(builder, signer))
     body = sum(c.end - c.offset for c in chunks)
@@ -113,33 +114,45 @@ def _chunk(store: bytes) -> bytes:
 
 
 @cache
-def _functions() -> tuple[Any, Any]:
-    """The two C functions, declared on c2pa-python's loaded library (its own declarations left alone)."""
+def _functions() -> tuple[Any, Any] | None:
+    """The two C functions, declared on c2pa-python's loaded library (its own declarations left alone).
+
+    None if the library has them no more (c2pa-rs marks this workflow for replacement): ``sign_file`` then.
+    """
     native = sdk().c2pa
+    used = ("_lib", "C2paBuilder", "C2paSigner", "C2paStream", "_write_no_error_marker", "_check_ffi_operation_result")
+    if not all(hasattr(native, name) for name in used):  # c2pa-python's own names, as 0.38.1 has them
+        return None
+    if not all(hasattr(native._lib, name) for name in (_PLACEHOLDER, _SIGN)):
+        return None
     bytes_out = ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))
     builder, signer, stream = (ctypes.POINTER(t) for t in (native.C2paBuilder, native.C2paSigner, native.C2paStream))
     # int64_t c2pa_builder_data_hashed_placeholder(C2paBuilder*, uintptr_t reserved_size,
     #                                              const char* format, const unsigned char** manifest_bytes)
     placeholder = ctypes.CFUNCTYPE(ctypes.c_int64, builder, ctypes.c_size_t, ctypes.c_char_p, bytes_out)(
-        ("c2pa_builder_data_hashed_placeholder", native._lib)
+        (_PLACEHOLDER, native._lib)
     )
     # int64_t c2pa_builder_sign_data_hashed_embeddable(C2paBuilder*, C2paSigner*, const char* data_hash,
     #                                                  const char* format, C2paStream* asset (NULL: hash given),
     #                                                  const unsigned char** manifest_bytes)
     sign = ctypes.CFUNCTYPE(ctypes.c_int64, builder, signer, ctypes.c_char_p, ctypes.c_char_p, stream, bytes_out)(
-        ("c2pa_builder_sign_data_hashed_embeddable", native._lib)
+        (_SIGN, native._lib)
     )
     return placeholder, sign
 
 
 def _placeholder(builder: Any, signer: Any) -> bytes:
-    placeholder, _ = _functions()
+    functions = _functions()
+    assert functions is not None
+    placeholder, _ = functions
     reserve = signer.reserve_size()
     return _bytes_result(lambda out: placeholder(builder._handle, reserve, RAW, out), "making the placeholder")
 
 
 def _sign_embeddable(builder: Any, signer: Any, data_hash: str) -> bytes:
-    _, sign = _functions()
+    functions = _functions()
+    assert functions is not None
+    _, sign = functions
     return _bytes_result(
         lambda out: sign(builder._handle, signer._handle, data_hash.encode(), RAW, None, out), "signing"
     )
@@ -152,7 +165,7 @@ def _bytes_result(call: Any, what: str) -> bytes:
     native._write_no_error_marker()
     length = call(ctypes.byref(out))
     try:
-        native._check_ffi_operation_result(length, f"C2PA {what} failed: {{}}", check=lambda r: r < 0 or not out)
+        native._check_ffi_operation_result(length, f"{what}: {{}}", check=lambda r: r < 0 or not out)
         return ctypes.string_at(out, length)
     finally:
         if out:
