@@ -639,7 +639,7 @@ def _stamp_signed(
 
         def check(temp: Path) -> None:
             with _Background(partial(same_essence, temp)) as same:
-                found = read_manifest(temp, place)
+                found = _read_back(source, temp, place)
                 if not found.state.holds:
                     raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
                 if not same.value():
@@ -648,6 +648,16 @@ def _stamp_signed(
                 check_record(temp)
 
         return replace_atomically(destination, produce, check, mode_from=source, sync_while_verifying=True)
+
+
+def _read_back(source: Path, temp: Path, place: ManifestPlace) -> C2paInfo:
+    """The new file's manifest; a refusal (the SDK over the memory limit, say) names the file stamped, not the temp."""
+    try:
+        return read_manifest(temp, place)
+    except DisclosureError as exc:
+        if exc.subject != str(temp):
+            raise
+        raise type(exc)(source, exc.reason, exc.hint, exc.problems) from None
 
 
 def _nothing() -> None:

@@ -86,9 +86,9 @@ def sign(
     (``PatchedSource``): the stamped copy a store's ``copy_patches`` describe, never made on disk.
 
     The SDK signs in the bounded helper: it holds about half a gigabyte hashing a large MP4 or MOV
-    and about twice the file signing a WAV, so a file too large for ``AIDISCLOSE_PARSE_MEGABYTES``
-    is refused in one line (nothing written) and a batch goes on. The files it may leave when it is
-    killed are removed here.
+    (``sign_file`` holds about twice a WAV, which is why a plain WAV is written by ``riffsign``, in
+    fixed memory), so a file too large for ``AIDISCLOSE_PARSE_MEGABYTES`` is refused in one line
+    (nothing written) and a batch goes on. The files it may leave when it is killed are removed here.
     """
     try:
         return call_bounded(
@@ -179,7 +179,7 @@ def _sign_into(
             store: bytes = builder.sign(signer, place.mime, patched, out)
         return store
     if place.embedded:
-        return _sign_file(builder, signer, source, target, place.extension)
+        return _sign_embedded(builder, signer, source, target, place)
     with open(source, "rb") as src, open(target, "w+b") as dst:
         store = builder.sign(signer, place.mime, src, dst)
     return store
@@ -318,6 +318,17 @@ def claim_thumbnail(image: Path) -> bytes | None:
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     return out.getvalue()
+
+
+def _sign_embedded(builder: Any, signer: Any, source: Path, target: Path, place: ManifestPlace) -> bytes:
+    """A WAV is written here, with the SDK's data-hash workflow (flat memory, see ``riffsign``); others by the SDK."""
+    if place.mime == "audio/wav":
+        from .riffsign import sign_wav
+
+        store = sign_wav(builder, signer, source, target)
+        if store is not None:
+            return store
+    return _sign_file(builder, signer, source, target, place.extension)
 
 
 def _sign_file(builder: Any, signer: Any, source: Path, target: Path, extension: str) -> bytes:
