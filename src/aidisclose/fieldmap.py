@@ -227,8 +227,11 @@ def read_fields(stored: CarrierValues) -> list[FieldReadings]:
             value = style.decode(present)
             if value is not None:
                 readings.append(StyleReading(style, value))
-        result.append(FieldReadings(media_field.name, tuple(readings)))
+        result.append(FieldReadings(media_field.name, tuple(readings)) if readings else _NO_READINGS[media_field.name])
     return result
+
+
+_NO_READINGS = {f.name: FieldReadings(f.name) for f in FIELD_MAP}  # a field no carrier holds: shared, frozen
 
 
 def carrier_keys(carrier: str) -> set[str]:

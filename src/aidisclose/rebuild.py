@@ -7,6 +7,7 @@ Pure: no file is opened here. ``inspect`` rebuilds what it read from a file;
 from __future__ import annotations
 
 import functools
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -84,7 +85,31 @@ def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
     """(typed value, plain JSON value) of one field, or ValidationError."""
     if isinstance(value, str | bool | int | float):
         return _validate_scalar(name, value)
-    return _validate_value(name, value)
+    return _validate_composite(name, value)
+
+
+#: (field, the value as JSON) -> (typed value, plain value as JSON): lists and tables (AI systems, creators,
+#: consent) repeat file after file as titles do, and validating one costs ~20 µs. Bounded: emptied when full.
+_COMPOSITES: dict[tuple[str, str], tuple[Any, str]] = {}
+_COMPOSITES_MAX = 4096
+
+
+def _validate_composite(name: str, value: Any) -> tuple[Any, Any]:
+    """As ``_validate_value``, remembered by the value's JSON text (which tells ``true`` from ``1``, and keeps
+    key order). The typed value is made of frozen models, shared; its list is a copy, and the plain value is
+    new on every call, so no caller sees another's."""
+    try:
+        key = (name, json.dumps(value))
+    except (TypeError, ValueError):  # not JSON (a value no reader makes): validated as it is
+        return _validate_value(name, value)
+    known = _COMPOSITES.get(key)
+    if known is None:
+        typed, plain = _validate_value(name, value)
+        if len(_COMPOSITES) >= _COMPOSITES_MAX:
+            _COMPOSITES.clear()
+        known = _COMPOSITES[key] = (typed, json.dumps(plain))
+    typed, plain_text = known
+    return (list(typed) if isinstance(typed, list) else typed), json.loads(plain_text)
 
 
 @functools.lru_cache(maxsize=4096, typed=True)  # typed: True and 1 are different inputs
