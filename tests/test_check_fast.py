@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import pickle
+from functools import partial
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from aidisclose import load_record, stamp
+from aidisclose.batch import CHUNK_FILES, _chunks, imap_in_order
 from aidisclose.carriers import exiv2
 from aidisclose.check import Verdict, check_file
 from aidisclose.display import model_json
@@ -102,3 +104,20 @@ def test_a_result_from_a_worker_writes_the_report_entry_it_had(stamped: list[Pat
         assert json.loads(changed.report_json())["verdict"] == "error"
         assert changed.report_json() == changed.model_dump_json(indent=2)
         assert copy.model_copy(update={"thumbnail": "data:"}).report_json() == copy.report_json()
+
+
+def test_chunks_shrink_near_the_end_of_a_list_and_keep_every_item_in_order() -> None:
+    items = list(range(1000))
+    chunks = list(_chunks(items, lambda _item: 100, jobs=2))
+    assert [i for chunk in chunks for i in chunk] == items
+    assert max(len(c) for c in chunks) == CHUNK_FILES and len(chunks[-1]) == 1  # the last ones spread
+    assert [len(c) for c in chunks] == sorted((len(c) for c in chunks), reverse=True)
+    # an iterator (its length unknown) travels in whole chunks, as without jobs
+    assert [len(c) for c in _chunks(iter(items), lambda _item: 100, jobs=2)] == [
+        len(c) for c in _chunks(items, lambda _item: 100)
+    ]
+
+
+def test_a_pool_runs_its_work_on_every_item_in_order() -> None:
+    # the work reaches each worker once, when it starts: every chunk, big or small, is worked by it
+    assert list(imap_in_order(partial(pow, 2), range(100), jobs=2)) == [2**i for i in range(100)]

@@ -18,7 +18,7 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -202,14 +202,24 @@ CHUNK_FILES = 16
 CHUNK_BYTES = 8 << 20
 
 
-def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None) -> Iterator[list[T]]:
-    """``items`` in order, grouped up to CHUNK_FILES items or CHUNK_BYTES; one per chunk without ``size_of``."""
+def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None, jobs: int = 0) -> Iterator[list[T]]:
+    """``items`` in order, grouped up to CHUNK_FILES items or CHUNK_BYTES; one per chunk without ``size_of``.
+
+    Given ``jobs`` and a list, chunks grow smaller near its end (a few per process at most), so the last
+    files spread over the processes rather than leave one process working through a whole chunk alone.
+    """
+    left = len(items) if jobs > 0 and isinstance(items, Sized) else None
     chunk: list[T] = []
     weight = 0
+    limit = CHUNK_FILES
     for item in items:
+        if not chunk and left is not None:
+            limit = max(1, min(CHUNK_FILES, left // (jobs * 4)))
         chunk.append(item)
         weight += size_of(item) if size_of else CHUNK_BYTES
-        if len(chunk) >= CHUNK_FILES or weight >= CHUNK_BYTES:
+        if len(chunk) >= limit or weight >= CHUNK_BYTES:
+            if left is not None:
+                left -= len(chunk)
             yield chunk
             chunk, weight = [], 0
     if chunk:
@@ -266,7 +276,7 @@ def imap_in_order(
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(), work))
     try:
         pending: deque[Future[list[R]]] = deque()
-        for chunk in _chunks(items, size_of):
+        for chunk in _chunks(items, size_of, jobs):
             pending.append(pool.submit(_run_chunk, chunk))
             if len(pending) >= window:
                 yield from pending.popleft().result()
