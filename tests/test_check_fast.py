@@ -19,7 +19,14 @@ from aidisclose.display import model_json
 from aidisclose.errors import DisclosureError
 from aidisclose.formats import detect
 from aidisclose.policy import load_policy
-from aidisclose.rebuild import _COMPOSITES, _validate_composite, _validate_value, rebuild_record
+from aidisclose.rebuild import (
+    _COMPOSITES,
+    _FIELD_KEY_MAX_CHARS,
+    _FIELDS,
+    _validate_composite,
+    _validate_value,
+    rebuild_record,
+)
 
 from .conftest import EXAMPLE_RECORD, FIXTURES
 from .hostile import PACKETS, REBINDS_DC
@@ -121,3 +128,31 @@ def test_chunks_shrink_near_the_end_of_a_list_and_keep_every_item_in_order() -> 
 def test_a_pool_runs_its_work_on_every_item_in_order() -> None:
     # the work reaches each worker once, when it starts: every chunk, big or small, is worked by it
     assert list(imap_in_order(partial(pow, 2), range(100), jobs=2)) == [2**i for i in range(100)]
+
+
+def test_a_field_remembered_gives_the_same_value_conflicts_and_problems(stamped: list[Path]) -> None:
+    wav = stamped[1]
+    stored = detect(wav).store.read(wav)
+    xmp = stored["xmp"]
+    xmp["Xmp.dc.creator"] = ["Someone Else"]  # disagrees with the record's creators: a conflict
+    xmp["Xmp.aidisclose.AiUsed"] = "perhaps"  # not a boolean: a problem, the other carrier's value used
+    _FIELDS.clear()
+    first = rebuild_record(stored)
+    assert len(_FIELDS) > 10  # remembered
+    again = rebuild_record(stored)
+    assert again == first
+    record, provenance = first
+    assert {c.field for c in provenance.conflicts} >= {"creators"}
+    assert [p.field for p in provenance.problems] == ["ai_used"] and record.ai_used is None
+    assert "ai_used" not in provenance.sources
+    creators = list(first[0].creators)
+    again[0].creators.append("changed")  # type: ignore[arg-type]  # one file's record is its own
+    assert first[0].creators == creators and rebuild_record(stored)[0].creators == creators
+
+
+def test_a_large_value_is_not_remembered() -> None:
+    _FIELDS.clear()
+    rebuild_record({"xmp": {"Xmp.aidisclose.Title": "x" * (_FIELD_KEY_MAX_CHARS + 1)}})
+    assert not _FIELDS
+    rebuild_record({"xmp": {"Xmp.aidisclose.Title": "a title"}})
+    assert len(_FIELDS) == 1

@@ -211,13 +211,13 @@ class FieldReadings(NamedTuple):
 
 
 #: For every field, its styles with the carrier and keys each reads: looked up for every file, made once.
-_READ_PLAN = tuple((f.name, tuple((s, s.carrier, s.keys) for s in f.styles)) for f in FIELD_MAP)
+READ_PLAN = tuple((f.name, tuple((s, s.carrier, s.keys) for s in f.styles)) for f in FIELD_MAP)
 
 
 def read_fields(stored: CarrierValues) -> list[FieldReadings]:
     """For every field, the decoded value of each style that holds something."""
     result = []
-    for name, styles in _READ_PLAN:
+    for name, styles in READ_PLAN:
         readings = []
         for style, carrier, keys in styles:
             raw = stored.get(carrier)
