@@ -340,7 +340,7 @@ def read_packet(packet: bytes | None, subject: str | Path) -> dict[str, Any]:
         known = read_metadata(packet, subject, packet=True)[Carrier.XMP]
         if len(packet) <= _PACKET_MAX_BYTES:
             if len(_PACKETS) >= _PACKETS_MAX:
-                _PACKETS.pop(next(iter(_PACKETS)))  # the oldest
+                _PACKETS.clear()  # (never iterated: safe beside another thread's read)
             _PACKETS[bytes(packet)] = known
     return _values_copy(known)
 
