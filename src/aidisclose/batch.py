@@ -18,7 +18,7 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -202,14 +202,24 @@ CHUNK_FILES = 16
 CHUNK_BYTES = 8 << 20
 
 
-def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None) -> Iterator[list[T]]:
-    """``items`` in order, grouped up to CHUNK_FILES items or CHUNK_BYTES; one per chunk without ``size_of``."""
+def _chunks(items: Iterable[T], size_of: Callable[[T], int] | None, jobs: int = 0) -> Iterator[list[T]]:
+    """``items`` in order, grouped up to CHUNK_FILES items or CHUNK_BYTES; one per chunk without ``size_of``.
+
+    Given ``jobs`` and a list, chunks grow smaller near its end (a few per process at most), so the last
+    files spread over the processes rather than leave one process working through a whole chunk alone.
+    """
+    left = len(items) if jobs > 0 and isinstance(items, Sized) else None
     chunk: list[T] = []
     weight = 0
+    limit = CHUNK_FILES
     for item in items:
+        if not chunk and left is not None:
+            limit = max(1, min(CHUNK_FILES, left // (jobs * 4)))
         chunk.append(item)
         weight += size_of(item) if size_of else CHUNK_BYTES
-        if len(chunk) >= CHUNK_FILES or weight >= CHUNK_BYTES:
+        if len(chunk) >= limit or weight >= CHUNK_BYTES:
+            if left is not None:
+                left -= len(chunk)
             yield chunk
             chunk, weight = [], 0
     if chunk:
@@ -225,13 +235,17 @@ class _Stopped(BaseException):
 
 
 _working = False  # in a worker: whether a chunk is being worked on
+#: In a worker: the run's ``work``, given once when the worker starts (forked, so never pickled), not with
+#: every chunk: a check's work holds its policies, whose compiled rules cost ~1.5 ms to unpickle per chunk.
+_work: Callable[[Any], Any] | None = None
 
 
-def _run_chunk(work: Callable[[T], R], chunk: list[T]) -> list[R]:
+def _run_chunk(chunk: list[T]) -> list[R]:
     global _working
     _working = True
     try:
-        return [work(item) for item in chunk]
+        assert _work is not None, "a worker is started with its work"
+        return [_work(item) for item in chunk]
     except _Stopped as stop:  # unwound: temp files removed, in-place edits rolled back
         os._exit(stop.code)
     finally:
@@ -259,11 +273,11 @@ def imap_in_order(
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(), work))
     try:
         pending: deque[Future[list[R]]] = deque()
-        for chunk in _chunks(items, size_of):
-            pending.append(pool.submit(_run_chunk, work, chunk))
+        for chunk in _chunks(items, size_of, jobs):
+            pending.append(pool.submit(_run_chunk, chunk))
             if len(pending) >= window:
                 yield from pending.popleft().result()
         while pending:
@@ -305,8 +319,13 @@ def _stop_worker(number: int, _frame: object) -> None:
     os._exit(128 + number)  # between chunks: nothing to undo
 
 
-def _worker_start(parent: int) -> None:
-    """A worker ends with its parent, however the parent ends (even killed), and unwinds its work on SIGTERM."""
+def _worker_start(parent: int, work: Callable[[Any], Any]) -> None:
+    """A worker ends with its parent, however the parent ends (even killed), and unwinds its work on SIGTERM.
+
+    ``work`` is what the worker runs on each item of its chunks.
+    """
+    global _work
+    _work = work
     for number in ENDING_SIGNALS:
         signal.signal(number, _stop_worker)
     if sys.platform.startswith("linux"):

@@ -12,7 +12,7 @@ Adding a field or a carrier is one edit here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .carriers.base import Carrier, CarrierChanges, CarrierValues, StorageStyle
@@ -198,36 +198,38 @@ def encode_record(record: DisclosureRecord, carriers: Iterable[str]) -> CarrierC
     return changes
 
 
-@dataclass(frozen=True)
-class StyleReading:
+class StyleReading(NamedTuple):
     """What one style holds for one field."""
 
     style: StorageStyle
     value: Any
 
 
-@dataclass(frozen=True)
-class FieldReadings:
+class FieldReadings(NamedTuple):
     name: str
-    readings: tuple[StyleReading, ...] = field(default=())
+    readings: tuple[StyleReading, ...] = ()
+
+
+#: For every field, its styles with the carrier and keys each reads: looked up for every file, made once.
+READ_PLAN = tuple((f.name, tuple((s, s.carrier, s.keys) for s in f.styles)) for f in FIELD_MAP)
 
 
 def read_fields(stored: CarrierValues) -> list[FieldReadings]:
     """For every field, the decoded value of each style that holds something."""
     result = []
-    for media_field in FIELD_MAP:
+    for name, styles in READ_PLAN:
         readings = []
-        for style in media_field.styles:
-            raw = stored.get(style.carrier)
+        for style, carrier, keys in styles:
+            raw = stored.get(carrier)
             if not raw:
                 continue
-            present = {k: raw[k] for k in style.keys if k in raw}
+            present = {k: raw[k] for k in keys if k in raw}
             if not present:
                 continue
             value = style.decode(present)
             if value is not None:
                 readings.append(StyleReading(style, value))
-        result.append(FieldReadings(media_field.name, tuple(readings)))
+        result.append(FieldReadings(name, tuple(readings)))
     return result
 
 

@@ -117,7 +117,7 @@ class Format:
 
 def _magic(*signatures: bytes, offset: int = 0) -> Recognise:
     def recognise(head: bytes) -> int:
-        return SURE if any(head[offset:].startswith(s) for s in signatures) else NO
+        return SURE if head.startswith(signatures, offset) else NO  # any of them (a tuple), at ``offset``
 
     return recognise
 

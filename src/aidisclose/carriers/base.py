@@ -56,10 +56,11 @@ class StorageStyle:
         self.carrier = carrier
         self.keys = keys
         self.owned = owned
+        self._label = f"{carrier}:{keys[0]}"  # read for every value of every file: made once
 
     @property
     def label(self) -> str:
-        return f"{self.carrier}:{self.keys[0]}"
+        return self._label
 
     def encode(self, value: Any) -> dict[str, Stored | None]:
         """Raw values for every key; None deletes a key this value cannot fill."""

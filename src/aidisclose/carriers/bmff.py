@@ -50,10 +50,14 @@ _PACKET_END = b'<?xpacket end="w"?>'
 
 def check_structure(path: Path) -> list[Box]:
     """Top-level boxes, after walking every container box (bounded depth) to check sizes nest."""
-    boxes = top_level_boxes(path)
     with open(path, "rb") as handle:
-        for _ in nested_boxes(handle, boxes, path):
-            pass
+        return _checked_structure(handle, path)
+
+
+def _checked_structure(handle: BinaryIO, path: Path) -> list[Box]:
+    boxes = read_boxes(handle, 0, os.fstat(handle.fileno()).st_size, path)
+    for _ in nested_boxes(handle, boxes, path):
+        pass
     if not any(b.kind in (b"moov", b"moof") for b in boxes):
         raise DisclosureError(path, "has no 'moov' box; it is not a playable MP4/MOV")
     return boxes
@@ -80,30 +84,43 @@ class XmpLayout:
 
 
 def xmp_layout(path: Path, boxes: list[Box]) -> XmpLayout:
+    with open(path, "rb") as handle:
+        return _xmp_layout(handle, boxes, path)
+
+
+def _xmp_layout(handle: BinaryIO, boxes: list[Box], path: Path) -> XmpLayout:
     live: list[tuple[Box, int]] = []
     spare: list[Box] = []
-    with open(path, "rb") as handle:
-        for box in boxes:
-            if box.kind in (b"uuid", b"free") and _payload_starts_with_xmp(handle, box):
-                if box.kind == b"uuid":
-                    live.append((box, box.payload + 16))
-                else:
-                    spare.append(box)
-        live += [(box, box.payload) for box in _legacy_xmp_boxes(handle, boxes, path)]
+    for found in boxes:
+        if found.kind in (b"uuid", b"free") and _payload_starts_with_xmp(handle, found):
+            if found.kind == b"uuid":
+                live.append((found, found.payload + 16))
+            else:
+                spare.append(found)
+    live += [(found, found.payload) for found in _legacy_xmp_boxes(handle, boxes, path)]
     return XmpLayout(live, spare)
 
 
 def _read_range(path: Path, offset: int, end: int) -> bytes:
     with open(path, "rb") as handle:
-        handle.seek(offset)
-        return handle.read(end - offset)
+        return _range(handle, offset, end)
+
+
+def _range(handle: BinaryIO, offset: int, end: int) -> bytes:
+    handle.seek(offset)
+    return handle.read(end - offset)
 
 
 def _live_packet(path: Path, layout: XmpLayout) -> bytes:
     """The packet of the first live XMP box (refused unread when it is over the packet limit)."""
+    with open(path, "rb") as handle:
+        return _live_packet_of(handle, layout, path)
+
+
+def _live_packet_of(handle: BinaryIO, layout: XmpLayout, path: Path) -> bytes:
     live_box, start = layout.live[0]
     check_packet_size(live_box.end - start, path)
-    return _read_range(path, start, live_box.end).rstrip(b"\0 \n")
+    return _range(handle, start, live_box.end).rstrip(b"\0 \n")
 
 
 def _pad_packet(packet: bytes, size: int) -> bytes:
@@ -242,14 +259,17 @@ class BmffStore(MetadataStore):
         return self.carriers if moov_is_movable(check_structure(path)) else (Carrier.XMP,)
 
     def read(self, path: Path) -> CarrierValues:
-        boxes = check_structure(path)
-        layout = xmp_layout(path, boxes)
+        with open(path, "rb") as handle:  # one open for the structure, the XMP box and the moov
+            boxes = _checked_structure(handle, path)
+            layout = _xmp_layout(handle, boxes, path)
+            packet = _live_packet_of(handle, layout, path) if layout.live else None
+            moov = _first_moov(boxes)
+            moov_payload = _range(handle, moov.payload, moov.end) if moov is not None else None
         values: CarrierValues = {Carrier.XMP: {}, Carrier.MP4_TAGS: {}}
-        if layout.live:
-            values[Carrier.XMP] = read_packet(_live_packet(path, layout), path)
-        moov = _first_moov(boxes)
-        if moov is not None:
-            for key, items in read_items(_read_range(path, moov.payload, moov.end)).items():
+        if packet is not None:
+            values[Carrier.XMP] = read_packet(packet, path)
+        if moov_payload is not None:
+            for key, items in read_items(moov_payload).items():
                 if key == RECORD_ATOM:
                     values[Carrier.MP4_TAGS].update(unpack_record(text_list(items)[0] if items else None))
                 else:

@@ -323,11 +323,31 @@ def with_about(data: bytes, about: str, bare: bool = False) -> bytes:
     return patched
 
 
+#: Packets already read, by their bytes: a delivery stamped with one record carries the same packet in every
+#: file of a container family (MP4, MOV and M4A alike), and exiv2's parse of it is most of reading one. Only
+#: what parsed is kept (a refusal is met again), a few small packets at most, so memory does not grow.
+_PACKETS: dict[bytes, dict[str, Any]] = {}
+_PACKETS_MAX = 32
+_PACKET_MAX_BYTES = 64 << 10
+
+
 def read_packet(packet: bytes | None, subject: str | Path) -> dict[str, Any]:
     """The XMP values of an embedded packet; a packet exiv2 cannot parse is reported, not fatal."""
     if not packet:
         return {}
-    return read_metadata(packet, subject, packet=True)[Carrier.XMP]
+    known = _PACKETS.get(packet)
+    if known is None:
+        known = read_metadata(packet, subject, packet=True)[Carrier.XMP]
+        if len(packet) <= _PACKET_MAX_BYTES:
+            if len(_PACKETS) >= _PACKETS_MAX:
+                _PACKETS.clear()  # (never iterated: safe beside another thread's read)
+            _PACKETS[bytes(packet)] = known
+    return _values_copy(known)
+
+
+def _values_copy(values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of what exiv2 read (text, lists of text, language alternatives), for a caller to keep or change."""
+    return {k: list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v for k, v in values.items()}
 
 
 def edit_packet(packet: bytes | None, subject: str | Path, changes: CarrierChanges) -> bytes:

@@ -294,18 +294,23 @@ def _compile_leaf(op: str, target: Any, path: str) -> Check:
 
 def _compile_group(kind: str, parts: list[Check]) -> Check:
     joiner = " and " if kind == "and" else " or "
-    combine = all if kind == "and" else any
 
-    def group(data: Any, ctx: Context) -> Evaluation:
+    # 'and' blames its first failing part; 'or' its last, which by the usual idiom
+    # ("exempt, or else meets the requirement") is the requirement. With none failing, its first or last part.
+    def group_and(data: Any, ctx: Context) -> Evaluation:
         results = [part(data, ctx) for part in parts]
-        ok = combine(r.ok for r in results)
-        # 'and' blames its first failing part; 'or' its last, which by the usual idiom
-        # ("exempt, or else meets the requirement") is the requirement.
-        failing = [r for r in results if not r.ok] or results
-        blame = failing[0] if kind == "and" else failing[-1]
-        return Evaluation(ok, joiner.join(r.expected for r in results), blame.actual, blame.field)
+        blame = next((r for r in results if not r.ok), None)
+        if blame is None:
+            return Evaluation(True, joiner.join([r.expected for r in results]), results[0].actual, results[0].field)
+        return Evaluation(False, joiner.join([r.expected for r in results]), blame.actual, blame.field)
 
-    return group
+    def group_or(data: Any, ctx: Context) -> Evaluation:
+        results = [part(data, ctx) for part in parts]
+        ok = any([r.ok for r in results])
+        blame = next((r for r in reversed(results) if not r.ok), results[-1])
+        return Evaluation(ok, joiner.join([r.expected for r in results]), blame.actual, blame.field)
+
+    return group_and if kind == "and" else group_or
 
 
 def _compile_list(op: str, path: str, inner: Check) -> Check:
@@ -738,9 +743,9 @@ def run_policy(
     unmet: set[str] = set()  # rules that did not pass, or were not checked because one they require did not
     unreadable = {name for name in rejected if name not in subject}
     for rule in policy.rules:
-        blocked = [r for r in rule.requires if r in unmet]
+        blocked = [r for r in rule.requires if r in unmet] if rule.requires else []
         result = _run_rule(policy, rule, subject, ctx, sources, blocked)
-        unread = next((name for name in rule.reads if name in unreadable), None)
+        unread = next((name for name in rule.reads if name in unreadable), None) if unreadable else None
         if unread is not None and not blocked and result.outcome in (Outcome.passed, Outcome.not_applicable):
             outcome = Outcome.failed if rule.level is Level.error else Outcome.warned
             expected = f"a valid {unread}: the file holds one the record rejects, so this rule cannot be checked"

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from pydantic_core import PydanticSerializationError
+
 from ..check import CheckReport, FileCheck, ReportHead, Summary, Verdict, summary_of
 from ..display import csv_cell, json_dumps, model_json, xml_text
 from ..policy import Outcome
@@ -24,6 +26,14 @@ def write_json(report: CheckReport, stream: TextIO, color: bool) -> None:
     write_json_stream(report.files, ReportHead.of(report), stream, lambda: report.duration_s)
 
 
+def _entry(file: FileCheck) -> str:
+    """A file's entry of the JSON report: as its worker wrote it, or written now."""
+    try:
+        return file.report_json()
+    except PydanticSerializationError:  # a file name that is not UTF-8: written by json_ready
+        return model_json(file, indent=2)
+
+
 def write_json_stream(
     files: Iterable[FileCheck], head: ReportHead, stream: TextIO, seconds: Callable[[], float]
 ) -> Summary:
@@ -34,7 +44,7 @@ def write_json_stream(
     stream.write(json_dumps(opening, indent=2)[:-2] + ',\n  "files": [')
     verdicts = []
     for index, file in enumerate(files):
-        stream.write(("," if index else "") + "\n" + model_json(file, indent=2))
+        stream.write(("," if index else "") + "\n" + _entry(file))
         verdicts.append(file.verdict)
     summary = summary_of(verdicts)
     closing = {"summary": summary.model_dump(mode="json"), "duration_s": round(seconds(), 3)}
