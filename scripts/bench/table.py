@@ -6,7 +6,8 @@ peak memory is /usr/bin/time's maximum resident set size, which counts the large
 the command's tree (aidisclose's bounded helper included, which is where the C2PA SDK runs).
 Sources are byte-compiled first, as an installed package has them. Rows:
 
-  one-jpeg     `aidisclose inspect one.jpg -f json` vs `exiftool -json one.jpg`
+  one-jpeg     `aidisclose inspect one.jpg -f json` vs `exiftool -json one.jpg` (and, as the floor, an
+               interpreter that only imports Typer and pydantic)
   check-1000   `aidisclose check` of 1,000 small mixed files vs `exiftool -json -r` (corpus.py)
   check-10000  peak memory of `check` over 10,000 of them against 1,000 (--big; builds 10,000 files)
   in-place     `stamp --in-place` of a 1 GiB MP4 (a fresh copy each run) vs ExifTool's rewrite of it
@@ -35,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = ROOT / "fixtures" / "example-record.toml"
 CLI = [sys.executable, "-c", "import sys; from aidisclose.cli import main; sys.argv[0] = 'aidisclose'; main()"]
+STACK = "import typer, typer.main, pydantic; from pydantic import BaseModel"
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 
 
@@ -146,6 +148,8 @@ def main() -> None:
                         lambda _r: [*CLI, "check", jpeg, "-f", "json"], codes=(0, 1)
                     ),
                     "aidisclose --version": Variant(lambda _r: [*CLI, "--version"]),
+                    # the floor of any command that reads a record: the interpreter, Typer and pydantic alone
+                    "python: import typer, pydantic": Variant(lambda _r: [sys.executable, "-c", STACK]),
                     "exiftool -json one.jpg": Variant(lambda _r: ["exiftool", "-json", jpeg]),
                 },
                 runs,
