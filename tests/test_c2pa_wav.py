@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import c2pa
@@ -93,3 +95,30 @@ def test_a_wav_with_bytes_after_its_riff_form_is_still_signed_by_the_sdk(
     signed = stamp(odd, load_record(EXAMPLE_RECORD), output_dir=tmp_path / "out", signing=identity).destination
     assert inspect_file(signed).c2pa.state == "valid"
     assert _chunks(signed)[b"data"] == _chunks(TONE)[b"data"]
+
+
+def test_a_wav_too_large_once_signed_is_refused_naming_the_file_stamped(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The WAV is signed from stamp's temporary copy; a refusal names the user's file and leaves it as it was.
+
+    Run in a fresh interpreter: the signing helper process is started once per process, before a patch here.
+    """
+    wav = tmp_path / "take.wav"
+    shutil.copyfile(TONE, wav)
+    before = wav.read_bytes()
+    script = (
+        "import sys\n"
+        "from aidisclose.carriers.c2pa import riffsign\n"
+        "riffsign._MAX_RIFF = 1000  # stands for a WAV whose signed copy passes 4 GiB\n"
+        "from aidisclose.cli import main\n"
+        "sys.argv[0] = 'aidisclose'\n"
+        "main()\n"
+    )
+    sign = ["--sign", "--sign-cert", str(keys["chain"]), "--sign-key", str(keys["key"])]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "stamp", str(wav), "-r", str(EXAMPLE_RECORD), "--in-place", *sign],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if "error" in x]
+    assert f"{wav}: is too large for a RIFF WAV once signed" in line and "aidisclose-tmp" not in line
+    assert wav.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["take.wav"]

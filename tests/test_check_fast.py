@@ -21,9 +21,10 @@ from aidisclose.formats import detect
 from aidisclose.policy import load_policy
 from aidisclose.rebuild import (
     _COMPOSITES,
-    _FIELD_KEY_MAX_CHARS,
     _FIELDS,
+    _REMEMBERED_MAX_CHARS,
     _validate_composite,
+    _validate_scalar,
     _validate_value,
     rebuild_record,
 )
@@ -151,8 +152,18 @@ def test_a_field_remembered_gives_the_same_value_conflicts_and_problems(stamped:
 
 
 def test_a_large_value_is_not_remembered() -> None:
+    """A folder whose files each hold a large value of their own must not fill memory through the caches:
+    a long text, a large list or table, and a list of many (even empty) items are validated, not kept."""
     _FIELDS.clear()
-    rebuild_record({"xmp": {"Xmp.aidisclose.Title": "x" * (_FIELD_KEY_MAX_CHARS + 1)}})
+    _COMPOSITES.clear()
+    _validate_scalar.cache_clear()
+    long = "x" * (_REMEMBERED_MAX_CHARS + 1)
+    rebuild_record({"xmp": {"Xmp.aidisclose.Title": long}})
+    assert not _FIELDS and _validate_scalar.cache_info().currsize == 0
+    system = {"name": long, "provider": "p", "version": "1"}
+    assert _validate_composite("ai_systems", [system])[0][0].name == long
+    assert not _COMPOSITES
+    rebuild_record({"xmp": {"Xmp.dc.creator": [""] * (_REMEMBERED_MAX_CHARS + 1)}})
     assert not _FIELDS
     rebuild_record({"xmp": {"Xmp.aidisclose.Title": "a title"}})
-    assert len(_FIELDS) == 1
+    assert len(_FIELDS) == 1 and _validate_scalar.cache_info().currsize == 1

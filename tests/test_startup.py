@@ -162,6 +162,8 @@ def test_the_command_line_skips_pydantic_s_plugin_scan() -> None:
         (["policy", "show", "ca-sb942"], ["policy"]),
         (["--version"], []),
         (["--help"], None),
+        (["--help", "check"], None),  # the app's own help lists every command
+        (["check", "--help"], ["check"]),
         ([], None),
         (["inspec", "a.jpg"], None),
     ],

@@ -1891,14 +1891,15 @@ def app_for(argv: list[str]) -> typer.Typer:
     """The app with only the command ``argv`` names: Typer builds the options of every command it holds
     before it parses (a fifth of a one-file call), and a call runs one.
 
-    A line naming no command builds none unless it asks for help (``--version``); help without a
-    command, no arguments (which shows help) or a name that is no command get the whole app, so
+    A line naming no command builds none (``--version``). The app's own help (``--help`` before any
+    command), no arguments (which shows help) and a name that is no command get the whole app, so
     listings and "did you mean" are whole.
     """
-    name = next((arg for arg in argv if not arg.startswith("-")), None)
+    at = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
+    name = argv[at] if at < len(argv) else None
     commands = [info for info in app.registered_commands if info.name == name]
     groups = [info for info in app.registered_groups if info.name == name]
-    if not (commands or groups or (name is None and argv and "--help" not in argv)):
+    if not argv or "--help" in argv[:at] or (name is not None and not (commands or groups)):
         return app
     trimmed = copy.copy(app)
     trimmed.registered_commands, trimmed.registered_groups = commands, groups

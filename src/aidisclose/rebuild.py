@@ -81,8 +81,15 @@ def _field_adapter(name: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]  # built from the model at run time
 
 
+#: Only values up to this many characters are remembered (below), so a folder of large values, each its own,
+#: cannot make memory grow with the caches' entries.
+_REMEMBERED_MAX_CHARS = 4096
+
+
 def _validate_field(name: str, value: Any) -> tuple[Any, Any]:
     """(typed value, plain JSON value) of one field, or ValidationError."""
+    if isinstance(value, str) and len(value) > _REMEMBERED_MAX_CHARS:
+        return _validate_value(name, value)
     if isinstance(value, str | bool | int | float):
         return _validate_scalar(name, value)
     return _validate_composite(name, value)
@@ -101,6 +108,8 @@ def _validate_composite(name: str, value: Any) -> tuple[Any, Any]:
     try:
         key = (name, json.dumps(value))
     except (TypeError, ValueError):  # not JSON (a value no reader makes): validated as it is
+        return _validate_value(name, value)
+    if len(key[1]) > _REMEMBERED_MAX_CHARS:
         return _validate_value(name, value)
     known = _COMPOSITES.get(key)
     if known is None:
@@ -199,7 +208,6 @@ class _FieldOutcome(NamedTuple):
 #: them is most of a rebuild. Pure, so remembered; only small raw values, and few, so memory stays flat.
 _FIELDS: dict[tuple[Any, ...], _FieldOutcome] = {}
 _FIELDS_MAX = 2048
-_FIELD_KEY_MAX_CHARS = 4096
 
 
 def _frozen(raw: Any) -> tuple[Any, ...] | str | None:
@@ -222,9 +230,9 @@ def _field_key(name: str, held: list[tuple[StorageStyle, dict[str, Any]]]) -> tu
             frozen = _frozen(raw)
             if frozen is None:
                 return None
-            size += len(raw) if isinstance(raw, str) else sum(len(str(v)) for v in frozen)
+            size += len(raw) if isinstance(raw, str) else sum(len(str(v)) + 1 for v in frozen)  # items count too
             key += (k, frozen)
-    return tuple(key) if size <= _FIELD_KEY_MAX_CHARS else None
+    return tuple(key) if size <= _REMEMBERED_MAX_CHARS else None
 
 
 def _field_outcome(name: str, held: list[tuple[StorageStyle, dict[str, Any]]]) -> _FieldOutcome:

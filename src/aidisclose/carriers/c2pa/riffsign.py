@@ -70,7 +70,9 @@ def sign_wav(builder: Any, signer: Any, source: Path, target: Path) -> bytes | N
     body = sum(c.end - c.offset for c in chunks)
     riff_size = 4 + body + len(placeholder)
     if riff_size > _MAX_RIFF:
-        raise DisclosureError(source, "is too large for a RIFF WAV once signed (over 4 GiB)")
+        raise DisclosureError(
+            source, "is too large for a RIFF WAV once signed (over 4 GiB)", "convert it to RF64 or sign it as a sidecar"
+        )
     digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "wb") as out:
         head = b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
@@ -84,7 +86,8 @@ def sign_wav(builder: Any, signer: Any, source: Path, target: Path) -> bytes | N
             while left:
                 got = src.readinto(view[: min(left, BLOCK)])
                 if not got:
-                    raise DisclosureError(source, "changed while it was being signed (it is shorter now)")
+                    shorter = "changed while it was being signed (it is shorter now)"
+                    raise DisclosureError(source, shorter, "stamp it again")
                 digest.update(view[:got])
                 out.write(view[:got])
                 left -= got

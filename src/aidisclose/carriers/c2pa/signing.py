@@ -167,6 +167,10 @@ def _sign_here(
     except sdk().C2paError as exc:
         reason = " ".join(redact_urls(str(exc), identity.tsa_url).split())  # the SDK's message may hold the TSA URL
         raise DisclosureError(subject or source, f"C2PA signing failed: {reason}") from None
+    except DisclosureError as err:  # ``source`` may be stamp's temporary copy: the user's file is ``subject``
+        if subject is None or err.subject != str(source):
+            raise
+        raise DisclosureError(subject, err.reason, err.hint, err.problems) from None
     return store
 
 
