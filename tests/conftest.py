@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import struct
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,3 +142,14 @@ def ctrl_c_reaches_it() -> None:
     child that inherits the ignored signal never raises KeyboardInterrupt: put the default back.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def sparse_mp4(path: Path, extra: int) -> Path:
+    """The bundled clip with ``extra`` more bytes (a hole: zeros) at the end of its mdat."""
+    data = (FIXTURES / "video" / "clip.mp4").read_bytes()
+    at = data.rindex(b"mdat") - 4  # the clip's last box
+    size = struct.unpack(">I", data[at : at + 4])[0]
+    with open(path, "wb") as out:
+        out.write(data[:at] + struct.pack(">I", size + extra) + data[at + 4 :])
+        out.truncate(out.tell() + extra)
+    return path

@@ -22,7 +22,7 @@ import c2pa
 
 from aidisclose.containers.riff import read_form, read_payload
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, snapshot
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, snapshot, sparse_mp4
 
 LIMIT = "32"  # MB: plenty for a small file, not for the SDK holding a 48 MB WAV while it reads it
 #: MB: enough to read a 48 MB WAV back, not the 140 MB and more that signing it through ``sign_file`` took
@@ -35,17 +35,6 @@ def _big_wav(path: Path) -> Path:
     header = b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 2, 48000, 192000, 4, 16) + b"data" + struct.pack("<I", BIG)
     with open(path, "wb") as out:
         out.write(b"RIFF" + struct.pack("<I", len(header) + BIG) + header)
-        out.truncate(out.tell() + BIG)
-    return path
-
-
-def _big_mp4(path: Path) -> Path:
-    """The bundled clip with ``BIG`` more bytes at the end of its mdat (a sparse hole: zeros)."""
-    data = (FIXTURES / "video" / "clip.mp4").read_bytes()
-    at = data.rindex(b"mdat") - 4  # the clip's last box
-    size = struct.unpack(">I", data[at : at + 4])[0]
-    with open(path, "wb") as out:
-        out.write(data[:at] + struct.pack(">I", size + BIG) + data[at + 4 :])
         out.truncate(out.tell() + BIG)
     return path
 
@@ -129,7 +118,7 @@ def test_an_mp4_is_signed_with_its_media_hashed_a_chunk_at_a_time(tmp_path: Path
     """The SDK holds one chunk of a Merkle-hashed mdat at a time, not 256 MB buffers (see ``MERKLE_CHUNK_KB``)."""
     import c2pa
 
-    big = _big_mp4(tmp_path / "big.mp4")
+    big = sparse_mp4(tmp_path / "big.mp4", BIG)
     assert run_cli("stamp", big, "--in-place", *_sign_args(keys)).exit_code == 0
     reader = c2pa.Reader.try_create(str(big))
     assert reader is not None

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from aidisclose.errors import DisclosureError
 from aidisclose.fieldmap import encode_record
 from aidisclose.safewrite import replace_atomically
 
-from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli
+from .conftest import EXAMPLE_RECORD, FIXTURES, run_cli, sparse_mp4
 
 VIDEO = FIXTURES / "video"
 BMFF = [*(VIDEO / n for n in ("clip.mp4", "clip.mov", "clip.m4v", "fragmented.mp4")), FIXTURES / "audio" / "tone.m4a"]
@@ -114,21 +113,10 @@ def test_only_a_store_whose_write_is_patches_says_so(tmp_path: Path) -> None:
     assert MetadataStore().copy_patches(tmp_path / "any", {}) is None
 
 
-def _sparse_mp4(path: Path, extra: int) -> Path:
-    """The bundled clip with ``extra`` more bytes (a hole: zeros) at the end of its mdat."""
-    data = (VIDEO / "clip.mp4").read_bytes()
-    at = data.rindex(b"mdat") - 4  # the clip's last box
-    size = struct.unpack(">I", data[at : at + 4])[0]
-    with open(path, "wb") as out:
-        out.write(data[:at] + struct.pack(">I", size + extra) + data[at + 4 :])
-        out.truncate(out.tell() + extra)
-    return path
-
-
 def test_signed_mp4_keeps_every_chunk_hash_and_adds_no_proof_boxes(tmp_path: Path, keys: dict[str, Path]) -> None:
     import c2pa
 
-    source = _sparse_mp4(tmp_path / "big.mp4", 30 << 20)  # 8 chunks of 4 MiB: more than the SDK's default 5
+    source = sparse_mp4(tmp_path / "big.mp4", 30 << 20)  # 8 chunks of 4 MiB: more than the SDK's default 5
     out = tmp_path / "out"
     signing = ["--sign", "--sign-cert", keys["chain"], "--sign-key", keys["key"]]
     assert run_cli("stamp", source, "-r", EXAMPLE_RECORD, "-o", out, *signing).exit_code == 0
@@ -191,13 +179,13 @@ def test_an_mp4_under_the_sdk_spool_size_signs_in_flat_memory(tmp_path: Path, ke
 
     The limit counts from what the helper maps, so the command runs in a process of its own (see test_c2pa_memory).
     """
-    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
+    source = sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
     _sign_in_a_process(source, tmp_path / "out", keys, AIDISCLOSE_PARSE_MEGABYTES="32")
 
 
 def test_the_sdk_scratch_copy_is_made_beside_the_signed_file(tmp_path: Path, keys: dict[str, Path]) -> None:
     """Not in TMPDIR, which may be small or memory (tmpfs): a TMPDIR that does not exist changes nothing."""
-    source = _sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
+    source = sparse_mp4(tmp_path / "mid.mp4", 48 << 20)
     _sign_in_a_process(source, tmp_path / "out", keys, TMPDIR=str(tmp_path / "no"))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mid.mp4"]  # nothing left beside it
 
