@@ -29,6 +29,10 @@ class DisclosureError(Exception):
         self.problems = tuple(" ".join(p.split()) for p in problems)
         super().__init__(self.one_line())
 
+    def about(self, subject: str | Path) -> DisclosureError:
+        """The same error told of ``subject``: a temporary copy's error, named by the file the user gave."""
+        return type(self)(subject, self.reason, self.hint, self.problems)
+
     def one_line(self) -> str:
         """Everything on one line, the problems after the reason: for rows of reports and logs."""
         text = self._headline()

@@ -657,7 +657,7 @@ def _read_back(source: Path, temp: Path, place: ManifestPlace) -> C2paInfo:
     except DisclosureError as exc:
         if exc.subject != str(temp):
             raise
-        raise type(exc)(source, exc.reason, exc.hint, exc.problems) from None
+        raise exc.about(source) from None
 
 
 def _nothing() -> None:

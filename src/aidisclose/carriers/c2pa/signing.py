@@ -170,7 +170,7 @@ def _sign_here(
     except DisclosureError as err:  # ``source`` may be stamp's temporary copy: the user's file is ``subject``
         if subject is None or err.subject != str(source):
             raise
-        raise DisclosureError(subject, err.reason, err.hint, err.problems) from None
+        raise err.about(subject) from None
     return store
 
 
