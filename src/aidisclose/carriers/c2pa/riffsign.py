@@ -71,7 +71,7 @@ def sign_wav(builder: Any, signer: Any, source: Path, target: Path) -> bytes | N
     riff_size = 4 + body + len(placeholder)
     if riff_size > _MAX_RIFF:
         raise DisclosureError(
-            source, "is too large for a RIFF WAV once signed (over 4 GiB)", "convert it to RF64 or sign it as a sidecar"
+            source, "is too large for a RIFF WAV once signed (over 4 GiB)", "split it into files under 4 GiB"
         )
     digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "wb") as out:
