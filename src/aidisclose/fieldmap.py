@@ -1,6 +1,6 @@
 """The field map: every record field and the storage styles that carry it.
 
-One table drives both writing (``encode_record``) and reading (``read_fields``).
+One table drives both writing (``encode_record``) and reading (``held_fields``).
 Within a field the styles are listed in order of authority: the first one that
 holds a value supplies it, and every other style that holds one is checked
 against it, so carriers that disagree are reported instead of hidden. Every
@@ -11,7 +11,7 @@ Adding a field or a carrier is one edit here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -198,39 +198,23 @@ def encode_record(record: DisclosureRecord, carriers: Iterable[str]) -> CarrierC
     return changes
 
 
-class StyleReading(NamedTuple):
-    """What one style holds for one field."""
-
-    style: StorageStyle
-    value: Any
-
-
-class FieldReadings(NamedTuple):
-    name: str
-    readings: tuple[StyleReading, ...] = ()
-
-
 #: For every field, its styles with the carrier and keys each reads: looked up for every file, made once.
-READ_PLAN = tuple((f.name, tuple((s, s.carrier, s.keys) for s in f.styles)) for f in FIELD_MAP)
+_READ_PLAN = tuple((f.name, tuple((s, s.carrier, s.keys) for s in f.styles)) for f in FIELD_MAP)
 
 
-def read_fields(stored: CarrierValues) -> list[FieldReadings]:
-    """For every field, the decoded value of each style that holds something."""
-    result = []
-    for name, styles in READ_PLAN:
-        readings = []
+def held_fields(stored: CarrierValues) -> Iterator[tuple[str, list[tuple[StorageStyle, dict[str, Any]]]]]:
+    """Each field some carrier holds, with every style that holds it and that style's raw values (undecoded),
+    in the field map's order of authority."""
+    for name, styles in _READ_PLAN:
+        held = []
         for style, carrier, keys in styles:
             raw = stored.get(carrier)
-            if not raw:
-                continue
-            present = {k: raw[k] for k in keys if k in raw}
-            if not present:
-                continue
-            value = style.decode(present)
-            if value is not None:
-                readings.append(StyleReading(style, value))
-        result.append(FieldReadings(name, tuple(readings)))
-    return result
+            if raw:
+                present = {k: raw[k] for k in keys if k in raw}
+                if present:
+                    held.append((style, present))
+        if held:
+            yield name, held
 
 
 def carrier_keys(carrier: str) -> set[str]:

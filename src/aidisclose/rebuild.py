@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .carriers.base import CarrierValues, StorageStyle
 from .chinalabel import label_fields, parse_label, stored_labels
-from .fieldmap import READ_PLAN
+from .fieldmap import held_fields
 from .record import DisclosureRecord
 
 
@@ -162,16 +162,7 @@ def rebuild_record(stored: CarrierValues) -> tuple[DisclosureRecord, Provenance]
     conflicts: list[Conflict] = []
     problems: list[Problem] = []
     iptc_source_type: str | None = None
-    for name, styles in READ_PLAN:
-        held = []
-        for style, carrier, keys in styles:
-            raw = stored.get(carrier)
-            if raw:
-                present = {k: raw[k] for k in keys if k in raw}
-                if present:
-                    held.append((style, present))
-        if not held:
-            continue
+    for name, held in held_fields(stored):
         found = _field_outcome(name, held)
         if found.source is not None:
             values[name] = list(found.typed) if isinstance(found.typed, list) else found.typed
