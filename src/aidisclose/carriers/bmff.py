@@ -101,26 +101,16 @@ def _xmp_layout(handle: BinaryIO, boxes: list[Box], path: Path) -> XmpLayout:
     return XmpLayout(live, spare)
 
 
-def _read_range(path: Path, offset: int, end: int) -> bytes:
-    with open(path, "rb") as handle:
-        return _range(handle, offset, end)
-
-
-def _range(handle: BinaryIO, offset: int, end: int) -> bytes:
+def _read_range(handle: BinaryIO, offset: int, end: int) -> bytes:
     handle.seek(offset)
     return handle.read(end - offset)
 
 
-def _live_packet(path: Path, layout: XmpLayout) -> bytes:
+def _live_packet(handle: BinaryIO, layout: XmpLayout, path: Path) -> bytes:
     """The packet of the first live XMP box (refused unread when it is over the packet limit)."""
-    with open(path, "rb") as handle:
-        return _live_packet_of(handle, layout, path)
-
-
-def _live_packet_of(handle: BinaryIO, layout: XmpLayout, path: Path) -> bytes:
     live_box, start = layout.live[0]
     check_packet_size(live_box.end - start, path)
-    return _range(handle, start, live_box.end).rstrip(b"\0 \n")
+    return _read_range(handle, start, live_box.end).rstrip(b"\0 \n")
 
 
 def _pad_packet(packet: bytes, size: int) -> bytes:
@@ -262,9 +252,9 @@ class BmffStore(MetadataStore):
         with open(path, "rb") as handle:  # one open for the structure, the XMP box and the moov
             boxes = _checked_structure(handle, path)
             layout = _xmp_layout(handle, boxes, path)
-            packet = _live_packet_of(handle, layout, path) if layout.live else None
+            packet = _live_packet(handle, layout, path) if layout.live else None
             moov = _first_moov(boxes)
-            moov_payload = _range(handle, moov.payload, moov.end) if moov is not None else None
+            moov_payload = _read_range(handle, moov.payload, moov.end) if moov is not None else None
         values: CarrierValues = {Carrier.XMP: {}, Carrier.MP4_TAGS: {}}
         if packet is not None:
             values[Carrier.XMP] = read_packet(packet, path)
@@ -315,11 +305,12 @@ class BmffStore(MetadataStore):
 
     def _plan(self, path: Path, changes: CarrierChanges) -> _EditPlan:
         """Every write of the edit of ``path`` that ``changes`` make, checked to touch no media byte."""
-        boxes = check_structure(path)
-        layout = xmp_layout(path, boxes)
+        with open(path, "rb") as handle:  # one open for the structure, the XMP box and the moov, as ``read``
+            boxes = _checked_structure(handle, path)
+            layout = _xmp_layout(handle, boxes, path)
+            packet = edit_packet(_live_packet(handle, layout, path) if layout.live else None, path, changes)
+            new_moov, old_moov = self._new_moov(handle, path, boxes, changes.get(Carrier.MP4_TAGS, {}))
         media = [(b.payload, b.end) for b in boxes if b.kind == b"mdat"]
-        packet = edit_packet(_live_packet(path, layout) if layout.live else None, path, changes)
-        new_moov, old_moov = self._new_moov(path, boxes, changes.get(Carrier.MP4_TAGS, {}))
         plan = _EditPlan(end=boxes[-1].end, path=path, open_ended=boxes[-1] if boxes[-1].to_end else None)
         used: set[int] = set()
         # 1. Write what no reader looks at yet: a retired box's payload, or past the end.
@@ -342,7 +333,7 @@ class BmffStore(MetadataStore):
         return plan
 
     def _new_moov(
-        self, path: Path, boxes: list[Box], changes: Mapping[str, Stored | None]
+        self, handle: BinaryIO, path: Path, boxes: list[Box], changes: Mapping[str, Stored | None]
     ) -> tuple[bytes | None, Box | None]:
         """The rebuilt moov box to append and the old one it replaces, or (None, None) when no item changes."""
         moov = _first_moov(boxes)
@@ -350,7 +341,7 @@ class BmffStore(MetadataStore):
             return None, None
         if not moov_is_movable(boxes):
             raise DisclosureError(path, "its moov box is before the media; item tags cannot be written in place")
-        payload = _read_range(path, moov.payload, moov.end)
+        payload = _read_range(handle, moov.payload, moov.end)
         current = read_items(payload).get(RECORD_ATOM)
         writes = tag_writes(changes, text_list(current)[0] if current else None, RECORD_ATOM)
         return box(b"moov", rebuild_moov_payload(payload, writes)), moov

@@ -83,13 +83,12 @@ def nested_boxes(handle: BinaryIO, boxes: list[Box], path: Path) -> Iterator[Box
             yield from walk(top, 1)
 
 
-def uuid_boxes(path: Path, boxes: list[Box]) -> Iterator[tuple[Box, bytes]]:
-    """Each top-level ``uuid`` box with its 16-byte extended type."""
-    with open(path, "rb") as handle:
-        for found in boxes:
-            if found.kind == b"uuid" and found.size - found.header >= 16:
-                handle.seek(found.payload)
-                yield found, handle.read(16)
+def uuid_boxes(handle: BinaryIO, boxes: list[Box]) -> Iterator[tuple[Box, bytes]]:
+    """Each ``uuid`` box of ``boxes`` with its 16-byte extended type, read from the open file."""
+    for found in boxes:
+        if found.kind == b"uuid" and found.size - found.header >= 16:
+            handle.seek(found.payload)
+            yield found, handle.read(16)
 
 
 def box(kind: bytes, payload: bytes) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ...containers.bmff import read_boxes
+from ...containers.bmff import read_boxes, uuid_boxes
 from ...containers.id3 import id3v2_size
 from ...containers.riff import iter_chunks
 from ...containers.stills import jpeg_markers, png_chunk_types, tiff_first_ifd_tags
@@ -87,12 +87,8 @@ def riff_may_hold(handle: BinaryIO, head: bytes, path: Path) -> bool:
 
 @_unsure_is_true
 def bmff_may_hold(handle: BinaryIO, head: bytes, path: Path) -> bool:
-    for found in read_boxes(handle, 0, _size(handle), path):  # the top-level boxes
-        if found.kind == b"uuid" and found.size - found.header >= 16:
-            handle.seek(found.payload)
-            if handle.read(16) == C2PA_BMFF_UUID:
-                return True
-    return False
+    top = read_boxes(handle, 0, _size(handle), path)
+    return any(kind == C2PA_BMFF_UUID for _, kind in uuid_boxes(handle, top))
 
 
 @_unsure_is_true
