@@ -23,11 +23,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from .errors import DisclosureError
 from .inputs import READ_UNFOLLOWED
+
+T = TypeVar("T")
 
 TEMP_SUFFIX = ".aidisclose-tmp"
 _ENDING_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
@@ -122,22 +126,43 @@ def replace_atomically(
 
 def _verify_syncing(temp: Path, verify: Callable[[Path], None]) -> None:
     """``verify(temp)`` with ``temp`` flushed to disk meanwhile, in a thread; returns once both are done."""
-    failed: list[BaseException] = []
-
-    def sync() -> None:
-        try:
-            _fsync_path(temp)
-        except BaseException as exc:  # raised in the caller's thread, below
-            failed.append(exc)
-
-    flushing = threading.Thread(target=sync, daemon=True)
-    flushing.start()
-    try:
+    with Background(partial(_fsync_path, temp)) as flushing:
         verify(temp)
-    finally:
-        flushing.join()
-    if failed:
-        raise failed[0]
+    flushing.value()
+
+
+class Background(Generic[T]):
+    """``work()`` run in a thread; ``value()`` waits for it (and raises its error).
+
+    Leaving the ``with`` block waits for the thread too, so no thread outlives the file it reads.
+    """
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._done = False
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+            self._done = True
+        except BaseException as exc:  # raised in the caller's thread, by ``value``
+            self._error = exc
+
+    def __enter__(self) -> Background[T]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.join()
+
+    def value(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._done
+        return self._value  # type: ignore[return-value]  # set by work(), which may return None
 
 
 def write_new_file(path: Path, text: str, replace: bool) -> None:

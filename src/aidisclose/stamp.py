@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from .bounded import start_helper
 from .carriers.base import (
@@ -47,10 +45,8 @@ from .fieldmap import FIELD_MAP, encode_record
 from .formats import Format, detect
 from .rebuild import rebuild_record
 from .record import DisclosureRecord, check_writable
-from .safewrite import Verify, check_can_replace, exclusive, pending_edit, recover, replace_atomically
+from .safewrite import Background, Verify, check_can_replace, exclusive, pending_edit, recover, replace_atomically
 from .standard import keep_standard
-
-T = TypeVar("T")
 
 
 class StampAction(StrEnum):
@@ -619,7 +615,7 @@ def _stamp_signed(
     """
     start_helper()  # forked before any thread starts
     ranges = store.essence_ranges(source)  # also refuses a source without media before anything is written
-    with _Background(partial(store.essence_digest, source) if ranges is None else _nothing) as before:
+    with Background(partial(store.essence_digest, source) if ranges is None else _nothing) as before:
 
         def same_essence(temp: Path) -> bool:
             if ranges is None:
@@ -638,7 +634,7 @@ def _stamp_signed(
                 copy.unlink(missing_ok=True)
 
         def check(temp: Path) -> None:
-            with _Background(partial(same_essence, temp)) as same:
+            with Background(partial(same_essence, temp)) as same:
                 found = _read_back(source, temp, place)
                 if not found.state.holds:
                     raise DisclosureError(source, f"the new C2PA manifest does not validate ({', '.join(found.codes)})")
@@ -662,40 +658,6 @@ def _read_back(source: Path, temp: Path, place: ManifestPlace) -> C2paInfo:
 
 def _nothing() -> None:
     return None
-
-
-class _Background(Generic[T]):
-    """``work()`` run in a thread; ``value()`` waits for it (and raises its error).
-
-    Leaving the ``with`` block waits for the thread too, so no thread outlives the file it reads.
-    """
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        self._done = False
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
-
-    def _run(self, work: Callable[[], T]) -> None:
-        try:
-            self._value = work()
-            self._done = True
-        except BaseException as exc:  # raised in the caller's thread, by ``value``
-            self._error = exc
-
-    def __enter__(self) -> _Background[T]:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._thread.join()
-
-    def value(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._done
-        return self._value  # type: ignore[return-value]  # set by work(), which may return None
 
 
 def _sign_sidecar(media: Path, place: ManifestPlace, plan: _SigningPlan) -> Path:
