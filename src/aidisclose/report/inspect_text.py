@@ -122,7 +122,8 @@ def write_inspect_text(result: InspectResult, console: TerminalConsole) -> None:
     carriers = ", ".join(prov.carriers) or "none"
     stamped = "stamped by aidisclose" if prov.stamped_by_aidisclose else "not stamped by aidisclose"
     path = escape(terminal_text(result.path))
-    console.print(f"[bold]{path}[/bold]  {result.format}, {result.size} bytes, {stamped}", markup=True)
+    rest = escape(terminal_text(f"  {result.format}, {result.size} bytes, {stamped}"))  # data, as the path is
+    console.print(f"[bold]{path}[/bold]{rest}", markup=True)
     if prov.sidecar:
         carriers += f" (from the sidecar {terminal_text(prov.sidecar)})"
     console.print(f"  carriers: {carriers}")
