@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import struct
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from aidisclose.carriers.c2pa.identity import SigningIdentity
 
 from .tsa import make_ca, timestamp_authority
+
+# The suite's `aidisclose` processes run the code under test in their own process, never in a command
+# server the developer may be running (tests/test_server.py starts its own).
+os.environ["AIDISCLOSE_SERVER"] = "off"
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -12,18 +12,20 @@ The public API that export hooks call::
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from importlib import import_module
-from os import PathLike
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import DisclosureError
 
+# Nothing else is imported here: the command line's launcher (``_launch``) is in this package, and a call
+# handed to a running command server must start in a few milliseconds. mypy reads TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from os import PathLike
+    from typing import Any
+
     from .check import CheckReport
+    from .errors import DisclosureError
     from .inspect import InspectResult, inspect_file
     from .record import DisclosureRecord, load_record
     from .stamp import StampResult, stamp
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 #: The public names, each loaded from its module on first use: a command imports only what it runs.
 _LAZY = {
     "CheckReport": "check",
+    "DisclosureError": "errors",
     "InspectResult": "inspect",
     "inspect_file": "inspect",
     "DisclosureRecord": "record",
@@ -64,6 +67,9 @@ def check_files(
     ``policy`` is a built-in profile name or a policy file, or a list of them. The report is
     what ``aidisclose check --format json`` prints; ``report.exit_code`` is the CLI's exit code.
     """
+    from os import PathLike
+    from pathlib import Path
+
     from .check import check_paths
     from .policy import load_policy
 
@@ -84,14 +90,14 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class _Package(ModuleType):
+class _Package(type(sys)):  # type: ignore[misc]  # the module type, without importing ``types``
     """The package, whose ``stamp`` stays the function when the ``aidisclose.stamp`` module is first imported.
 
     Importing a submodule binds it as an attribute of its package; ``aidisclose.stamp`` is the function.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "stamp" and isinstance(value, ModuleType):
+        if name == "stamp" and isinstance(value, type(sys)):
             value = value.stamp
         super().__setattr__(name, value)
 

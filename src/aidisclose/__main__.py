@@ -1,5 +1,5 @@
 """``python -m aidisclose``: the command line, as the ``aidisclose`` script runs it."""
 
-from .cli import main
+from ._launch import main
 
 main()

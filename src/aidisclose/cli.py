@@ -1843,6 +1843,42 @@ def serve_command(
         pass
 
 
+@app.command("server", cls=_Command)
+def server_command(
+    socket: Annotated[
+        Path | None,
+        typer.Option(
+            "--socket",
+            metavar="PATH",
+            help="Where to listen (default: AIDISCLOSE_SOCKET, else aidisclose-UID/server.sock in "
+            "XDG_RUNTIME_DIR or /tmp); its folder must be yours alone.",
+            show_default=False,
+        ),
+    ] = None,
+    idle_minutes: Annotated[
+        float, typer.Option("--idle-minutes", min=0, help="Stop after this long without a call (0: never).")
+    ] = 60,
+) -> None:
+    """Keep aidisclose loaded so that each call of one file starts in milliseconds, not a third of a second.
+
+    While it runs, every `aidisclose` command of this user (but server, serve and watch) is run by a
+    process it forks for the call, exactly as the call's own process would run it: same arguments,
+    environment, folder, streams and exit status. For export hooks and QC tools that call aidisclose once
+    per file. Runs in the foreground: Ctrl-C or SIGTERM stops it; it stops by itself when its code is
+    upgraded. AIDISCLOSE_SERVER=off makes a call run in its own process.
+    """
+    from .server import serve
+
+    def ready(line: str) -> None:
+        stderr.print(f"aidisclose server: {line}", markup=False, highlight=False)
+
+    try:
+        serve(socket, idle_minutes * 60, ready, main)
+    except DisclosureError as err:
+        _error(err)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 keys_app = typer.Typer(help="Make C2PA signing keys for testing.", no_args_is_help=True, cls=_Group)
 app.add_typer(keys_app, name="keys")
 
