@@ -7,11 +7,13 @@ against it, beside the same call run in its own process (``AIDISCLOSE_SERVER=off
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ def start_server(folder: Path, *options: str) -> Server:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "AIDISCLOSE_SERVER": "off"},
+        start_new_session=True,  # a process group of its own, as a server started at a terminal has
     )
     assert process.stderr is not None
     line = process.stderr.readline()
@@ -288,3 +291,76 @@ def test_an_idle_server_stops_by_itself(tmp_path: Path) -> None:
     idle = start_server(tmp_path / "run", "--idle-minutes", "0.02")
     assert idle.process.wait(timeout=30) == 0
     assert not idle.socket.exists()
+
+
+def test_a_served_call_asks_for_a_passphrase_at_the_callers_terminal_unechoed(
+    server: Server, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    """The served process has no terminal of its own: it asks at the caller's (its standard input), with the
+    echo off, as a call run alone does; the typed passphrase is never shown."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(keys["key"].read_bytes(), password=None)
+    locked = tmp_path / "locked.pem"
+    locked.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"s3cret-words"),
+        )
+    )
+    for name, env in (("served", server.env()), ("alone", alone())):
+        primary, secondary = pty.openpty()
+        call = subprocess.Popen(
+            [
+                str(AIDISCLOSE),
+                "stamp",
+                str(PHOTO),
+                "-r",
+                str(EXAMPLE_RECORD),
+                "-o",
+                str(tmp_path / name),
+                "--sign",
+                "--sign-cert",
+                str(keys["chain"]),
+                "--sign-key",
+                str(locked),
+            ],
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(secondary)
+        shown = b""
+        while b"passphrase for" not in shown:
+            shown += os.read(primary, 4096)
+        # the prompt's text comes before the echo is turned off (which drops what was typed before)
+        _until(lambda: not termios.tcgetattr(primary)[3] & termios.ECHO)
+        os.write(primary, b"s3cret-words\n")
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the call has closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert call.wait(timeout=60) == 0, shown
+        os.close(primary)
+        assert b"s3cret-words" not in shown, (name, shown)
+        assert (tmp_path / name / "photo.jpg").exists()
+
+
+def test_a_ctrl_c_at_the_servers_terminal_reaches_no_served_call(server: Server) -> None:
+    """A served call belongs to its caller: the server's own terminal (its process group) cannot stop it."""
+    call = _blocked(server.env())
+    _until(lambda: server.children())
+    os.killpg(server.process.pid, signal.SIGINT)  # Ctrl-C where the server was started
+    assert server.process.wait(timeout=20) == 0
+    time.sleep(0.5)
+    assert call.poll() is None  # still waiting on its input
+    _, err = call.communicate(input="", timeout=30)  # the record it reads is empty: refused, as alone
+    alone_run = run(alone(), "stamp", PHOTO, "-r", "/dev/stdin", "-o", "/nonexistent-out", input="")
+    assert (call.returncode, err) == (alone_run.returncode, alone_run.stderr)

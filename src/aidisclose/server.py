@@ -176,6 +176,10 @@ def _run_call(call: socket.socket, key: bytes, command_line: Callable[[], None])
     closes, as when no server is there: its caller runs it in its own process. Once the pid is sent, the
     call is this process's, and it ends with an exit status sent back.
     """
+    # The call is its caller's: out of the server's session, so neither the server's terminal (Ctrl-C where
+    # it was started) nor that terminal as /dev/tty reaches it; a passphrase is asked at the caller's own
+    # terminal, its standard input, with the echo off (as getpass does when there is no /dev/tty).
+    os.setsid()
     for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
