@@ -8,6 +8,8 @@ Sources are byte-compiled first, as an installed package has them. Rows:
 
   one-jpeg     `aidisclose inspect one.jpg -f json` vs `exiftool -json one.jpg` (and, as the floor, an
                interpreter that only imports Typer and pydantic)
+  ...          one-jpeg, check-1000 and in-place also time each aidisclose call served by `aidisclose server`
+               (started for the run); its peak memory is the server's process's, which this does not count
   check-1000   `aidisclose check` of 1,000 small mixed files vs `exiftool -json -r` (corpus.py)
   check-10000  peak memory of `check` over 10,000 of them against 1,000 (--big; builds 10,000 files)
   in-place     `stamp --in-place` of a 1 GiB MP4 (a fresh copy each run) vs ExifTool's rewrite of it
@@ -29,13 +31,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = ROOT / "fixtures" / "example-record.toml"
 CLI = [sys.executable, "-c", "import sys; from aidisclose.cli import main; sys.argv[0] = 'aidisclose'; main()"]
+#: A call as the `aidisclose` script makes it: served by the command server the run starts (`served`).
+SERVED = [sys.executable, "-m", "aidisclose"]
+SERVED_ROWS = {"one-jpeg", "check-1000", "in-place"}
 STACK = "import typer, typer.main, pydantic; from pydantic import BaseModel"
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 
@@ -48,6 +54,7 @@ class Variant:
     before: Callable[[int], object] = lambda _run: None
     env: dict[str, str] = field(default_factory=dict)
     codes: tuple[int, ...] = (0,)
+    served: bool = False  # run by the command server: its memory is the server's process's, not counted here
     seconds: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)  # KiB
 
@@ -80,7 +87,33 @@ def row(title: str, variants: dict[str, Variant], runs: int, work: Path, base: s
     for name, variant in variants.items():
         median = statistics.median(variant.seconds)
         ratio = f"{median / reference:5.2f}x" if reference else ""
-        print(f"  {name:48} {median:8.3f} s {ratio:>7}   peak {max(variant.peaks) / 1024:7.0f} MB", flush=True)
+        peak = "in the server" if variant.served else f"{max(variant.peaks) / 1024:7.0f} MB"
+        print(f"  {name:48} {median:8.3f} s {ratio:>7}   peak {peak}", flush=True)
+
+
+@contextmanager
+def command_server(work: Path) -> Iterator[dict[str, str]]:
+    """`aidisclose server` on a socket of the run's own; the environment that has a call served by it."""
+    folder = work / "server"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    where = folder / "server.sock"
+    env = {**_env(), "AIDISCLOSE_SERVER": "off"}
+    server = subprocess.Popen([*CLI, "server", "--socket", str(where)], stderr=subprocess.PIPE, text=True, env=env)
+    assert server.stderr is not None
+    line = server.stderr.readline()
+    if "listening" not in line:
+        raise SystemExit(f"the command server did not start: {line}{server.stderr.read()}")
+    try:
+        yield {"AIDISCLOSE_SOCKET": str(where), "AIDISCLOSE_SERVER": ""}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def served(variant: Variant, env: dict[str, str]) -> Variant:
+    """``variant`` (a call of CLI) as a call the command server serves (``env`` from ``command_server``)."""
+    command = variant.command
+    return Variant(lambda run: [*SERVED, *command(run)[len(CLI) :]], variant.before, env, variant.codes, served=True)
 
 
 def grow_mdat(source: Path, target: Path, extra: int, dense: bool) -> None:
@@ -137,16 +170,20 @@ def main() -> None:
         subprocess.run([*CLI, "keys", "init", str(keys)], check=True, capture_output=True, env=_env())
     sign = ["--sign", "--sign-cert", str(keys / "chain.pem"), "--sign-key", str(keys / "key.pem")]
     runs = args.runs
+    stack = ExitStack()
     try:
+        via_server = stack.enter_context(command_server(work)) if wanted & SERVED_ROWS else {}
         if "one-jpeg" in wanted:
             jpeg = str(ROOT / "fixtures" / "images" / "photo.jpg")
+            inspect = Variant(lambda _r: [*CLI, "inspect", jpeg, "-f", "json"])
+            check = Variant(lambda _r: [*CLI, "check", jpeg, "-f", "json"], codes=(0, 1))
             row(
                 "one JPEG",
                 {
-                    "aidisclose inspect one.jpg -f json": Variant(lambda _r: [*CLI, "inspect", jpeg, "-f", "json"]),
-                    "aidisclose check one.jpg -f json": Variant(
-                        lambda _r: [*CLI, "check", jpeg, "-f", "json"], codes=(0, 1)
-                    ),
+                    "aidisclose inspect one.jpg -f json": inspect,
+                    "  the same, served by `aidisclose server`": served(inspect, via_server),
+                    "aidisclose check one.jpg -f json": check,
+                    "  the same, served by `aidisclose server` ": served(check, via_server),
                     "aidisclose --version": Variant(lambda _r: [*CLI, "--version"]),
                     # the floor of any command that reads a record: the interpreter, Typer and pydantic alone
                     "python: import typer, pydantic": Variant(lambda _r: [sys.executable, "-c", STACK]),
@@ -166,10 +203,12 @@ def main() -> None:
                 )
         if "check-1000" in wanted:
             corpus = str(corpora[1000])
+            whole = Variant(lambda _r: [*CLI, "check", corpus, "-f", "json"], codes=(0, 1))
             row(
                 "check of 1,000 small mixed files",
                 {
-                    "aidisclose check -f json": Variant(lambda _r: [*CLI, "check", corpus, "-f", "json"], codes=(0, 1)),
+                    "aidisclose check -f json": whole,
+                    "  the same, served by `aidisclose server`": served(whole, via_server),
                     "exiftool -json -r": Variant(lambda _r: ["exiftool", "-json", "-r", corpus], codes=(0, 1)),
                 },
                 runs,
@@ -194,15 +233,17 @@ def main() -> None:
             if not big.exists():
                 grow_mdat(ROOT / "fixtures" / "video" / "clip.mp4", big, 1 << 30, dense=True)
             victim = work / "victim.mp4"
+            in_place = Variant(
+                lambda _r: [*CLI, "stamp", str(victim), "-r", str(RECORD), "--in-place"],
+                # the copy made durable first: stamp fsyncs what it edits, and must not be timed
+                # flushing the benchmark's own fresh 1 GiB copy out of the page cache
+                before=lambda _r: _durable_copy(big, victim),
+            )
             row(
                 "1 GiB MP4",
                 {
-                    "aidisclose stamp --in-place": Variant(
-                        lambda _r: [*CLI, "stamp", str(victim), "-r", str(RECORD), "--in-place"],
-                        # the copy made durable first: stamp fsyncs what it edits, and must not be timed
-                        # flushing the benchmark's own fresh 1 GiB copy out of the page cache
-                        before=lambda _r: _durable_copy(big, victim),
-                    ),
+                    "aidisclose stamp --in-place": in_place,
+                    "  the same, served by `aidisclose server`": served(in_place, via_server),
                     "exiftool rewrite (-o)": Variant(
                         lambda _r: [
                             "exiftool",
@@ -271,6 +312,7 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             copy.unlink(missing_ok=True)
     finally:
+        stack.close()
         if not args.work:
             shutil.rmtree(work)
 
