@@ -337,7 +337,7 @@ def test_a_served_call_asks_for_a_passphrase_at_the_callers_terminal_unechoed(
         while b"passphrase for" not in shown:
             shown += os.read(primary, 4096)
         # the prompt's text comes before the echo is turned off (which drops what was typed before)
-        _until(lambda: not termios.tcgetattr(primary)[3] & termios.ECHO)
+        _until(lambda fd=primary: not termios.tcgetattr(fd)[3] & termios.ECHO)
         os.write(primary, b"s3cret-words\n")
         while True:
             try:
@@ -364,3 +364,94 @@ def test_a_ctrl_c_at_the_servers_terminal_reaches_no_served_call(server: Server)
     _, err = call.communicate(input="", timeout=30)  # the record it reads is empty: refused, as alone
     alone_run = run(alone(), "stamp", PHOTO, "-r", "/dev/stdin", "-o", "/nonexistent-out", input="")
     assert (call.returncode, err) == (alone_run.returncode, alone_run.stderr)
+
+
+def _ran_alone(done: subprocess.CompletedProcess[str]) -> bool:
+    """Whether a call made with ``python -X importtime`` loaded the tool itself (was not served)."""
+    return "| typer" in done.stderr
+
+
+def _importing(env: dict[str, str], *args: str, **options: object) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-X", "importtime", "-m", "aidisclose", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, **options)  # type: ignore[call-overload,no-any-return]
+
+
+def test_a_caller_in_another_box_is_not_served(server: Server, tmp_path: Path) -> None:
+    """Limits, nice value, environment read at load: a call made otherwise than the server runs alone,
+    never outside its limits (a file-size limit holds; served, the whole report would be written)."""
+    assert not _ran_alone(_importing(server.env(), "--version"))
+    assert _ran_alone(_importing(server.env(), "--version", preexec_fn=lambda: os.nice(3)))
+    assert _ran_alone(_importing(server.env(TYPER_USE_RICH="0"), "--version"))
+    assert _ran_alone(_importing(server.env(PYTHONPATH=str(tmp_path)), "--version"))
+    import resource
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    sizes = []
+    for name, env in (("served", server.env()), ("alone", alone())):
+        report = tmp_path / f"{name}.json"
+        with open(report, "w") as out:
+            subprocess.run(
+                [str(AIDISCLOSE), "check", str(FIXTURES / "images"), "-f", "json"],
+                stdout=out, stderr=subprocess.DEVNULL, env=env, preexec_fn=small_files, timeout=60,
+            )  # fmt: skip
+        sizes.append(report.stat().st_size)
+    assert sizes[0] == sizes[1] == 2048
+
+
+def test_a_served_call_reads_the_descriptors_it_names(server: Server, tmp_path: Path) -> None:
+    """``-r <(...)`` and ``/dev/fd/N``: the caller's descriptors are the call's, and no other is open."""
+    outputs = []
+    for name, env in (("served", server.env()), ("alone", alone())):
+        read, write = os.pipe()
+        os.write(write, EXAMPLE_RECORD.read_bytes())
+        os.close(write)
+        out = tmp_path / name
+        done = run(env, "stamp", PHOTO, "-r", f"/dev/fd/{read}", "-o", out, pass_fds=(read,))
+        os.close(read)
+        assert done.returncode == 0, done.stderr
+        outputs.append((out / "photo.jpg").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_a_stopped_server_lets_the_call_run_alone_and_never_runs_it_twice(server: Server, tmp_path: Path) -> None:
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        done = run(server.env(), "stamp", PHOTO, "-r", EXAMPLE_RECORD, "-o", tmp_path / "out")
+        assert done.returncode == 0 and time.monotonic() - started < 30
+        written = (tmp_path / "out" / "photo.jpg").stat().st_mtime_ns
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    time.sleep(1.0)  # the server takes the waiting call now: its process finds the caller gone
+    _until(lambda: not server.children())
+    assert (tmp_path / "out" / "photo.jpg").stat().st_mtime_ns == written
+
+
+def test_a_served_call_ends_as_its_own_would_on_a_full_disk_and_a_quit(server: Server) -> None:
+    ends = []
+    for env in (server.env(), alone()):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [str(AIDISCLOSE), "inspect", str(PHOTO), "-f", "json"],
+                stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=60,
+            )  # fmt: skip
+        ends.append((done.returncode, done.stderr.splitlines()[-1]))
+    assert ends[0] == ends[1] and "No space left on device" in ends[0][1] and ends[0][0] != 0
+    codes = []
+    for env in (server.env(), alone()):
+        call = _blocked(env)
+        time.sleep(1.0)
+        call.send_signal(signal.SIGQUIT)
+        call.communicate(timeout=30)
+        codes.append(call.returncode)
+    assert codes == [-signal.SIGQUIT, -signal.SIGQUIT]
+
+
+def test_python_m_aidisclose_is_named_so_when_served(server: Server) -> None:
+    command = [sys.executable, "-m", "aidisclose", "inspect", "--help"]
+    served = subprocess.run(command, capture_output=True, text=True, env=server.env(COLUMNS="80"), timeout=60)
+    here = subprocess.run(command, capture_output=True, text=True, env=alone(COLUMNS="80"), timeout=60)
+    assert served.stdout == here.stdout and "python -m aidisclose" in served.stdout

@@ -18,7 +18,20 @@ import _socket
 import os
 import sys
 
-from .serving import EXIT, OTHER_CODE, PID, PROTOCOL, SERVER_ENV, code_key, private_folder, socket_path
+from .serving import (
+    EXIT,
+    GO,
+    MAX_DESCRIPTORS,
+    NOT_SERVED,
+    PID,
+    PROTOCOL,
+    SERVER_ENV,
+    code_key,
+    interpreter_key,
+    private_folder,
+    received,
+    socket_path,
+)
 
 TYPE_CHECKING = False  # not typing's: importing it costs more than this module does (mypy reads it as true)
 if TYPE_CHECKING:
@@ -50,76 +63,122 @@ def _served(argv: list[str]) -> int | None:
     """The exit status of the call run by this user's server; None if none ran it (it is to run here)."""
     if os.environ.get(SERVER_ENV) == "off" or command_of(argv) in IN_PROCESS:
         return None
+    if not hasattr(_socket, "SO_PEERCRED") or not hasattr(os, "O_PATH"):
+        return None  # no way to know the server's user, or to hand over the folder: not Linux
     path = socket_path()
     if not private_folder(os.path.dirname(path)) or any(s is None for s in (sys.stdin, sys.stdout, sys.stderr)):
         return None
     try:
         for fd in (0, 1, 2):
             os.fstat(fd)
+        if os.isatty(0) and os.tcgetpgrp(0) != os.getpgrp():
+            return None  # a background job at a terminal: the kernel's job control must stop it, as it does here
         here = os.open(".", os.O_PATH | os.O_DIRECTORY)  # the working folder, even one we may not list
     except OSError:
         return None  # a closed standard stream or a deleted folder: run here, which reports it
     server = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
+        server.settimeout(3.0)  # a server that is stopped (Ctrl-Z, a debugger) or swamped: run here
         server.connect(path)
         peer = server.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
         if int.from_bytes(peer[4:8], sys.byteorder) != os.getuid():
             return None  # someone else's process at our socket path: never hand it our environment
-        _send(server, argv, here)
-        return _await(server)
+        return _await(server, _send(server, argv, here))
     except OSError:
-        return None  # no server (or it went away before taking the call): run here
+        return None  # no server, or it did not take the call (the call has not run): run here
     finally:
         server.close()
         os.close(here)
 
 
-def _send(server: _socket.socket, argv: list[str], here: int) -> None:
+def _descriptors(*besides: int) -> list[int]:
+    """This process's open descriptors (a call may name one: ``-r <(...)``, ``/dev/fd/3``), but ``besides``."""
+    return sorted(int(n) for n in os.listdir("/proc/self/fd") if int(n) not in besides and _is_open(int(n)))
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False  # the folder listdir read them from, closed since
+    return True
+
+
+def _send(server: _socket.socket, argv: list[str], here: int) -> bytes:
+    """The call, as ``server._read_call`` reads it: one header, then NUL-separated fields in this order;
+    the descriptors to send with GO (the caller's open ones, the folder last)."""
     umask = os.umask(0o077)
     os.umask(umask)
-    streams = [f"{s.encoding}\0{s.errors}" for s in (sys.stdin, sys.stdout, sys.stderr)]
-    fields = [code_key(), str(umask).encode(), "\0".join(streams).encode(), str(len(argv)).encode()]
-    fields += [os.fsencode(arg) for arg in argv]
-    fields += [key + b"=" + value for key, value in os.environb.items()]
+    fds = _descriptors(server.fileno(), here)
+    if len(fds) > MAX_DESCRIPTORS:
+        raise OSError("more descriptors than one message carries")
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    main = sys.modules.get("__main__")
+    fields = [
+        code_key(),
+        interpreter_key(),
+        str(umask).encode(),
+        b"1" if getattr(sys.stdout, "write_through", False) else b"0",  # python -u, PYTHONUNBUFFERED
+        *(f"{s.encoding}\0{s.errors}".encode() for s in streams),
+        os.fsencode(sys.argv[0]),
+        (getattr(main, "__package__", None) or "").encode(),  # "aidisclose" for python -m aidisclose
+        b" ".join(f"{fd}:{int(os.get_inheritable(fd))}".encode() for fd in fds),
+        str(len(argv)).encode(),
+        *(os.fsencode(arg) for arg in argv),
+        *(name + b"=" + value for name, value in os.environb.items()),
+    ]
     body = b"\0".join(fields)
-    descriptors = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (0, 1, 2, here))
-    header = PROTOCOL + len(body).to_bytes(8, "big")
-    server.sendmsg([header], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, descriptors)])
-    server.sendall(body)
+    server.sendall(PROTOCOL + len(body).to_bytes(8, "big") + body)
+    return b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (*fds, here))
 
 
-def _await(server: _socket.socket) -> int | None:
-    """Wait for the served call to end, forwarding signals to its process; its exit status."""
-    reply = _read(server, 5)
-    if reply[:1] == OTHER_CODE:
+def _await(server: _socket.socket, descriptors: bytes) -> int | None:
+    """Wait for the served call to end, forwarding signals to its process; its exit status.
+
+    None if it was not taken (the server runs other code, or is stopped): it has not run, and runs here.
+    Once the pid has come and GO is sent, the call is the server's: it never runs here as well.
+    """
+    reply = received(server, 5)
+    if reply[:1] == NOT_SERVED or reply[:1] != PID:
         return None
-    if reply[:1] != PID:
-        raise OSError("not an aidisclose server")
     child = int.from_bytes(reply[1:5], "big")
+    forwarded: list[int] = []
 
     def forward(number: int, _frame: object) -> None:
+        forwarded.append(number)
         try:  # noqa: SIM105  # contextlib costs 4 ms to import
             os.kill(child, number)
         except OSError:
             pass  # it has just ended
 
+    before = {number: _signal.getsignal(number) for number in (*FORWARDED, _signal.SIGTSTP)}
     for number in FORWARDED:
-        if _signal.getsignal(number) is not _signal.SIG_IGN:  # one this process ignores, the call ignores
+        if before[number] is not _signal.SIG_IGN:  # one this process ignores, the call ignores
             _signal.signal(number, forward)
-    if _signal.getsignal(_signal.SIGTSTP) is not _signal.SIG_IGN:
+    if before[_signal.SIGTSTP] is not _signal.SIG_IGN:
         _signal.signal(_signal.SIGTSTP, _stop_both(child))
     try:
-        reply = _read(server, 5)
+        server.sendmsg([GO], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, descriptors)])
+    except OSError:  # the call's process is gone before it took the call: it runs here, as it would have
+        for number, handler in before.items():
+            _signal.signal(number, handler)
+        raise
+    server.settimeout(None)
+    try:
+        reply = received(server, 5)
     except OSError:
         reply = b""
-    if reply[:1] != EXIT:
-        os.write(
-            2,
-            b"aidisclose: the command server's process for this call ended before the call did "
-            b"(killed?); run it again, or with AIDISCLOSE_SERVER=off\n",
-        )
-        return EXIT_ERROR
-    return int.from_bytes(reply[1:5], "big")
+    if reply[:1] == EXIT:
+        return int.from_bytes(reply[1:5], "big")
+    if forwarded:  # it ended on the signal passed on to it: this process ends on it too, as it would here
+        _signal.signal(forwarded[-1], _signal.SIG_DFL)
+        os.kill(os.getpid(), forwarded[-1])
+    os.write(
+        2,
+        b"aidisclose: the command server's process for this call ended before the call did "
+        b"(killed?); run it again, or with AIDISCLOSE_SERVER=off\n",
+    )
+    return EXIT_ERROR
 
 
 def _stop_both(child: int) -> Callable[[int, object], None]:
@@ -139,13 +198,3 @@ def _stop_both(child: int) -> Callable[[int, object], None]:
             pass
 
     return stop
-
-
-def _read(server: _socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = server.recv(size - len(data))
-        if not chunk:
-            return data
-        data += chunk
-    return data

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import gc
 import io
 import os
@@ -24,10 +25,26 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import DisclosureError
-from .serving import EXIT, OTHER_CODE, PID, PROTOCOL, code_key, private_folder, socket_path
+from .serving import (
+    EXIT,
+    GO,
+    MAX_DESCRIPTORS,
+    NOT_SERVED,
+    PID,
+    PROTOCOL,
+    code_key,
+    install_key,
+    interpreter_key,
+    loaded_environment,
+    private_folder,
+    received,
+    socket_path,
+)
 
 #: A call's arguments and environment are bounded by the system's (a few MB); anything larger is no call.
 MAX_CALL_BYTES = 64 << 20
@@ -39,19 +56,39 @@ def serve(
 ) -> None:
     """Listen at ``path`` (default: ``serving.socket_path()``) until stopped or idle for ``idle_seconds``
     (0: never), running each call by ``command_line`` (the CLI's ``main``, which reads ``sys.argv``);
-    ``ready`` is told where once calls are taken. DisclosureError if it cannot listen there."""
-    where = path if path is not None else Path(socket_path())
+    ``ready`` is told where once calls are taken, and why the server stops. DisclosureError if it cannot
+    listen there."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        raise DisclosureError(None, "the command server needs Linux: nothing else tells it who is calling")
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())  # a mask it was started with would reach every call
+    where = (path if path is not None else Path(socket_path())).absolute()
     _private_folder_for(where)
     listener = _listen(where)
+    ours = os.stat(where).st_ino
     try:
-        key = code_key()
         _load()
         gc.freeze()  # the loaded tool stays shared, untouched, by every call's process
+        server = _Server(
+            code_key(), interpreter_key(), loaded_environment(dict(os.environb)), _context(os.getpid()), os.getpid()
+        )
         ready(f"listening on {where} (pid {os.getpid()}); calls of `aidisclose` by this user run here")
-        _accept_calls(listener, key, idle_seconds, command_line)
+        ready(f"stopped: {_accept_calls(listener, server, idle_seconds, command_line)}")
     finally:
         listener.close()
-        _remove_if_ours(where, listener)
+        with contextlib.suppress(OSError):
+            if os.lstat(where).st_ino == ours:
+                where.unlink()
+
+
+@dataclass(frozen=True)
+class _Server:
+    """What a call must share with the server to be served, and who the server is."""
+
+    code: bytes
+    interpreter: bytes
+    environment: list[bytes]
+    context: bytes
+    pid: int
 
 
 def _private_folder_for(where: Path) -> None:
@@ -72,8 +109,8 @@ def _private_folder_for(where: Path) -> None:
 def _listen(where: Path) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        if where.is_socket() or where.exists():
-            if not where.is_socket():
+        if os.path.lexists(where):
+            if not stat.S_ISSOCK(os.lstat(where).st_mode):
                 raise DisclosureError(where, "exists and is not a socket", "give --socket a path that is free")
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -96,15 +133,6 @@ def _listen(where: Path) -> socket.socket:
     return listener
 
 
-def _remove_if_ours(where: Path, listener: socket.socket) -> None:
-    del listener
-    try:
-        if stat.S_ISSOCK(os.lstat(where).st_mode):
-            where.unlink()
-    except OSError:
-        pass
-
-
 def _load() -> None:
     """Import and build what commands use, so that no call pays for it: the modules, the deferred pydantic
     schemas, the metadata libraries and the C2PA SDK's native library."""
@@ -121,6 +149,36 @@ def _load() -> None:
         model.model_rebuild()
 
 
+#: What of a process the call would run under: its namespaces (mounts, network...), groups, capabilities,
+#: seccomp and no-new-privileges, CPUs, nice value, resource limits, control group and security label. A
+#: call is served only if all are the server's: a sandboxed or limited caller is never run outside its box.
+_STATUS_LINES = (
+    "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+    "Seccomp_filters", "Cpus_allowed_list", "Mems_allowed_list",
+)  # fmt: skip
+
+
+def _context(pid: int) -> bytes:
+    """The process context of ``pid`` (see _STATUS_LINES); OSError if it cannot be read (never served)."""
+    proc = f"/proc/{pid}"
+    parts = [f"{name} {os.readlink(f'{proc}/ns/{name}')}" for name in sorted(os.listdir(f"{proc}/ns"))]
+    with open(f"{proc}/status", encoding="utf-8", errors="replace") as status:
+        parts += [line for line in status if line.split(":", 1)[0] in _STATUS_LINES]
+    with open(f"{proc}/stat", "rb") as stat_file:
+        parts.append("nice " + stat_file.read().rsplit(b")", 1)[1].split()[16].decode())
+    for name in ("limits", "cgroup", "attr/current"):
+        try:
+            with open(f"{proc}/{name}", encoding="utf-8", errors="replace") as text_file:
+                parts.append(text_file.read())
+        except FileNotFoundError:
+            parts.append(f"{name} -")
+        except OSError as exc:
+            if name != "attr/current":  # no security module: EINVAL
+                raise
+            parts.append(f"{name} {exc.errno}")
+    return "\n".join(parts).encode()
+
+
 class _Stop(Exception):
     pass
 
@@ -129,16 +187,27 @@ def _stop(_number: int, _frame: object) -> None:
     raise _Stop
 
 
-def _accept_calls(listener: socket.socket, key: bytes, idle_seconds: float, command_line: Callable[[], None]) -> None:
+#: At most this many calls at once; one more finds no server and runs in its own process.
+MAX_CALLS = 256
+#: A call that does not arrive whole within this long is not one.
+CALL_SECONDS = 10.0
+_ENDING = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
+
+
+def _accept_calls(
+    listener: socket.socket, server: _Server, idle_seconds: float, command_line: Callable[[], None]
+) -> str:
+    """Serve until stopped; why it stopped."""
     children: set[int] = set()
-    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    for number in _ENDING:
         signal.signal(number, _stop)
     last = time.monotonic()
     try:
         while True:
-            _reap(children)
+            if _reap(children):
+                return "this install of aidisclose has changed; restart the server to serve it"
             if idle_seconds and not children and time.monotonic() - last >= idle_seconds:
-                return
+                return f"no call for {idle_seconds / 60:g} minutes"
             if not select.select([listener], [], [], 1.0)[0]:
                 continue
             try:
@@ -148,121 +217,203 @@ def _accept_calls(listener: socket.socket, key: bytes, idle_seconds: float, comm
             last = time.monotonic()
             with call:
                 peer = call.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-                if int.from_bytes(peer[4:8], sys.byteorder) != os.getuid():
-                    continue  # another user's process: not served (the folder should have kept it out)
-                pid = os.fork()
-                if pid == 0:
-                    listener.close()
-                    _run_call(call, key, command_line)  # never returns
+                if int.from_bytes(peer[4:8], sys.byteorder) != os.getuid() or len(children) >= MAX_CALLS:
+                    continue  # another user's process (the folder should have kept it out), or too many
+                # No signal may reach the forked process before it has dropped the server's handlers.
+                signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+                try:
+                    pid = os.fork()
+                    if pid == 0:
+                        _run_call(call, listener, server, int.from_bytes(peer[:4], sys.byteorder), command_line)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)
                 children.add(pid)
     except _Stop:
-        return
+        return "told to"
 
 
-def _reap(children: set[int]) -> None:
+#: The exit status of a call's process that found this install's code changed: the server stops.
+_CHANGED = 75
+
+
+def _reap(children: set[int]) -> bool:
+    """Forget the calls that have ended; whether one of them found the code changed."""
+    changed = False
     for pid in list(children):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            done = pid
+            done, status = pid, 0
         if done:
             children.discard(pid)
+            changed |= os.WIFEXITED(status) and os.WEXITSTATUS(status) == _CHANGED
+    return changed
 
 
-def _run_call(call: socket.socket, key: bytes, command_line: Callable[[], None]) -> None:
+def _run_call(
+    call: socket.socket, listener: socket.socket, server: _Server, peer: int, command_line: Callable[[], None]
+) -> None:
     """In a call's own process: take the call on, run it, send its exit status; never returns.
 
-    A call that cannot be taken on (not this protocol, cut short) gets no reply before the connection
-    closes, as when no server is there: its caller runs it in its own process. Once the pid is sent, the
-    call is this process's, and it ends with an exit status sent back.
+    A call that cannot be taken on (not this protocol, cut short, not for this server) is answered
+    NOT_SERVED or not at all before the connection closes, as when no server is there: its caller runs it.
+    Once the pid is sent and the caller's GO comes back, the call is this process's; it ends with an
+    exit status sent back.
     """
-    # The call is its caller's: out of the server's session, so neither the server's terminal (Ctrl-C where
-    # it was started) nor that terminal as /dev/tty reaches it; a passphrase is asked at the caller's own
-    # terminal, its standard input, with the echo off (as getpass does when there is no /dev/tty).
-    os.setsid()
-    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(number, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = 2
     try:
-        argv = _take(call, key)
-    except Exception:
-        os._exit(2)
-    if argv is None:
-        os._exit(0)
-    code = 1
-    finished = threading.Event()
-    try:
+        listener.close()
+        # The call is its caller's: out of the server's session, so neither the server's terminal (Ctrl-C
+        # where it was started) nor that terminal as /dev/tty reaches it; a passphrase is asked at the
+        # caller's own terminal, its standard input, with the echo off (as getpass does with no /dev/tty).
+        os.setsid()
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        call.settimeout(CALL_SECONDS)
+        taken = _read_call(call, server, peer)
+        if isinstance(taken, int):
+            code = taken
+            return
         call.sendall(PID + os.getpid().to_bytes(4, "big"))
+        # The caller's descriptors come with its GO, not with the call: a server that is stopped (or one
+        # that does not serve it) holds none of them, so no pipe of the caller's stays open through it.
+        go, ancillary, _, _ = call.recvmsg(1, socket.CMSG_SPACE(4 * (MAX_DESCRIPTORS + 1)))
+        fds = _descriptors_in(ancillary)
+        if go != GO:
+            code = 0  # the caller gave up waiting, and runs the call itself
+            return
+        if len(fds) != len(taken.descriptors) + 1:
+            raise ValueError("not a call")
+        _become(call, taken, fds)
+        call.settimeout(None)
+        finished = threading.Event()
         threading.Thread(target=_end_with_caller, args=(call, finished), daemon=True).start()
-        code = _run(argv, command_line)
+        try:
+            code = _run(taken.argv, command_line)
+        finally:
+            finished.set()
+            with contextlib.suppress(OSError):
+                call.sendall(EXIT + code.to_bytes(4, "big"))
     finally:
-        finished.set()
-        with contextlib.suppress(OSError):
-            call.sendall(EXIT + code.to_bytes(4, "big"))
         os._exit(code)
 
 
-def _take(call: socket.socket, key: bytes) -> list[str] | None:
-    """Become the call's process (its streams, folder, umask, environment); its arguments. None if the call
-    is for other code (it runs in its own process; a server whose own code changed stops)."""
-    header, descriptors, _, _ = call.recvmsg(_HEADER, socket.CMSG_SPACE(4 * 4))
-    fds = [
+@dataclass(frozen=True)
+class _Call:
+    """A call as its caller sent it (see ``_launch._send``)."""
+
+    argv: list[str]
+    environment: dict[bytes, bytes]
+    umask: int
+    streams: list[str]  # encoding and error handler of stdin, stdout and stderr
+    unbuffered: bool
+    argv0: str
+    package: str | None
+    descriptors: list[tuple[int, bool]]  # the caller's open descriptors (number, inheritable), sent with GO
+
+
+def _read_call(call: socket.socket, server: _Server, peer: int) -> _Call | int:
+    """The call the caller sent; an exit status instead when it is not for this server (NOT_SERVED is sent:
+    the caller runs it), _CHANGED when that is because this install's code changed."""
+    header = received(call, _HEADER)
+    size = int.from_bytes(header[len(PROTOCOL) :], "big")
+    if len(header) != _HEADER or not header.startswith(PROTOCOL) or size > MAX_CALL_BYTES:
+        raise ValueError("not a call")
+    body = received(call, size)
+    if len(body) != size:
+        raise ValueError("a call cut short")
+    fixed = body.split(b"\0", 14)  # the fields _launch._send writes, in its order; then argv and environment
+    if len(fixed) < 14:
+        raise ValueError("not a call")
+    code, interpreter, umask, unbuffered = fixed[:4]
+    streams, (argv0, package, numbers, count) = fixed[4:10], fixed[10:14]
+    argc = int(count)
+    fields = fixed[14].split(b"\0") if len(fixed) > 14 else []
+    argv, environment = fields[:argc], fields[argc:]
+    if len(argv) != argc:
+        raise ValueError("not a call")
+    environ = dict(entry.partition(b"=")[::2] for entry in environment)
+    if code != server.code:
+        call.sendall(NOT_SERVED)
+        same_install = code.startswith(install_key() + b"\n") and interpreter == server.interpreter
+        return _CHANGED if same_install else 0
+    if (
+        interpreter != server.interpreter
+        or loaded_environment(environ) != server.environment
+        or _context(peer) != server.context
+    ):
+        call.sendall(NOT_SERVED)  # made otherwise, or in another box (limits, namespaces...): run by its caller
+        return 0
+    return _Call(
+        argv=[os.fsdecode(arg) for arg in argv],
+        environment=environ,
+        umask=int(umask),
+        streams=[s.decode() for s in streams],
+        unbuffered=unbuffered == b"1",
+        argv0=os.fsdecode(argv0),
+        package=os.fsdecode(package) or None,
+        descriptors=[(int(n), flag == b"1") for n, _, flag in (item.partition(b":") for item in numbers.split())],
+    )
+
+
+def _descriptors_in(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    return [
         int.from_bytes(data[i : i + 4], sys.byteorder, signed=True)
-        for level, kind, data in descriptors
+        for level, kind, data in ancillary
         if (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS)
         for i in range(0, len(data) - len(data) % 4, 4)
     ]
-    size = int.from_bytes(header[len(PROTOCOL) :], "big")
-    if len(header) != _HEADER or not header.startswith(PROTOCOL) or len(fds) != 4 or size > MAX_CALL_BYTES:
-        raise ValueError("not a call")
-    body = _read_exactly(call, size)
-    fields = body.split(b"\0")
-    their_key, umask, streams, count = fields[0], int(fields[1]), fields[2:8], int(fields[8])
-    if their_key != key:
-        call.sendall(OTHER_CODE)
-        if their_key.split(b"\n", 4)[:4] == key.split(b"\n", 4)[:4]:  # this install, changed: stop serving it
-            os.kill(os.getppid(), signal.SIGTERM)
-        return None
-    argv = [os.fsdecode(arg) for arg in fields[9 : 9 + count]]
-    environment = [entry.partition(b"=") for entry in fields[9 + count :]]
-    for target, fd in enumerate(fds[:3]):
-        os.dup2(fd, target)
-        os.close(fd)
-    os.fchdir(fds[3])
-    os.close(fds[3])
-    os.umask(umask)
+
+
+def _become(call: socket.socket, taken: _Call, fds: list[int]) -> None:
+    """Become the caller's process: its descriptors, folder, umask, environment, program name, streams."""
+    _place_descriptors(call, fds, taken.descriptors)
+    os.umask(taken.umask)
     os.environb.clear()
-    os.environb.update({name: value for name, _, value in environment})
+    os.environb.update(taken.environment)
     time.tzset()
-    _standard_streams([s.decode() for s in streams])
-    return argv
+    sys.argv[0] = taken.argv0
+    main = sys.modules.get("__main__")
+    if main is not None:
+        main.__package__ = taken.package  # how Click names the program: `python -m aidisclose`
+    _standard_streams(taken.streams, taken.unbuffered)
 
 
-def _standard_streams(streams: list[str]) -> None:
-    """New standard streams on descriptors 0-2, with the encodings and error handlers of the caller's."""
+def _place_descriptors(call: socket.socket, received_fds: list[int], targets: list[tuple[int, bool]]) -> None:
+    """Close every descriptor the server had but the call's socket; put the caller's at their numbers
+    (inheritable as they were there) and change into the caller's folder (the last one received)."""
+    above = max([call.fileno(), *received_fds, *(n for n, _ in targets)]) + 1
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, above) for fd in received_fds]
+    keep = fcntl.fcntl(call.fileno(), fcntl.F_DUPFD_CLOEXEC, above)
+    os.closerange(0, min([keep, *moved]))
+    os.dup2(keep, call.fileno(), inheritable=False)  # the socket object keeps its number
+    os.close(keep)
+    for (number, inheritable), fd in zip(targets, moved[:-1], strict=True):
+        if number != call.fileno():
+            os.dup2(fd, number, inheritable=inheritable)
+    os.fchdir(moved[-1])
+    for fd in moved:
+        os.close(fd)
+
+
+def _standard_streams(streams: list[str], unbuffered: bool) -> None:
+    """New standard streams on descriptors 0-2 as the interpreter makes them, with the encodings and error
+    handlers of the caller's: stdout line-buffered at a terminal, stderr always; unbuffered with -u."""
     encodings, errors = streams[0::2], streams[1::2]
-    # As the interpreter makes them: stdout line-buffered at a terminal, stderr always.
-    sys.stdin = _stream(0, encodings[0], errors[0], line_buffering=False)
-    sys.stdout = _stream(1, encodings[1], errors[1], line_buffering=os.isatty(1))
-    sys.stderr = _stream(2, encodings[2], errors[2], line_buffering=True)
+    sys.stdin = _stream(0, "<stdin>", encodings[0], errors[0], False, False)
+    sys.stdout = _stream(1, "<stdout>", encodings[1], errors[1], os.isatty(1), unbuffered)
+    sys.stderr = _stream(2, "<stderr>", encodings[2], errors[2], True, unbuffered)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
 
 
-def _stream(fd: int, encoding: str, errors: str, line_buffering: bool) -> io.TextIOWrapper:
-    raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
-    buffer = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
-    return io.TextIOWrapper(buffer, encoding, errors, newline="\n", line_buffering=line_buffering)
-
-
-def _read_exactly(call: socket.socket, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = call.recv(min(size, 1 << 20))
-        if not chunk:
-            raise ValueError("a call cut short")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+def _stream(fd: int, name: str, encoding: str, errors: str, line_buffering: bool, unbuffered: bool) -> io.TextIOWrapper:
+    buffer: Any = open(fd, "rb" if fd == 0 else "wb", buffering=0 if unbuffered and fd else -1, closefd=False)  # noqa: SIM115
+    (buffer if unbuffered and fd else buffer.raw).name = name
+    return io.TextIOWrapper(
+        buffer, encoding, errors, newline="\n", line_buffering=line_buffering, write_through=unbuffered and fd > 0
+    )
 
 
 def _end_with_caller(call: socket.socket, finished: threading.Event) -> None:
@@ -274,24 +425,28 @@ def _end_with_caller(call: socket.socket, finished: threading.Event) -> None:
 
 
 def _run(argv: list[str], command_line: Callable[[], None]) -> int:
-    """The command line's exit status for ``argv``, as the ``aidisclose`` process would end with it."""
-    sys.argv = ["aidisclose", *argv]
+    """The command line's exit status for ``argv``, as the ``aidisclose`` process would end with it: what
+    the interpreter does at exit (exit handlers, flushing its streams) included."""
+    sys.argv[1:] = argv
     try:
+        command_line()
+        code = 0
+    except SystemExit as done:
+        code = _status(done.code)
+    except KeyboardInterrupt:
+        code = 128 + signal.SIGINT
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
         try:
-            command_line()
-            code = 0
-        except SystemExit as done:
-            code = _status(done.code)
-        except KeyboardInterrupt:
-            code = 128 + signal.SIGINT
-        except BaseException:
-            sys.excepthook(*sys.exc_info())
-            code = 1
-        atexit._run_exitfuncs()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        except (OSError, ValueError) as exc:  # as the interpreter tells a flush that fails at exit
             with contextlib.suppress(OSError, ValueError):
-                stream.flush()
+                sys.stderr.write(f"Exception ignored in: {stream!r}\n{type(exc).__name__}: {exc}\n")
+                sys.stderr.flush()
+            code = code or 120
     return code
 
 
