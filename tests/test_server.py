@@ -145,7 +145,7 @@ def test_a_served_call_runs_in_the_callers_folder_environment_and_umask(server: 
     # made under the caller's umask: the output folder (the stamped file keeps its source's mode)
     assert served.parent.stat().st_mode & 0o777 == here.parent.stat().st_mode & 0o777 == 0o750
     # an environment variable the tool reads is the caller's: a tiny parse limit refuses the file alike
-    limited = {"AIDISCLOSE_PARSE_MEGABYTES": "0.001", "AIDISCLOSE_PARSE_SECONDS": "0.001"}
+    limited = {"AIDISCLOSE_PARSE_MEGABYTES": "0.001"}
     first = FIXTURES / "foreign" / "CA_ct.jpg"  # signed: the SDK reads it under the limits
     served_run = run(server.env(**limited), "inspect", first, "-f", "json")
     alone_run = run(alone(**limited), "inspect", first, "-f", "json")
@@ -455,3 +455,53 @@ def test_python_m_aidisclose_is_named_so_when_served(server: Server) -> None:
     served = subprocess.run(command, capture_output=True, text=True, env=server.env(COLUMNS="80"), timeout=60)
     here = subprocess.run(command, capture_output=True, text=True, env=alone(COLUMNS="80"), timeout=60)
     assert served.stdout == here.stdout and "python -m aidisclose" in served.stdout
+
+
+def test_every_descriptor_of_the_caller_is_the_calls_whatever_its_number(server: Server) -> None:
+    """Numbers the server's own socket or moves use, and one next to the descriptor limit, are the caller's."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    numbers = [*range(3, 13), soft - 2]
+
+    def open_them() -> None:
+        for number in numbers:
+            os.dup2(os.open(PHOTO, os.O_RDONLY), number)
+
+    args = [str(AIDISCLOSE), "inspect", *(f"/dev/fd/{n}" for n in numbers), "-f", "json"]
+    served, here = (
+        # close_fds would close them after preexec_fn; what the test process holds is non-inheritable
+        subprocess.run(args, capture_output=True, text=True, env=env, preexec_fn=open_them, close_fds=False, timeout=60)
+        for env in (server.env(), alone())
+    )
+    assert (served.returncode, served.stdout.count('"format": "jpeg"')) == (0, len(numbers)), served.stderr
+    assert served.stdout == here.stdout
+
+
+def test_no_descriptor_of_the_servers_reaches_a_call(tmp_path: Path) -> None:
+    def spare() -> None:  # the server holds the photo open at 9
+        os.dup2(os.open(PHOTO, os.O_RDONLY), 9)
+
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    where = folder / "server.sock"
+    process = subprocess.Popen(
+        [str(AIDISCLOSE), "server", "--socket", str(where)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=alone(), start_new_session=True, preexec_fn=spare, close_fds=False,
+    )  # fmt: skip
+    assert process.stderr is not None and "listening" in process.stderr.readline()
+    try:
+        served = run({**alone(), "AIDISCLOSE_SERVER": "", "AIDISCLOSE_SOCKET": str(where)}, "inspect", "/dev/fd/9")
+        here = run(alone(), "inspect", "/dev/fd/9")
+        assert (served.returncode, served.stderr) == (here.returncode, here.stderr) and here.returncode == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_caller_the_oom_killer_would_pick_first_is_not_served(server: Server) -> None:
+    def likelier() -> None:
+        Path("/proc/self/oom_score_adj").write_text("500")
+
+    assert _ran_alone(_importing(server.env(), "--version", preexec_fn=likelier))

@@ -112,17 +112,16 @@ def _serve(requests: int, replies: int, memory: int) -> None:
         os._exit(0)  # no atexit handlers, no flushing of the forking process's buffers
 
 
-def _close_all_but(*keep: int) -> None:
-    """In the helper: close every inherited descriptor but stdio and ``keep``.
+def close_all_but(*keep: int, start: int = 3) -> None:
+    """Close every descriptor from ``start`` (by default, all but stdio) but ``keep``.
 
     The helper lives on after the call that forked it: a descriptor it kept would hold what the caller
     holds then, such as the ``flock`` of a file being stamped (the next stamp of it in this process would
-    find it locked by "another process") or a temp file's space.
+    find it locked by "another process") or a temp file's space. (A served call closes the server's so.)
     """
-    start = 3
     for fd in sorted(keep):
         os.closerange(start, fd)
-        start = fd + 1
+        start = max(start, fd + 1)
     os.closerange(start, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16)
 
 
@@ -132,7 +131,7 @@ class _Helper:
         self.replies, replies_out = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
-            _close_all_but(requests_in, replies_out)
+            close_all_but(requests_in, replies_out)
             _serve(requests_in, replies_out, memory)
         os.close(requests_in)
         os.close(replies_out)

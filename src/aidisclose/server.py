@@ -17,6 +17,7 @@ import fcntl
 import gc
 import io
 import os
+import resource
 import select
 import signal
 import socket
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .bounded import close_all_but
 from .errors import DisclosureError
 from .serving import (
     EXIT,
@@ -42,7 +44,6 @@ from .serving import (
     interpreter_key,
     loaded_environment,
     private_folder,
-    received,
     socket_path,
 )
 
@@ -149,9 +150,10 @@ def _load() -> None:
         model.model_rebuild()
 
 
-#: What of a process the call would run under: its namespaces (mounts, network...), groups, capabilities,
-#: seccomp and no-new-privileges, CPUs, nice value, resource limits, control group and security label. A
-#: call is served only if all are the server's: a sandboxed or limited caller is never run outside its box.
+#: What of a process the call would run under: its namespaces (mounts, network...), root (chroot), groups,
+#: capabilities, seccomp and no-new-privileges, CPUs, nice value and scheduling policy, resource limits,
+#: control group, OOM score adjustment and security label. A call is served only if all are the server's:
+#: a sandboxed or limited caller is never run outside its box.
 _STATUS_LINES = (
     "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
     "Seccomp_filters", "Cpus_allowed_list", "Mems_allowed_list",
@@ -164,9 +166,11 @@ def _context(pid: int) -> bytes:
     parts = [f"{name} {os.readlink(f'{proc}/ns/{name}')}" for name in sorted(os.listdir(f"{proc}/ns"))]
     with open(f"{proc}/status", encoding="utf-8", errors="replace") as status:
         parts += [line for line in status if line.split(":", 1)[0] in _STATUS_LINES]
+    parts.append(f"root {os.readlink(f'{proc}/root')}")  # a chroot
     with open(f"{proc}/stat", "rb") as stat_file:
-        parts.append("nice " + stat_file.read().rsplit(b")", 1)[1].split()[16].decode())
-    for name in ("limits", "cgroup", "attr/current"):
+        fields = stat_file.read().rsplit(b")", 1)[1].split()  # fields from the third (state) on
+        parts.append(f"nice {fields[16].decode()} rt_priority {fields[37].decode()} policy {fields[38].decode()}")
+    for name in ("limits", "cgroup", "oom_score_adj", "attr/current"):
         try:
             with open(f"{proc}/{name}", encoding="utf-8", errors="replace") as text_file:
                 parts.append(text_file.read())
@@ -271,12 +275,12 @@ def _run_call(
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        call.settimeout(CALL_SECONDS)
         taken = _read_call(call, server, peer)
         if isinstance(taken, int):
             code = taken
             return
         call.sendall(PID + os.getpid().to_bytes(4, "big"))
+        call.settimeout(CALL_SECONDS)  # the caller waits 3 s for the pid, then GOes at once or never
         # The caller's descriptors come with its GO, not with the call: a server that is stopped (or one
         # that does not serve it) holds none of them, so no pipe of the caller's stays open through it.
         go, ancillary, _, _ = call.recvmsg(1, socket.CMSG_SPACE(4 * (MAX_DESCRIPTORS + 1)))
@@ -286,7 +290,7 @@ def _run_call(
             return
         if len(fds) != len(taken.descriptors) + 1:
             raise ValueError("not a call")
-        _become(call, taken, fds)
+        call = _become(call, taken, fds)
         call.settimeout(None)
         finished = threading.Event()
         threading.Thread(target=_end_with_caller, args=(call, finished), daemon=True).start()
@@ -317,11 +321,12 @@ class _Call:
 def _read_call(call: socket.socket, server: _Server, peer: int) -> _Call | int:
     """The call the caller sent; an exit status instead when it is not for this server (NOT_SERVED is sent:
     the caller runs it), _CHANGED when that is because this install's code changed."""
-    header = received(call, _HEADER)
+    deadline = time.monotonic() + CALL_SECONDS
+    header = _received_by(call, _HEADER, deadline)
     size = int.from_bytes(header[len(PROTOCOL) :], "big")
     if len(header) != _HEADER or not header.startswith(PROTOCOL) or size > MAX_CALL_BYTES:
         raise ValueError("not a call")
-    body = received(call, size)
+    body = _received_by(call, size, deadline)
     if len(body) != size:
         raise ValueError("a call cut short")
     fixed = body.split(b"\0", 14)  # the fields _launch._send writes, in its order; then argv and environment
@@ -339,10 +344,12 @@ def _read_call(call: socket.socket, server: _Server, peer: int) -> _Call | int:
         call.sendall(NOT_SERVED)
         same_install = code.startswith(install_key() + b"\n") and interpreter == server.interpreter
         return _CHANGED if same_install else 0
+    descriptors = [(int(n), flag == b"1") for n, _, flag in (item.partition(b":") for item in numbers.split())]
     if (
         interpreter != server.interpreter
         or loaded_environment(environ) != server.environment
         or _context(peer) != server.context
+        or not _placeable(descriptors)
     ):
         call.sendall(NOT_SERVED)  # made otherwise, or in another box (limits, namespaces...): run by its caller
         return 0
@@ -354,8 +361,20 @@ def _read_call(call: socket.socket, server: _Server, peer: int) -> _Call | int:
         unbuffered=unbuffered == b"1",
         argv0=os.fsdecode(argv0),
         package=os.fsdecode(package) or None,
-        descriptors=[(int(n), flag == b"1") for n, _, flag in (item.partition(b":") for item in numbers.split())],
+        descriptors=descriptors,
     )
+
+
+def _received_by(call: socket.socket, size: int, deadline: float) -> bytes:
+    """``size`` bytes of the call, all of them by ``deadline`` (TimeoutError otherwise), fewer if it closes."""
+    data = b""
+    while len(data) < size:
+        call.settimeout(max(0.001, deadline - time.monotonic()))
+        chunk = call.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _descriptors_in(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
@@ -367,9 +386,10 @@ def _descriptors_in(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
     ]
 
 
-def _become(call: socket.socket, taken: _Call, fds: list[int]) -> None:
-    """Become the caller's process: its descriptors, folder, umask, environment, program name, streams."""
-    _place_descriptors(call, fds, taken.descriptors)
+def _become(call: socket.socket, taken: _Call, fds: list[int]) -> socket.socket:
+    """Become the caller's process: its descriptors, folder, umask, environment, program name, streams;
+    the call's socket, at its new number."""
+    line = _place_descriptors(call, fds, taken.descriptors)
     os.umask(taken.umask)
     os.environb.clear()
     os.environb.update(taken.environment)
@@ -379,23 +399,32 @@ def _become(call: socket.socket, taken: _Call, fds: list[int]) -> None:
     if main is not None:
         main.__package__ = taken.package  # how Click names the program: `python -m aidisclose`
     _standard_streams(taken.streams, taken.unbuffered)
+    return line
 
 
-def _place_descriptors(call: socket.socket, received_fds: list[int], targets: list[tuple[int, bool]]) -> None:
-    """Close every descriptor the server had but the call's socket; put the caller's at their numbers
-    (inheritable as they were there) and change into the caller's folder (the last one received)."""
+def _place_descriptors(call: socket.socket, received_fds: list[int], targets: list[tuple[int, bool]]) -> socket.socket:
+    """Close every descriptor the server had; put the caller's at their numbers (inheritable as they were
+    there) and change into the caller's folder (the last one received). The call's socket, moved above
+    every number the caller uses (``_placeable``)."""
     above = max([call.fileno(), *received_fds, *(n for n, _ in targets)]) + 1
     moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, above) for fd in received_fds]
-    keep = fcntl.fcntl(call.fileno(), fcntl.F_DUPFD_CLOEXEC, above)
-    os.closerange(0, min([keep, *moved]))
-    os.dup2(keep, call.fileno(), inheritable=False)  # the socket object keeps its number
-    os.close(keep)
+    line = socket.socket(fileno=fcntl.fcntl(call.fileno(), fcntl.F_DUPFD_CLOEXEC, above))
+    call.detach()  # its number may be one of the caller's: closed below, never again by this object
+    close_all_but(line.fileno(), *moved, start=0)
     for (number, inheritable), fd in zip(targets, moved[:-1], strict=True):
-        if number != call.fileno():
-            os.dup2(fd, number, inheritable=inheritable)
+        os.dup2(fd, number, inheritable=inheritable)
     os.fchdir(moved[-1])
     for fd in moved:
         os.close(fd)
+    return line
+
+
+def _placeable(targets: list[tuple[int, bool]]) -> bool:
+    """Whether the caller's descriptors can be put at their numbers with room above them for the moves
+    (the descriptor limit is the caller's too: its context is the server's)."""
+    room = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    highest = max([n for n, _ in targets], default=2)
+    return room == resource.RLIM_INFINITY or highest + len(targets) + 16 < room
 
 
 def _standard_streams(streams: list[str], unbuffered: bool) -> None:
