@@ -69,9 +69,7 @@ def serve(
     try:
         _load()
         gc.freeze()  # the loaded tool stays shared, untouched, by every call's process
-        server = _Server(
-            code_key(), interpreter_key(), loaded_environment(dict(os.environb)), _context(os.getpid()), os.getpid()
-        )
+        server = _Server(code_key(), interpreter_key(), loaded_environment(dict(os.environb)), _context(os.getpid()))
         ready(f"listening on {where} (pid {os.getpid()}); calls of `aidisclose` by this user run here")
         ready(f"stopped: {_accept_calls(listener, server, idle_seconds, command_line)}")
     finally:
@@ -83,13 +81,12 @@ def serve(
 
 @dataclass(frozen=True)
 class _Server:
-    """What a call must share with the server to be served, and who the server is."""
+    """What a call must share with the server to be served."""
 
     code: bytes
     interpreter: bytes
     environment: list[bytes]
     context: bytes
-    pid: int
 
 
 def _private_folder_for(where: Path) -> None:
