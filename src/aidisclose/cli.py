@@ -1864,8 +1864,9 @@ def server_command(
     While it runs, every `aidisclose` command of this user (but server, serve and watch) is run by a
     process it forks for the call, exactly as the call's own process would run it: same arguments,
     environment, folder, streams and exit status. For export hooks and QC tools that call aidisclose once
-    per file. Runs in the foreground: Ctrl-C or SIGTERM stops it; it stops by itself when its code is
-    upgraded. AIDISCLOSE_SERVER=off makes a call run in its own process.
+    per file. A call from another box than the server's (other limits, nice value, namespaces, control
+    group, PYTHON* settings) runs in its own process, as does every call with AIDISCLOSE_SERVER=off. Runs
+    in the foreground: Ctrl-C or SIGTERM stops it; it stops by itself when its code is upgraded.
     """
     from .server import serve
 
