@@ -29,7 +29,6 @@ from .serving import (
     code_key,
     interpreter_key,
     private_folder,
-    received,
     socket_path,
 )
 
@@ -138,7 +137,7 @@ def _await(server: _socket.socket, descriptors: bytes) -> int | None:
     None if it was not taken (the server runs other code, or is stopped): it has not run, and runs here.
     Once the pid has come and GO is sent, the call is the server's: it never runs here as well.
     """
-    reply = received(server, 5)
+    reply = _received(server, 5)
     if reply[:1] == NOT_SERVED or reply[:1] != PID:
         return None
     child = int.from_bytes(reply[1:5], "big")
@@ -165,7 +164,7 @@ def _await(server: _socket.socket, descriptors: bytes) -> int | None:
         raise
     server.settimeout(None)
     try:
-        reply = received(server, 5)
+        reply = _received(server, 5)
     except OSError:
         reply = b""
     if reply[:1] == EXIT:
@@ -198,3 +197,14 @@ def _stop_both(child: int) -> Callable[[int, object], None]:
             pass
 
     return stop
+
+
+def _received(server: _socket.socket, size: int) -> bytes:
+    """Up to ``size`` bytes from the server, fewer only if it closes first."""
+    data = b""
+    while len(data) < size:
+        chunk = server.recv(size - len(data))
+        if not chunk:
+            return data
+        data += chunk
+    return data

@@ -90,14 +90,3 @@ def loaded_environment(environment: dict[bytes, bytes]) -> list[bytes]:
         for name, value in environment.items()
         if name in names or (name.startswith(b"PYTHON") and name not in taken)
     )
-
-
-def received(connection: object, size: int) -> bytes:
-    """Up to ``size`` bytes from a socket (``recv``), fewer only if it closes first."""
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))  # type: ignore[attr-defined]
-        if not chunk:
-            return data
-        data += chunk
-    return data
