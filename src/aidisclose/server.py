@@ -435,11 +435,12 @@ def _standard_streams(streams: list[str], unbuffered: bool) -> None:
 
 
 def _stream(fd: int, name: str, encoding: str, errors: str, line_buffering: bool, unbuffered: bool) -> io.TextIOWrapper:
-    buffer: Any = open(fd, "rb" if fd == 0 else "wb", buffering=0 if unbuffered and fd else -1, closefd=False)  # noqa: SIM115
-    (buffer if unbuffered and fd else buffer.raw).name = name
-    return io.TextIOWrapper(
-        buffer, encoding, errors, newline="\n", line_buffering=line_buffering, write_through=unbuffered and fd > 0
-    )
+    """A standard stream over ``fd`` as the interpreter opens it: buffered by the descriptor's block size,
+    but written straight through under ``-u`` (which leaves stdin buffered)."""
+    direct = unbuffered and fd > 0
+    buffer: Any = open(fd, "rb" if fd == 0 else "wb", buffering=0 if direct else -1, closefd=False)  # noqa: SIM115
+    (buffer if direct else buffer.raw).name = name
+    return io.TextIOWrapper(buffer, encoding, errors, newline="\n", line_buffering=line_buffering, write_through=direct)
 
 
 def _end_with_caller(call: socket.socket, finished: threading.Event) -> None:
